@@ -1,0 +1,1 @@
+"""ATUM DESK API: a self-hosted helpdesk."""

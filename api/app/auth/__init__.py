@@ -1,0 +1,1 @@
+"""Authentication (passwords, tokens, the current user) and authorization (the permission table)."""

@@ -1,0 +1,115 @@
+"""The current user, resolved from the bearer token in ONE indexed statement (session row +
+user + organization), and the ``Annotated`` aliases routers declare their callers with."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.permissions import Action, allowed
+from app.auth.tokens import decode_access_token
+from app.config import get_settings
+from app.db.session import get_session
+from app.errors import Forbidden, Unauthorized
+from app.models import AuthSession, Organization, User
+from app.models.enums import Role
+
+DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentUser:
+    id: uuid.UUID
+    email: str
+    name: str
+    role: Role
+    org_id: uuid.UUID | None
+    org_name: str | None
+    session_id: uuid.UUID
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role.is_staff
+
+
+_CURRENT_USER = (
+    select(
+        User.id, User.email, User.name, User.role, User.org_id, Organization.name.label("org_name")
+    )
+    .select_from(AuthSession)
+    .join(User, User.id == AuthSession.user_id)
+    .outerjoin(Organization, Organization.id == User.org_id)
+    .where(
+        AuthSession.revoked_at.is_(None),
+        AuthSession.expires_at > func.now(),
+        User.is_active.is_(True),
+        (User.org_id.is_(None)) | (Organization.status == "active"),
+    )
+)
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized()
+    return token.strip()
+
+
+async def get_current_user(request: Request, session: DbSession) -> CurrentUser:
+    claims = decode_access_token(
+        bearer_token(request), secret=get_settings().resolved_secret_key() or ""
+    )
+    row = (
+        await session.execute(
+            _CURRENT_USER.where(
+                AuthSession.id == claims.session_id, AuthSession.user_id == claims.user_id
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        raise Unauthorized("Invalid or expired token")
+    return CurrentUser(
+        id=row.id,
+        email=row.email,
+        name=row.name,
+        role=Role(row.role),
+        org_id=row.org_id,
+        org_name=row.org_name,
+        session_id=claims.session_id,
+    )
+
+
+Authenticated = Annotated[CurrentUser, Depends(get_current_user)]
+
+
+def require(action: Action) -> Callable[[CurrentUser], Coroutine[Any, Any, CurrentUser]]:
+    """Dependency: the caller must hold *action* in the permission table, else 403."""
+
+    async def dependency(user: Authenticated) -> CurrentUser:
+        if not allowed(user.role, action):
+            raise Forbidden()
+        return user
+
+    dependency.__name__ = f"require_{action.value.replace('.', '_')}"
+    dependency.action = action  # type: ignore[attr-defined]  # read by the route-coverage test
+    return dependency
+
+
+OrgReader = Annotated[CurrentUser, Depends(require(Action.ORG_READ))]
+OrgWriter = Annotated[CurrentUser, Depends(require(Action.ORG_WRITE))]
+UserReader = Annotated[CurrentUser, Depends(require(Action.USER_READ))]
+UserWriter = Annotated[CurrentUser, Depends(require(Action.USER_WRITE))]
+SlaReader = Annotated[CurrentUser, Depends(require(Action.SLA_READ))]
+SlaWriter = Annotated[CurrentUser, Depends(require(Action.SLA_WRITE))]
+ServiceReader = Annotated[CurrentUser, Depends(require(Action.SERVICE_READ))]
+ServiceWriter = Annotated[CurrentUser, Depends(require(Action.SERVICE_WRITE))]
+TeamReader = Annotated[CurrentUser, Depends(require(Action.TEAM_READ))]
+TeamWriter = Annotated[CurrentUser, Depends(require(Action.TEAM_WRITE))]
+AuditReader = Annotated[CurrentUser, Depends(require(Action.AUDIT_READ))]

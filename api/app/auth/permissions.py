@@ -1,0 +1,49 @@
+"""The permission table: which role may perform which action. The only place roles are mapped to
+rights; routers declare the action they need, services check again where the rule depends on data.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from app.models.enums import Role
+
+
+class Action(StrEnum):
+    ORG_READ = "org.read"
+    ORG_WRITE = "org.write"
+    USER_READ = "user.read"
+    USER_WRITE = "user.write"
+    SLA_READ = "sla.read"
+    SLA_WRITE = "sla.write"
+    SERVICE_READ = "service.read"
+    SERVICE_WRITE = "service.write"
+    TEAM_READ = "team.read"
+    TEAM_WRITE = "team.write"
+    AUDIT_READ = "audit.read"
+
+
+_STAFF = {Role.AGENT, Role.MANAGER, Role.ADMIN}
+_EVERYONE = set(Role)
+
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.ORG_READ: frozenset(_STAFF),
+    Action.ORG_WRITE: frozenset({Role.ADMIN}),
+    # customer_admin: its own organization's users only (scoped by services/visibility.py).
+    Action.USER_READ: frozenset(_STAFF | {Role.CUSTOMER_ADMIN}),
+    Action.USER_WRITE: frozenset({Role.ADMIN, Role.CUSTOMER_ADMIN}),
+    Action.SLA_READ: frozenset(_STAFF),
+    Action.SLA_WRITE: frozenset({Role.ADMIN}),
+    Action.SERVICE_READ: frozenset(_EVERYONE),
+    Action.SERVICE_WRITE: frozenset({Role.ADMIN}),
+    Action.TEAM_READ: frozenset(_STAFF),
+    Action.TEAM_WRITE: frozenset({Role.ADMIN}),
+    Action.AUDIT_READ: frozenset({Role.MANAGER, Role.ADMIN}),
+}
+
+# Roles a customer_admin may hand out (never a staff role).
+CUSTOMER_ADMIN_GRANTABLE = frozenset({Role.CUSTOMER_USER, Role.CUSTOMER_ADMIN})
+
+
+def allowed(role: Role, action: Action) -> bool:
+    return role in PERMISSIONS[action]

@@ -1,0 +1,242 @@
+"""``./atum-desk``: the operator's command line.
+
+Every command runs against the same database as the server: ``ATUM_DATABASE_URL``, else the
+embedded PostgreSQL under the data dir (started on demand, shared with a running server).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import get_settings
+
+T = TypeVar("T")
+cli = typer.Typer(
+    name="atum-desk",
+    help="ATUM DESK command line.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run *work* in one transaction (committed on success) and close the engine."""
+    from app.db.session import get_engine, get_sessionmaker
+
+    async def go() -> T:
+        try:
+            async with get_sessionmaker()() as session, session.begin():
+                return await work(session)
+        finally:
+            await get_engine().dispose()
+
+    return asyncio.run(go())
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply database migrations (create or upgrade the schema)."""
+    from app.db.migrations import head_revision, upgrade
+
+    upgrade()
+    typer.echo(f"database at revision {head_revision()}")
+
+
+@cli.command("create-org")
+def create_org(name: Annotated[str, typer.Option("--name", help="Organization name")]) -> None:
+    """Create a customer organization; prints its id as the last line."""
+    from app.errors import DomainError
+    from app.schemas.org import OrgCreate
+    from app.services import orgs
+
+    try:
+        body = OrgCreate(name=name)
+    except ValidationError as exc:
+        _fail(_validation_message(exc))
+        return
+    try:
+        org = _run(lambda s: orgs.create(s, None, body))
+    except DomainError as exc:
+        _fail(exc.detail)
+        return
+    typer.echo(str(org.id))
+
+
+async def _resolve_org(session: AsyncSession, ref: str) -> uuid.UUID:
+    from app.models import Organization
+
+    try:
+        org_id = uuid.UUID(ref)
+        stmt = select(Organization.id).where(Organization.id == org_id)
+    except ValueError:
+        stmt = select(Organization.id).where(func.lower(Organization.name) == ref.lower())
+    found = (await session.execute(stmt)).scalar_one_or_none()
+    if found is None:
+        from app.errors import NotFound
+
+        raise NotFound(f"organization not found: {ref}")
+    return found
+
+
+@cli.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Option("--email")],
+    name: Annotated[str, typer.Option("--name")],
+    role: Annotated[
+        str, typer.Option("--role", help="customer_user, customer_admin, agent, manager or admin")
+    ],
+    org: Annotated[str | None, typer.Option("--org", help="organization id or name")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input")
+    ] = False,
+) -> None:
+    """Create a user; prints its id as the last line."""
+    from app.errors import DomainError, Invalid
+    from app.schemas.user import UserCreate
+    from app.services import users
+
+    if not password_stdin:
+        _fail("pass --password-stdin and give the password on standard input")
+    password = sys.stdin.readline().rstrip("\r\n")
+
+    async def work(session: AsyncSession) -> uuid.UUID:
+        org_id = await _resolve_org(session, org) if org else None
+        body = UserCreate(email=email, name=name, role=role, org_id=org_id, password=password)
+        return (await users.create(session, None, body)).id
+
+    try:
+        user_id = _run(work)
+    except ValidationError as exc:
+        _fail(_validation_message(exc))
+        return
+    except Invalid as exc:
+        _fail(f"{exc.field}: {exc.detail}")
+        return
+    except DomainError as exc:
+        _fail(exc.detail)
+        return
+    typer.echo(str(user_id))
+
+
+def _validation_message(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()
+    )
+
+
+@cli.command("seed-demo")
+def seed_demo() -> None:
+    """Load the demo data set (organizations, staff, customers) into an empty database."""
+    from app.demo import seed
+
+    created = _run(seed)
+    if created is None:
+        typer.echo("the database already has users; demo data not loaded")
+        return
+    _print_logins(created)
+
+
+def _print_logins(logins: list[tuple[str, str, str]]) -> None:
+    typer.echo("Demo logins (role, e-mail, password):")
+    for role, email, password in logins:
+        typer.echo(f"  {role:<15} {email:<28} {password}")
+
+
+@cli.command("grant-app-role")
+def grant_app_role(role: Annotated[str, typer.Argument(help="database role the API runs as")]) -> None:
+    """Give the application's database role its privileges (audit_log: INSERT/SELECT only)."""
+    from app.db.roles import grant_app_role as grant
+    from app.db.session import get_engine
+
+    async def go() -> None:
+        try:
+            async with get_engine().begin() as conn:
+                await grant(conn, role)
+        finally:
+            await get_engine().dispose()
+
+    try:
+        asyncio.run(go())
+    except ValueError as exc:
+        _fail(str(exc))
+    typer.echo(f"privileges granted to {role}")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="default ATUM_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="default ATUM_PORT")] = None,
+) -> None:
+    """Serve the API (and the built web UI) with uvicorn."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        proxy_headers=False,
+        access_log=False,
+        log_level="warning",
+    )
+
+
+@cli.command()
+def dev() -> None:
+    """What `make run` does: migrate, load demo data into an empty database, print the demo
+    logins and serve. Ctrl-C stops the server and the embedded database."""
+    from app.db.migrations import upgrade
+    from app.demo import DEMO_LOGINS, seed
+
+    upgrade()
+    created = _run(seed)
+    settings = get_settings()
+    typer.echo("")
+    typer.echo(f"ATUM DESK on http://{settings.host}:{settings.port}  (API docs: /api/docs)")
+    if created is not None:
+        typer.echo("Demo data loaded.")
+    _print_logins(DEMO_LOGINS)
+    typer.echo("Ctrl-C stops the server and the database.\n")
+    serve(host=None, port=None)
+
+
+@cli.command()
+def worker() -> None:
+    """Background worker. For now a placeholder loop that only waits for SIGTERM/Ctrl-C:
+    notification delivery and SLA breach sweeps arrive with the notifications work."""
+
+    async def loop() -> None:
+        stop = asyncio.Event()
+        running = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            running.add_signal_handler(sig, stop.set)
+        typer.echo("worker started (placeholder: no jobs yet); waiting for SIGTERM")
+        await stop.wait()
+        typer.echo("worker stopped")
+
+    asyncio.run(loop())
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

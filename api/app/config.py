@@ -1,0 +1,86 @@
+"""Settings from the environment (prefix ``ATUM_``); fail fast on anything unsafe in production."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Values that must never sign tokens in production.
+_WEAK_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development", "atum-desk"}
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ATUM_", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    database_url: str | None = None
+    data_dir: Path = REPO_ROOT / "var"
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    access_token_minutes: int = Field(default=480, ge=1, le=60 * 24 * 30)
+    max_upload_mb: int = Field(default=25, ge=1, le=10_240)
+    max_json_body_kb: int = Field(default=1024, ge=1)
+    docs_enabled: bool = True
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    login_max_failures_per_account: int = Field(default=10, ge=1)
+    login_max_failures_per_ip: int = Field(default=100, ge=1)
+    login_window_seconds: int = Field(default=15 * 60, ge=1)
+    db_pool_size: int = Field(default=10, ge=1)
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "ATUM DESK <desk@localhost>"
+    ollama_url: str | None = None
+    ollama_model: str = "qwen2.5:3b-instruct"
+
+    @model_validator(mode="after")
+    def _secret_is_safe(self) -> Settings:
+        if self.env == "production":
+            key = self.resolved_secret_key(generate=False)
+            if key is None or key in _WEAK_SECRETS or len(key) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    "ATUM_SECRET_KEY (or ATUM_SECRET_KEY_FILE) must be set to a random value of at "
+                    f"least {MIN_SECRET_LENGTH} characters in production"
+                )
+        return self
+
+    def resolved_secret_key(self, *, generate: bool = True) -> str | None:
+        """The signing key: explicit value, else a file, else (outside production) a key generated
+        once and kept in the data dir, so a developer never needs to invent one."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        if self.secret_key_file is not None:
+            return self.secret_key_file.read_text().strip()
+        if not generate or self.env == "production":
+            return None
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @property
+    def upload_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

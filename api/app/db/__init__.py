@@ -1,0 +1,1 @@
+"""Database access: metadata, engine and session, the embedded PostgreSQL for development."""

@@ -1,0 +1,58 @@
+"""Engine and sessions. One transaction per request: the dependency commits when the endpoint
+returns and rolls back when it raises; services only ``flush()``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from functools import lru_cache
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from app.config import get_settings
+from app.db.embedded import database_url
+
+
+def resolve_database_url() -> str:
+    settings = get_settings()
+    return database_url(settings.database_url, settings.data_dir)
+
+
+@lru_cache
+def get_engine() -> AsyncEngine:
+    settings = get_settings()
+    return create_async_engine(
+        resolve_database_url(),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=False,
+        pool_timeout=10,
+        connect_args={
+            "server_settings": {"application_name": "atum-desk", "timezone": "UTC"},
+            "command_timeout": 30,
+            "timeout": 5,
+        },
+    )
+
+
+@lru_cache
+def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(get_engine(), expire_on_commit=False, autoflush=False)
+
+
+class KeepChanges(Exception):
+    """Marker base for domain errors whose side effects must be committed even though the request
+    fails (a failed login still counts against the rate limit and is audited)."""
+
+
+async def get_session() -> AsyncIterator[AsyncSession]:
+    async with get_sessionmaker()() as session:
+        try:
+            yield session
+        except KeepChanges:
+            await session.commit()
+            raise
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()

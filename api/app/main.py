@@ -1,0 +1,124 @@
+"""The application factory: routers under /api, middleware, error mapping, self-hosted API docs
+and (in development) the built web UI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import structlog
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from swagger_ui_bundle import swagger_ui_path
+
+from app import errors
+from app.config import REPO_ROOT, Settings, get_settings
+from app.db.session import get_engine
+from app.logging import configure_logging
+from app.middleware.request_context import RequestContextMiddleware
+from app.middleware.security_headers import SecurityHeadersMiddleware
+from app.routers import audit, auth, health, orgs, services, sla, teams, users
+
+log = structlog.get_logger("atum.app")
+WEB_DIST = REPO_ROOT / "web" / "dist"
+
+_DURABILITY = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
+
+
+async def check_durability() -> dict[str, str]:
+    """Warn loudly when PostgreSQL is configured to lose acknowledged writes."""
+    found: dict[str, str] = {}
+    async with get_engine().connect() as conn:
+        for name in _DURABILITY:
+            found[name] = str((await conn.execute(text(f"SHOW {name}"))).scalar_one())
+    unsafe = {k: v for k, v in found.items() if v != _DURABILITY[k]}
+    if unsafe:
+        log.warning("postgresql_not_durable", settings=unsafe, expected="on")
+    return found
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    try:
+        await check_durability()
+    except Exception as exc:  # the API still starts; /api/health/ready reports the database
+        log.error("database_unreachable_at_startup", error_type=type(exc).__name__)
+    yield
+    await get_engine().dispose()
+
+
+def _api_router() -> APIRouter:
+    api = APIRouter(prefix="/api")
+    for module in (health, auth, orgs, users, sla, services, teams, audit):
+        api.include_router(module.router)
+    return api
+
+
+def _mount_docs(app: FastAPI) -> None:
+    app.mount("/api/static/docs", StaticFiles(directory=str(swagger_ui_path)), name="docs-static")
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="ATUM DESK API",
+            swagger_js_url="/api/static/docs/swagger-ui-bundle.js",
+            swagger_css_url="/api/static/docs/swagger-ui.css",
+            swagger_favicon_url="/api/static/docs/favicon-32x32.png",
+        )
+
+
+_PLACEHOLDER = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>ATUM DESK</title><meta name="viewport" content="width=device-width,initial-scale=1"></head>
+<body style="background:#070B1A;color:#EEF1FA;font-family:system-ui,sans-serif;padding:3rem">
+<h1>ATUM DESK</h1><p>The API is running. The web interface has not been built yet.</p>
+<p><a style="color:#5CC8FF" href="/api/docs">API documentation</a></p></body></html>"""
+
+
+def _mount_web(app: FastAPI, dist: Path) -> None:
+    """Serve the built web UI with an SPA fallback (nginx does this in production)."""
+    if (dist / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=str(dist / "assets")), name="assets")
+    index = dist / "index.html"
+
+    @app.get("/{path:path}", include_in_schema=False, response_model=None)
+    async def spa(path: str) -> FileResponse | HTMLResponse | JSONResponse:
+        if path == "api" or path.startswith("api/"):
+            return JSONResponse({"detail": "Not Found", "code": "not_found"}, status_code=404)
+        candidate = (dist / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
+            return FileResponse(candidate)
+        if index.is_file():
+            return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(_PLACEHOLDER)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    settings.resolved_secret_key()  # fail fast (and create the development key) at startup
+    app = FastAPI(
+        title="ATUM DESK",
+        version="0.1.0",
+        openapi_url="/api/openapi.json" if settings.docs_enabled else None,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.include_router(_api_router())
+    if settings.docs_enabled:
+        _mount_docs(app)
+    _mount_web(app, WEB_DIST)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(
+        RequestContextMiddleware,
+        trusted_proxies=settings.trusted_proxies,
+        max_json_body=settings.max_json_body_kb * 1024,
+        upload_body=settings.max_upload_mb * 1024 * 1024 + 64 * 1024,
+    )
+    return app

@@ -1,0 +1,1 @@
+"""ASGI middleware (plain ASGI, no per-request task overhead)."""

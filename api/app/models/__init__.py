@@ -1,0 +1,28 @@
+"""SQLAlchemy tables. Importing this package registers every table on ``Base.metadata``."""
+
+from app.models.attachment import TicketAttachment
+from app.models.audit import AuditLog
+from app.models.auth_session import AuthSession
+from app.models.comment import TicketComment
+from app.models.organization import Organization
+from app.models.rate_limit import RateLimitCounter
+from app.models.service import Service
+from app.models.sla_policy import SlaPolicy
+from app.models.team import Team, TeamMember
+from app.models.ticket import Ticket
+from app.models.user import User
+
+__all__ = [
+    "AuditLog",
+    "AuthSession",
+    "Organization",
+    "RateLimitCounter",
+    "Service",
+    "SlaPolicy",
+    "Team",
+    "TeamMember",
+    "Ticket",
+    "TicketAttachment",
+    "TicketComment",
+    "User",
+]

@@ -1,0 +1,20 @@
+"""Customer organizations: the tenant boundary."""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, Timestamps, UUIDPrimaryKey
+from app.models.enums import OrgStatus, sql_in
+
+
+class Organization(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "organizations"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({sql_in(OrgStatus)})", name="status"),
+        Index("uq_organizations_lower_name", text("lower(name)"), unique=True),
+    )
+
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="active")

@@ -1,0 +1,14 @@
+"""Query parameters shared by list endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+
+from app.utils.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Cursor = Annotated[str | None, Query(max_length=512)]
+Search = Annotated[str | None, Query(max_length=200)]
+DEFAULT = DEFAULT_LIMIT

@@ -1,0 +1,32 @@
+"""Login and the current user's profile."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import Field
+
+from app.models.enums import Role
+from app.schemas.common import RequestModel, ResponseModel
+
+
+class LoginRequest(RequestModel):
+    email: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class Me(ResponseModel):
+    id: uuid.UUID
+    email: str
+    name: str
+    role: Role
+    org_id: uuid.UUID | None
+    org_name: str | None
+    is_active: bool = True
+
+
+class LoginResponse(ResponseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    user: Me

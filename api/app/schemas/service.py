@@ -1,0 +1,25 @@
+"""Services (what a ticket is about)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from app.schemas.common import Name, RequestModel, ResponseModel
+
+
+class ServiceCreate(RequestModel):
+    name: Name
+    org_id: uuid.UUID | None = None
+
+
+class ServiceUpdate(RequestModel):
+    name: Name | None = None
+    is_active: bool | None = None
+
+
+class ServiceOut(ResponseModel):
+    id: uuid.UUID
+    org_id: uuid.UUID | None
+    name: str
+    is_active: bool

@@ -1,0 +1,1 @@
+"""Domain services: every rule lives here, once. Services flush, never commit."""

@@ -1,0 +1,55 @@
+"""Fixed-window counters in PostgreSQL, so every API process on every host shares them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_HIT = text(
+    """
+    INSERT INTO rate_limit_counters AS c (key, window_started_at, hits)
+    VALUES (:key, now(), 1)
+    ON CONFLICT (key) DO UPDATE SET
+        hits = CASE WHEN c.window_started_at <= now() - make_interval(secs => :window)
+                    THEN 1 ELSE c.hits + 1 END,
+        window_started_at = CASE WHEN c.window_started_at <= now() - make_interval(secs => :window)
+                    THEN now() ELSE c.window_started_at END
+    RETURNING hits, window_started_at
+    """
+)
+_PEEK = text(
+    """
+    SELECT key, hits,
+           GREATEST(1, CEIL(EXTRACT(EPOCH FROM
+               window_started_at + make_interval(secs => :window) - now())))::int AS retry_after
+    FROM rate_limit_counters
+    WHERE key = ANY(:keys) AND window_started_at > now() - make_interval(secs => :window)
+    """
+)
+_CLEAR = text("DELETE FROM rate_limit_counters WHERE key = :key")
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    key: str
+    hits: int
+    retry_after: int
+
+
+async def peek(session: AsyncSession, keys: list[str], window: int) -> dict[str, Usage]:
+    """Current counts of the live windows of *keys* (one statement)."""
+    rows = await session.execute(_PEEK, {"keys": keys, "window": window})
+    return {r.key: Usage(r.key, r.hits, r.retry_after) for r in rows}
+
+
+async def hit(session: AsyncSession, key: str, window: int) -> tuple[int, datetime]:
+    """Count one event against *key*; returns the count in the current window."""
+    row = (await session.execute(_HIT, {"key": key, "window": window})).one()
+    return int(row.hits), row.window_started_at
+
+
+async def clear(session: AsyncSession, key: str) -> None:
+    await session.execute(_CLEAR, {"key": key})

@@ -1,0 +1,144 @@
+"""Users. Admins manage everyone; a customer_admin manages the customer users of its own
+organization only (others are invisible to it: 404)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.deps import CurrentUser
+from app.auth.passwords import hash_password
+from app.auth.permissions import CUSTOMER_ADMIN_GRANTABLE
+from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.models import Organization, User
+from app.models.enums import CUSTOMER_ROLES, Role
+from app.schemas.user import UserCreate, UserUpdate
+from app.services import audit
+from app.services.auth import revoke_all_sessions
+from app.services.visibility import visible_orgs, visible_users
+from app.utils.pagination import keyset_page
+
+
+def _snapshot(user: User) -> dict[str, object]:
+    return {"name": user.name, "role": user.role, "is_active": user.is_active}
+
+
+async def get(session: AsyncSession, actor: CurrentUser, user_id: uuid.UUID) -> User:
+    user = (
+        await session.execute(visible_users(actor).where(User.id == user_id))
+    ).scalar_one_or_none()
+    if user is None:
+        raise NotFound("User not found")
+    return user
+
+
+async def list_users(
+    session: AsyncSession,
+    actor: CurrentUser,
+    *,
+    org_id: uuid.UUID | None,
+    role: Role | None,
+    q: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[User], str | None]:
+    stmt = visible_users(actor)
+    if org_id is not None:
+        stmt = stmt.where(User.org_id == org_id)
+    if role is not None:
+        stmt = stmt.where(User.role == role.value)
+    if q:
+        stmt = stmt.where(User.email.icontains(q, autoescape=True) | User.name.icontains(q, autoescape=True))
+    return await keyset_page(
+        session, stmt, keys=[User.email], kinds=[str], key_of=lambda u: (u.email,),
+        cursor=cursor, limit=limit,
+    )
+
+
+async def _check_org(session: AsyncSession, actor: CurrentUser | None, org_id: uuid.UUID) -> None:
+    stmt = select(Organization.id).where(Organization.id == org_id)
+    if actor is not None:
+        stmt = visible_orgs(actor).with_only_columns(Organization.id).where(Organization.id == org_id)
+    if (await session.execute(stmt)).first() is None:
+        raise NotFound("Organization not found")
+
+
+async def create(session: AsyncSession, actor: CurrentUser | None, body: UserCreate) -> User:
+    """Create a user. *actor* None is the command line (trusted operator)."""
+    org_id = body.org_id
+    if actor is not None and actor.role is Role.CUSTOMER_ADMIN:
+        if body.role not in CUSTOMER_ADMIN_GRANTABLE:
+            raise Forbidden("You may only create users of your own organization")
+        if org_id is not None and org_id != actor.org_id:
+            raise NotFound("Organization not found")
+        org_id = actor.org_id
+    if body.role in CUSTOMER_ROLES:
+        if org_id is None:
+            raise Invalid("org_id", "Customer users must belong to an organization")
+        await _check_org(session, actor, org_id)
+    elif org_id is not None:
+        raise Invalid("org_id", "Staff users do not belong to a customer organization")
+
+    email = body.email.lower()
+    if (await session.execute(select(User.id).where(User.email == email))).first() is not None:
+        raise Conflict("A user with this e-mail already exists")
+    user = User(
+        id=uuid.uuid4(),
+        email=email,
+        name=body.name,
+        role=body.role.value,
+        org_id=org_id,
+        password_hash=hash_password(body.password),
+        is_active=True,
+    )
+    session.add(user)
+    await session.flush()
+    await audit.record(
+        session, actor=actor, action="user.created", entity_type="user", entity_id=user.id,
+        org_id=user.org_id, new_value={"email": user.email, **_snapshot(user)},
+    )
+    return user
+
+
+async def update(
+    session: AsyncSession, actor: CurrentUser, user_id: uuid.UUID, body: UserUpdate
+) -> User:
+    user = await get(session, actor, user_id)
+    before = _snapshot(user)
+    if body.role is not None and body.role.value != user.role:
+        if actor.role is Role.CUSTOMER_ADMIN and body.role not in CUSTOMER_ADMIN_GRANTABLE:
+            raise Forbidden("You may only grant customer roles")
+        if (body.role in CUSTOMER_ROLES) != (Role(user.role) in CUSTOMER_ROLES):
+            raise Invalid("role", "A customer cannot become staff or the other way round")
+        if user.id == actor.id:
+            raise Conflict("You cannot change your own role")
+        user.role = body.role.value
+    if body.is_active is not None and body.is_active != user.is_active:
+        if user.id == actor.id and not body.is_active:
+            raise Conflict("You cannot deactivate your own account")
+        user.is_active = body.is_active
+    if body.name is not None:
+        user.name = body.name
+    password_changed = body.password is not None
+    if body.password is not None:
+        user.password_hash = hash_password(body.password)
+
+    old, new = audit.changes(before, _snapshot(user))
+    if password_changed:
+        new["password"] = "changed"
+    if not user.is_active or password_changed:
+        await revoke_all_sessions(session, user.id)
+    if new:
+        await session.flush()
+        await audit.record(
+            session, actor=actor, action="user.updated", entity_type="user", entity_id=user.id,
+            org_id=user.org_id, old_value=old, new_value=new,
+        )
+        if new.get("is_active") is False:
+            await audit.record(
+                session, actor=actor, action="user.deactivated", entity_type="user",
+                entity_id=user.id, org_id=user.org_id,
+            )
+    return user

@@ -1,0 +1,56 @@
+"""Who may see what: the one place tenant scoping is written.
+
+Every read and write path starts from one of these statements. Customers see their own
+organization; staff see everything their permissions allow. An object outside the returned
+statement does not exist for the caller (404, never 403).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, false, or_, select
+
+from app.auth.deps import CurrentUser
+from app.models import Organization, Service, SlaPolicy, Team, Ticket, User
+from app.models.enums import Role
+
+
+def visible_orgs(actor: CurrentUser) -> Select[tuple[Organization]]:
+    stmt = select(Organization)
+    if actor.is_staff:
+        return stmt
+    return stmt.where(Organization.id == actor.org_id)
+
+
+def visible_users(actor: CurrentUser) -> Select[tuple[User]]:
+    stmt = select(User)
+    if actor.is_staff:
+        return stmt
+    if actor.role is Role.CUSTOMER_ADMIN:
+        return stmt.where(User.org_id == actor.org_id)
+    return stmt.where(User.id == actor.id)
+
+
+def visible_services(actor: CurrentUser) -> Select[tuple[Service]]:
+    stmt = select(Service)
+    if actor.is_staff:
+        return stmt
+    return stmt.where(
+        or_(Service.org_id.is_(None), Service.org_id == actor.org_id), Service.is_active.is_(True)
+    )
+
+
+def visible_sla_policies(actor: CurrentUser) -> Select[tuple[SlaPolicy]]:
+    stmt = select(SlaPolicy)
+    return stmt if actor.is_staff else stmt.where(false())
+
+
+def visible_teams(actor: CurrentUser) -> Select[tuple[Team]]:
+    stmt = select(Team)
+    return stmt if actor.is_staff else stmt.where(false())
+
+
+def visible_tickets(actor: CurrentUser) -> Select[tuple[Ticket]]:
+    stmt = select(Ticket)
+    if actor.is_staff:
+        return stmt
+    return stmt.where(Ticket.org_id == actor.org_id)

@@ -1,0 +1,143 @@
+"""Test fixtures: a real PostgreSQL (embedded under var/test, or the server of
+ATUM_DATABASE_URL) with a fresh database built by the migrations once per session; every test runs
+inside a transaction that is rolled back at the end (requests commit to savepoints)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TEST_DB = "atum_test"
+
+
+def _server_url() -> str:
+    """postgresql:// URL of the server's maintenance database."""
+    from sqlalchemy.engine import make_url
+
+    from app.db.embedded import embedded_server_uri
+
+    explicit = os.environ.get("ATUM_TEST_SERVER_URL") or os.environ.get("ATUM_DATABASE_URL")
+    if explicit:
+        return make_url(explicit).set(database="postgres").render_as_string(hide_password=False)
+    return embedded_server_uri(REPO / "var" / "test", database="postgres")
+
+
+def _recreate(server_url: str, name: str) -> str:
+    import asyncio
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server_url)
+
+    async def go() -> None:
+        conn = await asyncpg.connect(
+            user=url.username, password=url.password, database="postgres",
+            host=url.query.get("host") or url.host, port=url.port,
+        )
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(go())
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+_SERVER_URL = _server_url()
+TEST_DATABASE_URL = _recreate(_SERVER_URL, TEST_DB)
+os.environ["ATUM_DATABASE_URL"] = TEST_DATABASE_URL
+os.environ["ATUM_TEST_SERVER_URL"] = _SERVER_URL
+os.environ["ATUM_ENV"] = "test"
+os.environ.setdefault("ATUM_SECRET_KEY", secrets.token_urlsafe(48))
+os.environ["ATUM_DATA_DIR"] = str(REPO / "var" / "test" / "data")
+os.environ["ATUM_LOG_LEVEL"] = "WARNING"
+
+from app.db import migrations  # noqa: E402
+
+migrations.upgrade()
+
+from httpx import ASGITransport, AsyncClient  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession  # noqa: E402
+
+from app.db.session import KeepChanges, get_engine, get_session  # noqa: E402
+from app.main import create_app  # noqa: E402
+from tests.factories import Actor  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    return _SERVER_URL
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    return TEST_DATABASE_URL
+
+
+@pytest.fixture(scope="session")
+def app() -> object:
+    return create_app()
+
+
+@pytest.fixture
+async def connection() -> AsyncIterator[AsyncConnection]:
+    async with get_engine().connect() as conn:
+        transaction = await conn.begin()
+        try:
+            yield conn
+        finally:
+            await transaction.rollback()
+
+
+@pytest.fixture
+async def db(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    session = AsyncSession(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield session
+    finally:
+        await session.close()
+
+
+@pytest.fixture
+async def client(app: object, db: AsyncSession) -> AsyncIterator[AsyncClient]:
+    async def test_session() -> AsyncIterator[AsyncSession]:
+        try:
+            yield db
+        except KeepChanges:
+            await db.commit()
+            raise
+        except BaseException:
+            await db.rollback()
+            raise
+        else:
+            await db.commit()
+
+    app.dependency_overrides[get_session] = test_session  # type: ignore[attr-defined]
+    transport = ASGITransport(app=app)  # type: ignore[arg-type]
+    async with AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+    app.dependency_overrides.clear()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def python() -> str:
+    return sys.executable
+
+
+@pytest.fixture
+def unique() -> Iterator[str]:
+    yield uuid.uuid4().hex[:10]
+
+
+__all__ = ["Actor"]
