@@ -159,7 +159,9 @@ def _print_logins(logins: list[tuple[str, str, str]]) -> None:
 
 
 @cli.command("grant-app-role")
-def grant_app_role(role: Annotated[str, typer.Argument(help="database role the API runs as")]) -> None:
+def grant_app_role(
+    role: Annotated[str, typer.Argument(help="database role the API runs as")],
+) -> None:
     """Give the application's database role its privileges (audit_log: INSERT/SELECT only)."""
     from app.db.roles import grant_app_role as grant
     from app.db.session import get_engine

@@ -18,7 +18,13 @@ _PEOPLE = [
     (Role.MANAGER, "manager@atum.test", "atum-manager-demo", "Maya Manager", None),
     (Role.AGENT, "agent@atum.test", "atum-agent-demo", "Arun Agent", None),
     (Role.AGENT, "agent2@atum.test", "atum-agent-demo", "Ines Agent", None),
-    (Role.CUSTOMER_ADMIN, "admin@acme.test", "acme-admin-demo", "Carla Customer-Admin", "Acme Corp"),
+    (
+        Role.CUSTOMER_ADMIN,
+        "admin@acme.test",
+        "acme-admin-demo",
+        "Carla Customer-Admin",
+        "Acme Corp",
+    ),
     (Role.CUSTOMER_USER, "user@acme.test", "acme-user-demo", "Cody Customer", "Acme Corp"),
     (Role.CUSTOMER_USER, "user@globex.test", "globex-user-demo", "Gina Globex", "Globex"),
 ]
@@ -38,8 +44,11 @@ async def seed(session: AsyncSession) -> list[tuple[str, str, str]] | None:
             session,
             None,
             UserCreate(
-                email=email, name=name, role=role,
-                org_id=org_ids[org] if org else None, password=password,
+                email=email,
+                name=name,
+                role=role,
+                org_id=org_ids[org] if org else None,
+                password=password,
             ),
         )
         if role.is_staff and role is not Role.ADMIN:

@@ -86,7 +86,7 @@ def _mount_web(app: FastAPI, dist: Path) -> None:
     index = dist / "index.html"
 
     @app.get("/{path:path}", include_in_schema=False, response_model=None)
-    async def spa(path: str) -> FileResponse | HTMLResponse | JSONResponse:
+    def spa(path: str) -> FileResponse | HTMLResponse | JSONResponse:
         if path == "api" or path.startswith("api/"):
             return JSONResponse({"detail": "Not Found", "code": "not_found"}, status_code=404)
         candidate = (dist / path).resolve()

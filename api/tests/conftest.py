@@ -39,8 +39,11 @@ def _recreate(server_url: str, name: str) -> str:
 
     async def go() -> None:
         conn = await asyncpg.connect(
-            user=url.username, password=url.password, database="postgres",
-            host=url.query.get("host") or url.host, port=url.port,
+            user=url.username,
+            password=url.password,
+            database="postgres",
+            host=url.query.get("host") or url.host,
+            port=url.port,
         )
         try:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -30,7 +30,9 @@ class Actor:
         return self.user.id
 
 
-async def make_org(session: AsyncSession, *, name: str | None = None, status: str = "active") -> Organization:
+async def make_org(
+    session: AsyncSession, *, name: str | None = None, status: str = "active"
+) -> Organization:
     org = Organization(id=uuid.uuid4(), name=name or f"Org {uuid.uuid4().hex[:8]}", status=status)
     session.add(org)
     await session.flush()
@@ -63,7 +65,9 @@ async def make_user(
 
 
 async def login(client: AsyncClient, user: User, password: str = PASSWORD) -> Actor:
-    response = await client.post("/api/auth/login", json={"email": user.email, "password": password})
+    response = await client.post(
+        "/api/auth/login", json={"email": user.email, "password": password}
+    )
     assert response.status_code == 200, response.text
     return Actor(user=user, token=response.json()["access_token"])
 

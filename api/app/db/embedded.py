@@ -34,16 +34,17 @@ def _prune_dead_handles(pgdata: Path) -> None:
 def embedded_server_uri(data_dir: Path, database: str = DATABASE_NAME) -> str:
     """Start (or join) the embedded server and return a ``postgresql://`` URI for *database*,
     creating the database when it does not exist yet."""
-    import pgserver
-    from pgserver.postgres_server import PostgresServer
+    from pgserver.postgres_server import PostgresServer, get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = (data_dir / "pg").resolve()
     if pgdata.exists():
         with PostgresServer._lock:
             _prune_dead_handles(pgdata)
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    server = get_server(pgdata, cleanup_mode="stop")
+    if not database.replace("_", "").isalnum():
+        raise ValueError(f"unsupported database name: {database!r}")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
     if "(1 row)" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
     return str(server.get_uri(database))
@@ -51,7 +52,12 @@ def embedded_server_uri(data_dir: Path, database: str = DATABASE_NAME) -> str:
 
 def to_async_url(uri: str) -> str:
     """``postgresql://`` → ``postgresql+asyncpg://``, keeping unix-socket ``host=`` parameters."""
-    for prefix in ("postgresql+asyncpg://", "postgresql+psycopg://", "postgresql://", "postgres://"):
+    for prefix in (
+        "postgresql+asyncpg://",
+        "postgresql+psycopg://",
+        "postgresql://",
+        "postgres://",
+    ):
         if uri.startswith(prefix):
             return "postgresql+asyncpg://" + uri[len(prefix) :]
     raise ValueError("ATUM_DATABASE_URL must be a postgresql:// URL")

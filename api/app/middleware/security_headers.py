@@ -1,7 +1,8 @@
 """Security headers on every answer (JSON, pages, files, errors), set in one place.
 
 API answers are never cached; the interactive API docs get the one CSP that lets their own
-self-hosted script run. A route may set a stricter CSP of its own (attachments do). HSTS is nginx's job (it knows whether TLS is in front).
+self-hosted script run. A route may set a stricter CSP of its own
+(attachments do). HSTS is nginx's job (it knows whether TLS is in front).
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ class TicketAttachment(UUIDPrimaryKey, CreatedAt, Base):
     __tablename__ = "ticket_attachments"
     __table_args__ = (
         ForeignKeyConstraint(
-            ["ticket_id", "org_id"], ["tickets.id", "tickets.org_id"],
+            ["ticket_id", "org_id"],
+            ["tickets.id", "tickets.org_id"],
             name="fk_ticket_attachments_ticket_org",
         ),
         CheckConstraint("size_bytes > 0", name="size_positive"),

@@ -18,7 +18,12 @@ class AuditLog(UUIDPrimaryKey, Base):
     __tablename__ = "audit_log"
     __table_args__ = (
         Index("ix_audit_log_entity", "entity_type", "entity_id", "seq"),
-        Index("ix_audit_log_ticket", "ticket_id", "seq", postgresql_where=text("ticket_id IS NOT NULL")),
+        Index(
+            "ix_audit_log_ticket",
+            "ticket_id",
+            "seq",
+            postgresql_where=text("ticket_id IS NOT NULL"),
+        ),
         Index("ix_audit_log_org_seq", "org_id", "seq"),
         Index("ix_audit_log_actor_seq", "actor_id", "seq"),
         Index("ix_audit_log_action_seq", "action", "seq"),

@@ -15,7 +15,8 @@ class TicketComment(UUIDPrimaryKey, CreatedAt, Base):
     __tablename__ = "ticket_comments"
     __table_args__ = (
         ForeignKeyConstraint(
-            ["ticket_id", "org_id"], ["tickets.id", "tickets.org_id"],
+            ["ticket_id", "org_id"],
+            ["tickets.id", "tickets.org_id"],
             name="fk_ticket_comments_ticket_org",
         ),
         Index("ix_ticket_comments_ticket_created", "ticket_id", "created_at"),

@@ -14,7 +14,9 @@ from app.db.base import Base, Timestamps, UUIDPrimaryKey
 class Service(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "services"
     __table_args__ = (
-        UniqueConstraint("org_id", "name", name="uq_services_org_id_name", postgresql_nulls_not_distinct=True),
+        UniqueConstraint(
+            "org_id", "name", name="uq_services_org_id_name", postgresql_nulls_not_distinct=True
+        ),
     )
 
     org_id: Mapped[uuid.UUID | None] = mapped_column(

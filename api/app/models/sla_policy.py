@@ -19,7 +19,9 @@ class SlaPolicy(UUIDPrimaryKey, Timestamps, Base):
         CheckConstraint("first_response_minutes > 0", name="first_response_positive"),
         CheckConstraint("resolution_minutes > 0", name="resolution_positive"),
         UniqueConstraint(
-            "org_id", "priority", name="uq_sla_policies_org_id_priority",
+            "org_id",
+            "priority",
+            name="uq_sla_policies_org_id_priority",
             postgresql_nulls_not_distinct=True,
         ),
     )

@@ -45,15 +45,19 @@ class Ticket(UUIDPrimaryKey, Timestamps, Base):
         # Lets child tables reference (ticket_id, org_id) so a comment can never sit in another
         # organization than its ticket.
         UniqueConstraint("id", "org_id", name="uq_tickets_id_org_id"),
-        Index("ix_tickets_org_status_created", "org_id", "status", text("created_at DESC"), text("id DESC")),
+        Index(
+            "ix_tickets_org_status_created",
+            "org_id",
+            "status",
+            text("created_at DESC"),
+            text("id DESC"),
+        ),
         Index("ix_tickets_org_created", "org_id", text("created_at DESC"), text("id DESC")),
         Index("ix_tickets_status_created", "status", text("created_at DESC"), text("id DESC")),
         Index("ix_tickets_created", text("created_at DESC"), text("id DESC")),
         Index("ix_tickets_assignee_status", "assigned_to", "status", text("created_at DESC")),
         Index("ix_tickets_team_status", "assigned_team_id", "status"),
-        Index(
-            "ix_tickets_new_queue", "created_at", "id", postgresql_where=text("status = 'NEW'")
-        ),
+        Index("ix_tickets_new_queue", "created_at", "id", postgresql_where=text("status = 'NEW'")),
         Index(
             "ix_tickets_sla_open",
             "sla_resolution_due_at",
@@ -65,8 +69,11 @@ class Ticket(UUIDPrimaryKey, Timestamps, Base):
     )
 
     number: Mapped[int] = mapped_column(
-        BigInteger, ticket_number_seq, server_default=ticket_number_seq.next_value(),
-        nullable=False, unique=True,
+        BigInteger,
+        ticket_number_seq,
+        server_default=ticket_number_seq.next_value(),
+        nullable=False,
+        unique=True,
     )
     org_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=False
@@ -103,8 +110,6 @@ class Ticket(UUIDPrimaryKey, Timestamps, Base):
     sla_paused_seconds: Mapped[int] = mapped_column(
         Integer, nullable=False, server_default=text("0")
     )
-    sla_first_response_breached_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True)
-    )
+    sla_first_response_breached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sla_resolution_breached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     search: Mapped[str] = mapped_column(TSVECTOR, Computed(SEARCH_DOCUMENT, persisted=True))

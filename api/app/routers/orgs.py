@@ -17,7 +17,10 @@ router = APIRouter(prefix="/orgs", tags=["admin"])
 
 @router.get("", response_model=Page[OrgOut])
 async def list_orgs(
-    actor: OrgReader, session: DbSession, q: Search = None, cursor: Cursor = None,
+    actor: OrgReader,
+    session: DbSession,
+    q: Search = None,
+    cursor: Cursor = None,
     limit: Limit = DEFAULT,
 ) -> Page[OrgOut]:
     items, next_cursor = await orgs.list_orgs(session, actor, q=q, cursor=cursor, limit=limit)

@@ -27,16 +27,22 @@ async def list_services(
     items, next_cursor = await catalog.list_services(
         session, actor, org_id=org_id, cursor=cursor, limit=limit
     )
-    return Page[ServiceOut](items=[ServiceOut.model_validate(s) for s in items], next_cursor=next_cursor)
+    return Page[ServiceOut](
+        items=[ServiceOut.model_validate(s) for s in items], next_cursor=next_cursor
+    )
 
 
 @router.post("", response_model=ServiceOut, status_code=status.HTTP_201_CREATED)
-async def create_service(body: ServiceCreate, actor: ServiceWriter, session: DbSession) -> ServiceOut:
+async def create_service(
+    body: ServiceCreate, actor: ServiceWriter, session: DbSession
+) -> ServiceOut:
     return ServiceOut.model_validate(await catalog.create(session, actor, body))
 
 
 @router.get("/{service_id}", response_model=ServiceOut)
-async def get_service(service_id: uuid.UUID, actor: ServiceReader, session: DbSession) -> ServiceOut:
+async def get_service(
+    service_id: uuid.UUID, actor: ServiceReader, session: DbSession
+) -> ServiceOut:
     return ServiceOut.model_validate(await catalog.get(session, actor, service_id))
 
 

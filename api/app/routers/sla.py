@@ -33,7 +33,9 @@ async def list_policies(
 
 
 @router.post("", response_model=SlaPolicyOut, status_code=status.HTTP_201_CREATED)
-async def create_policy(body: SlaPolicyCreate, actor: SlaWriter, session: DbSession) -> SlaPolicyOut:
+async def create_policy(
+    body: SlaPolicyCreate, actor: SlaWriter, session: DbSession
+) -> SlaPolicyOut:
     return SlaPolicyOut.model_validate(await sla_policies.create(session, actor, body))
 
 

@@ -27,6 +27,6 @@ class Me(ResponseModel):
 
 class LoginResponse(ResponseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105  (the OAuth2 token type, not a secret)
     expires_in: int
     user: Me

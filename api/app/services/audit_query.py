@@ -23,18 +23,27 @@ class AuditFilter:
     ticket_id: uuid.UUID | None = None
 
 
-_COLUMNS = (
-    select(AuditLog, User.name.label("actor_name"))
-    .outerjoin(User, User.id == AuditLog.actor_id)
+_COLUMNS = select(AuditLog, User.name.label("actor_name")).outerjoin(
+    User, User.id == AuditLog.actor_id
 )
 
 
 def _entry(row: AuditLog, actor_name: str | None) -> AuditEntry:
     return AuditEntry(
-        id=row.id, seq=row.seq, actor_id=row.actor_id, actor_name=actor_name, action=row.action,
-        entity_type=row.entity_type, entity_id=row.entity_id, org_id=row.org_id,
-        ticket_id=row.ticket_id, old_value=row.old_value, new_value=row.new_value, ip=row.ip,
-        request_id=row.request_id, created_at=row.created_at,
+        id=row.id,
+        seq=row.seq,
+        actor_id=row.actor_id,
+        actor_name=actor_name,
+        action=row.action,
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
+        org_id=row.org_id,
+        ticket_id=row.ticket_id,
+        old_value=row.old_value,
+        new_value=row.new_value,
+        ip=row.ip,
+        request_id=row.request_id,
+        created_at=row.created_at,
     )
 
 

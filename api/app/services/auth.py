@@ -64,7 +64,9 @@ async def login(
     user = row[0] if row else None
     ok = verify_password(user.password_hash if user else None, password)
     usable = (
-        user is not None and user.is_active and (user.org_id is None or row is not None and row[2] == "active")
+        user is not None
+        and user.is_active
+        and (user.org_id is None or (row is not None and row[2] == "active"))
     )
     if not ok or not usable or user is None:
         await ratelimit.hit(session, account_key, window)

@@ -36,12 +36,19 @@ async def list_services(
     if org_id is not None:
         stmt = stmt.where(Service.org_id == org_id)
     return await keyset_page(
-        session, stmt, keys=[Service.name, Service.id], kinds=[str, uuid.UUID],
-        key_of=lambda s: (s.name, s.id), cursor=cursor, limit=limit,
+        session,
+        stmt,
+        keys=[Service.name, Service.id],
+        kinds=[str, uuid.UUID],
+        key_of=lambda s: (s.name, s.id),
+        cursor=cursor,
+        limit=limit,
     )
 
 
-async def _taken(session: AsyncSession, org_id: uuid.UUID | None, name: str, exclude: uuid.UUID | None = None) -> bool:
+async def _taken(
+    session: AsyncSession, org_id: uuid.UUID | None, name: str, exclude: uuid.UUID | None = None
+) -> bool:
     stmt = select(Service.id).where(
         Service.name == name,
         Service.org_id.is_(None) if org_id is None else Service.org_id == org_id,
@@ -52,9 +59,13 @@ async def _taken(session: AsyncSession, org_id: uuid.UUID | None, name: str, exc
 
 
 async def create(session: AsyncSession, actor: CurrentUser | None, body: ServiceCreate) -> Service:
-    if body.org_id is not None and (
-        await session.execute(select(Organization.id).where(Organization.id == body.org_id))
-    ).first() is None:
+    if (
+        body.org_id is not None
+        and (
+            await session.execute(select(Organization.id).where(Organization.id == body.org_id))
+        ).first()
+        is None
+    ):
         raise NotFound("Organization not found")
     if await _taken(session, body.org_id, body.name):
         raise Conflict("A service with this name already exists")
@@ -76,4 +87,3 @@ async def update(
         service.is_active = body.is_active
     await session.flush()
     return service
-

@@ -32,8 +32,13 @@ async def list_orgs(
     if q:
         stmt = stmt.where(Organization.name.icontains(q, autoescape=True))
     return await keyset_page(
-        session, stmt, keys=[Organization.name, Organization.id], kinds=[str, uuid.UUID],
-        key_of=lambda o: (o.name, o.id), cursor=cursor, limit=limit,
+        session,
+        stmt,
+        keys=[Organization.name, Organization.id],
+        kinds=[str, uuid.UUID],
+        key_of=lambda o: (o.name, o.id),
+        cursor=cursor,
+        limit=limit,
     )
 
 
@@ -51,8 +56,13 @@ async def create(session: AsyncSession, actor: CurrentUser | None, body: OrgCrea
     session.add(org)
     await session.flush()
     await audit.record(
-        session, actor=actor, action="org.created", entity_type="organization",
-        entity_id=org.id, org_id=org.id, new_value={"name": org.name, "status": org.status},
+        session,
+        actor=actor,
+        action="org.created",
+        entity_type="organization",
+        entity_id=org.id,
+        org_id=org.id,
+        new_value={"name": org.name, "status": org.status},
     )
     return org
 
@@ -72,7 +82,13 @@ async def update(
     if new:
         await session.flush()
         await audit.record(
-            session, actor=actor, action="org.updated", entity_type="organization",
-            entity_id=org.id, org_id=org.id, old_value=old, new_value=new,
+            session,
+            actor=actor,
+            action="org.updated",
+            entity_type="organization",
+            entity_id=org.id,
+            org_id=org.id,
+            old_value=old,
+            new_value=new,
         )
     return org

@@ -46,15 +46,24 @@ async def list_policies(
     if org_id is not None:
         stmt = stmt.where(SlaPolicy.org_id == org_id)
     return await keyset_page(
-        session, stmt, keys=[SlaPolicy.priority, SlaPolicy.id], kinds=[str, uuid.UUID],
-        key_of=lambda p: (p.priority, p.id), cursor=cursor, limit=limit,
+        session,
+        stmt,
+        keys=[SlaPolicy.priority, SlaPolicy.id],
+        kinds=[str, uuid.UUID],
+        key_of=lambda p: (p.priority, p.id),
+        cursor=cursor,
+        limit=limit,
     )
 
 
 async def create(session: AsyncSession, actor: CurrentUser, body: SlaPolicyCreate) -> SlaPolicy:
-    if body.org_id is not None and (
-        await session.execute(select(Organization.id).where(Organization.id == body.org_id))
-    ).first() is None:
+    if (
+        body.org_id is not None
+        and (
+            await session.execute(select(Organization.id).where(Organization.id == body.org_id))
+        ).first()
+        is None
+    ):
         raise NotFound("Organization not found")
     exists = select(SlaPolicy.id).where(
         SlaPolicy.priority == body.priority.value,
@@ -72,8 +81,13 @@ async def create(session: AsyncSession, actor: CurrentUser, body: SlaPolicyCreat
     session.add(policy)
     await session.flush()
     await audit.record(
-        session, actor=actor, action="sla_policy.created", entity_type="sla_policy",
-        entity_id=policy.id, org_id=policy.org_id, new_value=_snapshot(policy),
+        session,
+        actor=actor,
+        action="sla_policy.created",
+        entity_type="sla_policy",
+        entity_id=policy.id,
+        org_id=policy.org_id,
+        new_value=_snapshot(policy),
     )
     return policy
 
@@ -91,8 +105,14 @@ async def update(
     if new:
         await session.flush()
         await audit.record(
-            session, actor=actor, action="sla_policy.updated", entity_type="sla_policy",
-            entity_id=policy.id, org_id=policy.org_id, old_value=old, new_value=new,
+            session,
+            actor=actor,
+            action="sla_policy.updated",
+            entity_type="sla_policy",
+            entity_id=policy.id,
+            org_id=policy.org_id,
+            old_value=old,
+            new_value=new,
         )
     return policy
 
@@ -104,6 +124,11 @@ async def remove(session: AsyncSession, actor: CurrentUser, policy_id: uuid.UUID
     snapshot = _snapshot(policy)
     await session.execute(delete(SlaPolicy).where(SlaPolicy.id == policy.id))
     await audit.record(
-        session, actor=actor, action="sla_policy.deleted", entity_type="sla_policy",
-        entity_id=policy.id, org_id=policy.org_id, old_value=snapshot,
+        session,
+        actor=actor,
+        action="sla_policy.deleted",
+        entity_type="sla_policy",
+        entity_id=policy.id,
+        org_id=policy.org_id,
+        old_value=snapshot,
     )

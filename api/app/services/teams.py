@@ -17,13 +17,17 @@ from app.utils.pagination import keyset_page
 
 
 async def get(session: AsyncSession, actor: CurrentUser, team_id: uuid.UUID) -> Team:
-    team = (await session.execute(visible_teams(actor).where(Team.id == team_id))).scalar_one_or_none()
+    team = (
+        await session.execute(visible_teams(actor).where(Team.id == team_id))
+    ).scalar_one_or_none()
     if team is None:
         raise NotFound("Team not found")
     return team
 
 
-async def members_of(session: AsyncSession, team_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+async def members_of(
+    session: AsyncSession, team_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
     """Member ids of several teams in one statement."""
     out: dict[uuid.UUID, list[uuid.UUID]] = {t: [] for t in team_ids}
     if team_ids:
@@ -41,12 +45,19 @@ async def list_teams(
     session: AsyncSession, actor: CurrentUser, *, cursor: str | None, limit: int
 ) -> tuple[list[Team], str | None]:
     return await keyset_page(
-        session, visible_teams(actor), keys=[Team.name, Team.id], kinds=[str, uuid.UUID],
-        key_of=lambda t: (t.name, t.id), cursor=cursor, limit=limit,
+        session,
+        visible_teams(actor),
+        keys=[Team.name, Team.id],
+        kinds=[str, uuid.UUID],
+        key_of=lambda t: (t.name, t.id),
+        cursor=cursor,
+        limit=limit,
     )
 
 
-async def _set_members(session: AsyncSession, team_id: uuid.UUID, member_ids: list[uuid.UUID]) -> None:
+async def _set_members(
+    session: AsyncSession, team_id: uuid.UUID, member_ids: list[uuid.UUID]
+) -> None:
     unique = list(dict.fromkeys(member_ids))
     if unique:
         found = set(

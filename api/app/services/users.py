@@ -50,17 +50,26 @@ async def list_users(
     if role is not None:
         stmt = stmt.where(User.role == role.value)
     if q:
-        stmt = stmt.where(User.email.icontains(q, autoescape=True) | User.name.icontains(q, autoescape=True))
+        stmt = stmt.where(
+            User.email.icontains(q, autoescape=True) | User.name.icontains(q, autoescape=True)
+        )
     return await keyset_page(
-        session, stmt, keys=[User.email], kinds=[str], key_of=lambda u: (u.email,),
-        cursor=cursor, limit=limit,
+        session,
+        stmt,
+        keys=[User.email],
+        kinds=[str],
+        key_of=lambda u: (u.email,),
+        cursor=cursor,
+        limit=limit,
     )
 
 
 async def _check_org(session: AsyncSession, actor: CurrentUser | None, org_id: uuid.UUID) -> None:
     stmt = select(Organization.id).where(Organization.id == org_id)
     if actor is not None:
-        stmt = visible_orgs(actor).with_only_columns(Organization.id).where(Organization.id == org_id)
+        stmt = (
+            visible_orgs(actor).with_only_columns(Organization.id).where(Organization.id == org_id)
+        )
     if (await session.execute(stmt)).first() is None:
         raise NotFound("Organization not found")
 
@@ -96,8 +105,13 @@ async def create(session: AsyncSession, actor: CurrentUser | None, body: UserCre
     session.add(user)
     await session.flush()
     await audit.record(
-        session, actor=actor, action="user.created", entity_type="user", entity_id=user.id,
-        org_id=user.org_id, new_value={"email": user.email, **_snapshot(user)},
+        session,
+        actor=actor,
+        action="user.created",
+        entity_type="user",
+        entity_id=user.id,
+        org_id=user.org_id,
+        new_value={"email": user.email, **_snapshot(user)},
     )
     return user
 
@@ -127,18 +141,28 @@ async def update(
 
     old, new = audit.changes(before, _snapshot(user))
     if password_changed:
-        new["password"] = "changed"
+        new["password"] = "changed"  # noqa: S105  (a marker; the password is never recorded)
     if not user.is_active or password_changed:
         await revoke_all_sessions(session, user.id)
     if new:
         await session.flush()
         await audit.record(
-            session, actor=actor, action="user.updated", entity_type="user", entity_id=user.id,
-            org_id=user.org_id, old_value=old, new_value=new,
+            session,
+            actor=actor,
+            action="user.updated",
+            entity_type="user",
+            entity_id=user.id,
+            org_id=user.org_id,
+            old_value=old,
+            new_value=new,
         )
         if new.get("is_active") is False:
             await audit.record(
-                session, actor=actor, action="user.deactivated", entity_type="user",
-                entity_id=user.id, org_id=user.org_id,
+                session,
+                actor=actor,
+                action="user.deactivated",
+                entity_type="user",
+                entity_id=user.id,
+                org_id=user.org_id,
             )
     return user

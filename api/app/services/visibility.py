@@ -14,14 +14,14 @@ from app.models import Organization, Service, SlaPolicy, Team, Ticket, User
 from app.models.enums import Role
 
 
-def visible_orgs(actor: CurrentUser) -> Select[tuple[Organization]]:
+def visible_orgs(actor: CurrentUser) -> Select[Organization]:
     stmt = select(Organization)
     if actor.is_staff:
         return stmt
     return stmt.where(Organization.id == actor.org_id)
 
 
-def visible_users(actor: CurrentUser) -> Select[tuple[User]]:
+def visible_users(actor: CurrentUser) -> Select[User]:
     stmt = select(User)
     if actor.is_staff:
         return stmt
@@ -30,7 +30,7 @@ def visible_users(actor: CurrentUser) -> Select[tuple[User]]:
     return stmt.where(User.id == actor.id)
 
 
-def visible_services(actor: CurrentUser) -> Select[tuple[Service]]:
+def visible_services(actor: CurrentUser) -> Select[Service]:
     stmt = select(Service)
     if actor.is_staff:
         return stmt
@@ -39,17 +39,17 @@ def visible_services(actor: CurrentUser) -> Select[tuple[Service]]:
     )
 
 
-def visible_sla_policies(actor: CurrentUser) -> Select[tuple[SlaPolicy]]:
+def visible_sla_policies(actor: CurrentUser) -> Select[SlaPolicy]:
     stmt = select(SlaPolicy)
     return stmt if actor.is_staff else stmt.where(false())
 
 
-def visible_teams(actor: CurrentUser) -> Select[tuple[Team]]:
+def visible_teams(actor: CurrentUser) -> Select[Team]:
     stmt = select(Team)
     return stmt if actor.is_staff else stmt.where(false())
 
 
-def visible_tickets(actor: CurrentUser) -> Select[tuple[Ticket]]:
+def visible_tickets(actor: CurrentUser) -> Select[Ticket]:
     stmt = select(Ticket)
     if actor.is_staff:
         return stmt

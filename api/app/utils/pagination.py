@@ -29,8 +29,10 @@ KeyKind = type[str] | type[int] | type[uuid.UUID] | type[datetime]
 
 def encode_cursor(values: Sequence[Any]) -> str:
     raw = json.dumps(
-        [v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, uuid.UUID) else v
-         for v in values],
+        [
+            v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, uuid.UUID) else v
+            for v in values
+        ],
         separators=(",", ":"),
     )
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
@@ -63,7 +65,7 @@ def decode_cursor(cursor: str, kinds: Sequence[KeyKind]) -> list[Any]:
 
 async def keyset_page(
     session: AsyncSession,
-    stmt: Select[tuple[T]],
+    stmt: Select[T],
     *,
     keys: Sequence[InstrumentedAttribute[Any]],
     kinds: Sequence[KeyKind],
