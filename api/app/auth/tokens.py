@@ -1,6 +1,7 @@
 """Access tokens: HS256 JWTs (PyJWT) naming a server-side session.
 
-Everything is pinned: algorithm, issuer, audience and the required claims. Header tricks (``alg: none``, ``jku``/``jwk``/``x5u``/``kid``) are irrelevant because the key
+Everything is pinned: algorithm, issuer, audience and the required claims.
+Header tricks (``alg: none``, ``jku``/``jwk``/``x5u``/``kid``) are irrelevant because the key
 and algorithm never come from the token.
 """
 
