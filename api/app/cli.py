@@ -237,7 +237,20 @@ def worker() -> None:
 
 
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except ValidationError as exc:  # the ATUM_* settings: missing or unsafe values
+        typer.echo(f"error: invalid configuration: {_settings_message(exc)}", err=True)
+        raise SystemExit(2) from None
+
+
+def _settings_message(exc: ValidationError) -> str:
+    return "; ".join(
+        str(e["msg"]).removeprefix("Value error, ")
+        if not e["loc"]
+        else f"ATUM_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+        for e in exc.errors()
+    )
 
 
 if __name__ == "__main__":

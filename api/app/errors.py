@@ -11,9 +11,10 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db.session import KeepChanges
 
@@ -89,6 +90,27 @@ class PayloadTooLarge(DomainError):
     default_detail = "Request body too large"
 
 
+class BodyTooLarge(StarletteHTTPException):
+    """Raised by the body-size limit (middleware/request_context.py) while the body is being read.
+    An ``HTTPException``, so FastAPI's body parsing passes it on instead of answering 400; it is
+    answered like ``PayloadTooLarge``."""
+
+    def __init__(self) -> None:
+        super().__init__(PayloadTooLarge.status_code, PayloadTooLarge.default_detail)
+
+
+class UnsupportedMediaType(DomainError):
+    status_code = 415
+    code = "unsupported_media_type"
+    default_detail = "This type of file is not accepted"
+
+
+class InsufficientStorage(DomainError):
+    status_code = 507
+    code = "insufficient_storage"
+    default_detail = "The server cannot store this file right now"
+
+
 def _domain_response(exc: DomainError) -> JSONResponse:
     if isinstance(exc, Invalid):
         body: dict[str, Any] = {
@@ -125,6 +147,10 @@ def install(app: FastAPI) -> None:
             status_code=422,
         )
 
+    @app.exception_handler(BodyTooLarge)
+    async def body_too_large(_: Request, __: BodyTooLarge) -> JSONResponse:
+        return _domain_response(PayloadTooLarge())
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse(
@@ -138,11 +164,20 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ConnectionError)
     @app.exception_handler(PoolTimeout)
     async def database_unavailable(_: Request, exc: Exception) -> JSONResponse:
-        log.error("database_unavailable", error_type=type(exc).__name__)
+        log.error("database_unavailable", error_type=type(exc).__name__, error=str(exc)[:500])
         return JSONResponse(
             {"detail": "Service temporarily unavailable", "code": "unavailable"},
             status_code=503,
             headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
+        """A constraint caught what the service's own check missed (two concurrent creates of
+        the same name): a conflict, not a server error."""
+        log.info("integrity_conflict", error_type=type(exc.orig).__name__)
+        return JSONResponse(
+            {"detail": "This conflicts with existing data", "code": "conflict"}, status_code=409
         )
 
     @app.exception_handler(DBAPIError)
@@ -156,7 +191,40 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error", error_type=type(exc).__name__)
-        return JSONResponse(
-            {"detail": "Internal server error", "code": "internal_error"}, status_code=500
-        )
+        return _unexpected(exc)
+
+
+def _unexpected(exc: Exception) -> JSONResponse:
+    log.exception("unhandled_error", error_type=type(exc).__name__)
+    return JSONResponse(
+        {"detail": "Internal server error", "code": "internal_error"}, status_code=500
+    )
+
+
+class UnexpectedErrorMiddleware:
+    """Answers an exception no handler took with the generic 500 *inside* the middleware stack, so
+    the answer still carries the request id and the security headers, and the log line the request
+    id. (Starlette's last-resort handler, ``unexpected`` above, sits outside every middleware and
+    only sees errors of the middleware themselves.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            if started:
+                raise
+            await _unexpected(exc)(scope, receive, send)

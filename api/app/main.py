@@ -21,7 +21,18 @@ from app.db.session import get_engine
 from app.logging import configure_logging
 from app.middleware.request_context import RequestContextMiddleware
 from app.middleware.security_headers import SecurityHeadersMiddleware
-from app.routers import audit, auth, health, orgs, services, sla, teams, users
+from app.routers import (
+    audit,
+    auth,
+    health,
+    internal_tickets,
+    orgs,
+    services,
+    sla,
+    teams,
+    tickets,
+    users,
+)
 
 log = structlog.get_logger("atum.app")
 WEB_DIST = REPO_ROOT / "web" / "dist"
@@ -53,7 +64,18 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
 
 def _api_router() -> APIRouter:
     api = APIRouter(prefix="/api")
-    for module in (health, auth, orgs, users, sla, services, teams, audit):
+    for module in (
+        health,
+        auth,
+        tickets,
+        internal_tickets,
+        orgs,
+        users,
+        sla,
+        services,
+        teams,
+        audit,
+    ):
         api.include_router(module.router)
     return api
 
@@ -114,11 +136,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.docs_enabled:
         _mount_docs(app)
     _mount_web(app, WEB_DIST)
-    app.add_middleware(SecurityHeadersMiddleware)
+    # Added innermost first. Outermost are the security headers, then the request context (id,
+    # client address, body limit), then the generic 500: every answer, 413 and 500 included,
+    # carries the headers and the request id.
+    app.add_middleware(errors.UnexpectedErrorMiddleware)
     app.add_middleware(
         RequestContextMiddleware,
         trusted_proxies=settings.trusted_proxies,
         max_json_body=settings.max_json_body_kb * 1024,
         upload_body=settings.max_upload_mb * 1024 * 1024 + 64 * 1024,
     )
+    app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-TEST_DB = "atum_test"
+# One database per test run, so parallel runs (and a developer's make run) never collide.
+TEST_DB = f"atum_test_{os.getpid()}"
 
 
 def _server_url() -> str:
@@ -27,6 +28,16 @@ def _server_url() -> str:
     if explicit:
         return make_url(explicit).set(database="postgres").render_as_string(hide_password=False)
     return embedded_server_uri(REPO / "var" / "test", database="postgres")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _recreate(server_url: str, name: str) -> str:
@@ -46,6 +57,12 @@ def _recreate(server_url: str, name: str) -> str:
             port=url.port,
         )
         try:
+            for (stale,) in await conn.fetch(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'atum\\_test\\_%'"
+            ):
+                pid = stale.rsplit("_", 1)[-1]
+                if pid.isdigit() and not _alive(int(pid)):
+                    await conn.execute(f'DROP DATABASE IF EXISTS "{stale}" WITH (FORCE)')
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await conn.execute(f'CREATE DATABASE "{name}"')
         finally:
@@ -115,16 +132,19 @@ async def db(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
 @pytest.fixture
 async def client(app: object, db: AsyncSession) -> AsyncIterator[AsyncClient]:
     async def test_session() -> AsyncIterator[AsyncSession]:
+        # Each request in its own savepoint: a failed request rolls back its own work only,
+        # never the test's setup data.
+        request_tx = await db.begin_nested()
         try:
             yield db
         except KeepChanges:
-            await db.commit()
+            await request_tx.commit()
             raise
         except BaseException:
-            await db.rollback()
+            await request_tx.rollback()
             raise
         else:
-            await db.commit()
+            await request_tx.commit()
 
     app.dependency_overrides[get_session] = test_session  # type: ignore[attr-defined]
     transport = ASGITransport(app=app)  # type: ignore[arg-type]

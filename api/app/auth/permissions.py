@@ -21,6 +21,11 @@ class Action(StrEnum):
     TEAM_READ = "team.read"
     TEAM_WRITE = "team.write"
     AUDIT_READ = "audit.read"
+    # The customer portal's ticket endpoints (organization-scoped views).
+    PORTAL_TICKETS = "portal.tickets"
+    # The internal desk: read every ticket, comment, assign, change status.
+    DESK_TICKETS = "desk.tickets"
+    TICKET_ACCEPT = "ticket.accept"
 
 
 _STAFF = {Role.AGENT, Role.MANAGER, Role.ADMIN}
@@ -39,6 +44,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.TEAM_READ: frozenset(_STAFF),
     Action.TEAM_WRITE: frozenset({Role.ADMIN}),
     Action.AUDIT_READ: frozenset({Role.MANAGER, Role.ADMIN}),
+    Action.PORTAL_TICKETS: frozenset({Role.CUSTOMER_USER, Role.CUSTOMER_ADMIN}),
+    Action.DESK_TICKETS: frozenset(_STAFF),
+    Action.TICKET_ACCEPT: frozenset({Role.MANAGER, Role.ADMIN}),
 }
 
 # Roles a customer_admin may hand out (never a staff role).

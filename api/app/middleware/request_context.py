@@ -19,6 +19,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.context import client_ip_var, request_id_var
+from app.errors import BodyTooLarge
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 log = structlog.get_logger("atum.access")
@@ -80,7 +81,7 @@ class RequestContextMiddleware:
                 await _too_large(send_with_id)
                 return
             await self.app(scope, _limited(receive, limit), send_with_id)
-        except _BodyTooLarge:
+        except BodyTooLarge:
             await _too_large(send_with_id)
         finally:
             log.info(
@@ -95,10 +96,6 @@ class RequestContextMiddleware:
             client_ip_var.reset(ip_token)
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
 def _limited(receive: Receive, limit: int) -> Receive:
     seen = 0
 
@@ -108,7 +105,7 @@ def _limited(receive: Receive, limit: int) -> Receive:
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise _BodyTooLarge
+                raise BodyTooLarge
         return message
 
     return wrapped

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.auth.deps import AuditReader, DbSession
-from app.routers.common import DEFAULT, Cursor, Limit
+from app.routers.common import DEFAULT, Cursor, Limit, StorableText
 from app.schemas.audit import AuditEntry
 from app.schemas.common import Page
 from app.services.audit_query import AuditFilter, list_entries
@@ -16,7 +16,7 @@ from app.services.audit_query import AuditFilter, list_entries
 router = APIRouter(prefix="/internal/audit", tags=["audit"])
 
 OptionalId = Annotated[uuid.UUID | None, Query()]
-OptionalText = Annotated[str | None, Query(max_length=64)]
+OptionalText = Annotated[StorableText | None, Query(max_length=64)]
 
 
 @router.get("", response_model=Page[AuditEntry])

@@ -5,15 +5,23 @@ from __future__ import annotations
 import re
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, field_validator
+
+from app.utils.text import require_storable
 
 T = TypeVar("T")
 
 
 class RequestModel(BaseModel):
-    """Every request body: unknown fields are an error, strings are trimmed."""
+    """Every request body: unknown fields are an error, strings are trimmed and must be text the
+    database can store."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        return require_storable(value) if isinstance(value, str) else value
 
 
 class ResponseModel(BaseModel):

@@ -10,7 +10,16 @@ from __future__ import annotations
 from sqlalchemy import Select, false, or_, select
 
 from app.auth.deps import CurrentUser
-from app.models import Organization, Service, SlaPolicy, Team, Ticket, User
+from app.models import (
+    Organization,
+    Service,
+    SlaPolicy,
+    Team,
+    Ticket,
+    TicketAttachment,
+    TicketComment,
+    User,
+)
 from app.models.enums import Role
 
 
@@ -54,3 +63,21 @@ def visible_tickets(actor: CurrentUser) -> Select[Ticket]:
     if actor.is_staff:
         return stmt
     return stmt.where(Ticket.org_id == actor.org_id)
+
+
+def visible_comments(actor: CurrentUser) -> Select[TicketComment]:
+    """Comments on visible tickets; customers never see internal notes."""
+    stmt = select(TicketComment)
+    if actor.is_staff:
+        return stmt
+    return stmt.where(TicketComment.org_id == actor.org_id, TicketComment.is_internal.is_(False))
+
+
+def visible_attachments(actor: CurrentUser) -> Select[TicketAttachment]:
+    """Attachments of visible tickets; customers never see internal ones."""
+    stmt = select(TicketAttachment)
+    if actor.is_staff:
+        return stmt
+    return stmt.where(
+        TicketAttachment.org_id == actor.org_id, TicketAttachment.is_internal.is_(False)
+    )

@@ -19,12 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.errors import Invalid
+from app.utils.text import storable
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
 KeyKind = type[str] | type[int] | type[uuid.UUID] | type[datetime]
+_BIGINT = range(-(2**63), 2**63)
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
@@ -46,17 +48,18 @@ def decode_cursor(cursor: str, kinds: Sequence[KeyKind]) -> list[Any]:
             raise ValueError("shape")
         out: list[Any] = []
         for kind, value in zip(kinds, values, strict=True):
+            if kind is int:
+                if not isinstance(value, int) or isinstance(value, bool) or value not in _BIGINT:
+                    raise ValueError("int")
+                out.append(value)
+                continue
+            if not isinstance(value, str) or not storable(value):
+                raise ValueError("str")
             if kind is datetime:
                 out.append(datetime.fromisoformat(value))
             elif kind is uuid.UUID:
                 out.append(uuid.UUID(value))
-            elif kind is int:
-                if not isinstance(value, int) or isinstance(value, bool):
-                    raise ValueError("int")
-                out.append(value)
             else:
-                if not isinstance(value, str):
-                    raise ValueError("str")
                 out.append(value)
         return out
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -1,0 +1,137 @@
+"""The customer portal's ticket endpoints (organization-scoped, customer views only)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import FileResponse
+
+from app.auth.deps import DbSession, PortalUser
+from app.models.enums import Priority, TicketStatus
+from app.routers.common import DEFAULT, Cursor, Limit, Search
+from app.routers.files import attachment_response
+from app.schemas.common import Page
+from app.schemas.ticket import (
+    CustomerAttachment,
+    CustomerComment,
+    CustomerCommentCreate,
+    CustomerTicket,
+    CustomerTicketDetail,
+    TicketCreate,
+    Withdraw,
+)
+from app.services import attachments, tickets
+from app.utils.clock import Now
+from app.utils.multipart import file_part
+
+router = APIRouter(prefix="/tickets", tags=["portal"])
+
+
+async def _customer_view(
+    session: DbSession, actor: PortalUser, ticket_id: uuid.UUID, now: Now
+) -> CustomerTicket:
+    row = await tickets.get_row(session, actor, ticket_id)
+    return CustomerTicket.model_validate(tickets.view(row, now))
+
+
+@router.post("", response_model=CustomerTicket, status_code=status.HTTP_201_CREATED)
+async def create_ticket(
+    body: TicketCreate, actor: PortalUser, session: DbSession, now: Now
+) -> CustomerTicket:
+    ticket = await tickets.create(session, actor, body, now)
+    return await _customer_view(session, actor, ticket.id, now)
+
+
+@router.get("", response_model=Page[CustomerTicket])
+async def list_tickets(
+    actor: PortalUser,
+    session: DbSession,
+    now: Now,
+    status_: Annotated[list[TicketStatus] | None, Query(alias="status")] = None,
+    priority: Annotated[list[Priority] | None, Query()] = None,
+    q: Search = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT,
+) -> Page[CustomerTicket]:
+    flt = tickets.TicketFilter(status=status_ or [], priority=priority or [], q=q)
+    rows, next_cursor = await tickets.list_rows(session, actor, flt, cursor=cursor, limit=limit)
+    return Page[CustomerTicket](
+        items=[CustomerTicket.model_validate(tickets.view(r, now)) for r in rows],
+        next_cursor=next_cursor,
+    )
+
+
+@router.get("/{ticket_id}", response_model=CustomerTicketDetail)
+async def get_ticket(
+    ticket_id: uuid.UUID, actor: PortalUser, session: DbSession, now: Now
+) -> CustomerTicketDetail:
+    row = await tickets.get_row(session, actor, ticket_id)
+    return CustomerTicketDetail.model_validate(
+        {
+            **tickets.view(row, now),
+            "comments": await tickets.comments_of(session, actor, ticket_id),
+            "attachments": await tickets.attachments_of(session, actor, ticket_id),
+        }
+    )
+
+
+@router.post(
+    "/{ticket_id}/comments", response_model=CustomerComment, status_code=status.HTTP_201_CREATED
+)
+async def comment(
+    ticket_id: uuid.UUID,
+    body: CustomerCommentCreate,
+    actor: PortalUser,
+    session: DbSession,
+    now: Now,
+) -> CustomerComment:
+    created = await tickets.add_comment(
+        session, actor, ticket_id, body=body.body, is_internal=False, now=now
+    )
+    return CustomerComment(
+        id=created.id,
+        ticket_id=created.ticket_id,
+        author={"id": actor.id, "name": actor.name, "is_staff": False},
+        body=created.body,
+        created_at=created.created_at,
+    )
+
+
+@router.post("/{ticket_id}/withdraw", response_model=CustomerTicket)
+async def withdraw(
+    ticket_id: uuid.UUID, body: Withdraw, actor: PortalUser, session: DbSession, now: Now
+) -> CustomerTicket:
+    await tickets.withdraw(session, actor, ticket_id, body.reason, now)
+    return await _customer_view(session, actor, ticket_id, now)
+
+
+@router.post(
+    "/{ticket_id}/attachments",
+    response_model=CustomerAttachment,
+    status_code=status.HTTP_201_CREATED,
+)
+async def upload_attachment(
+    ticket_id: uuid.UUID, request: Request, actor: PortalUser, session: DbSession, now: Now
+) -> CustomerAttachment:
+    part = await file_part(request)
+    created = await attachments.upload(
+        session,
+        actor,
+        ticket_id,
+        chunks=part.chunks,
+        file_name=part.file_name,
+        declared_type=part.content_type,
+        is_internal=False,
+        comment_id=None,
+        now=now,
+    )
+    return CustomerAttachment.model_validate(created)
+
+
+@router.get("/{ticket_id}/attachments/{attachment_id}", response_class=FileResponse)
+async def download_attachment(
+    ticket_id: uuid.UUID, attachment_id: uuid.UUID, actor: PortalUser, session: DbSession
+) -> FileResponse:
+    return attachment_response(await attachments.download(session, actor, ticket_id, attachment_id))

@@ -1,0 +1,164 @@
+"""Ticket bodies and views. The customer views have no field for internal notes, internal
+attachments, root cause, team or SLA internals: nothing internal can leak through them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from app.models.enums import Priority, TicketStatus
+from app.schemas.common import RequestModel, ResponseModel
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000)
+]
+Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000)]
+Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
+
+
+class TicketCreate(RequestModel):
+    title: Title
+    description: Description
+    priority: Priority = Priority.P3
+    category: Category | None = None
+    service_id: uuid.UUID | None = None
+
+
+class CustomerCommentCreate(RequestModel):
+    body: Body
+
+
+class StaffCommentCreate(RequestModel):
+    body: Body
+    is_internal: bool
+
+
+class Withdraw(RequestModel):
+    reason: Reason | None = None
+
+
+class Accept(RequestModel):
+    priority: Priority | None = None
+    category: Category | None = None
+
+
+class Assign(RequestModel):
+    assignee_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+
+
+class StatusChange(RequestModel):
+    status: TicketStatus
+    reason: Reason | None = None
+    resolution: LongText | None = None
+    root_cause: LongText | None = None
+
+
+class TicketUpdate(RequestModel):
+    priority: Priority | None = None
+    category: Category | None = None
+    service_id: uuid.UUID | None = None
+
+
+class PersonRef(ResponseModel):
+    id: uuid.UUID
+    name: str
+
+
+class TeamRef(ResponseModel):
+    id: uuid.UUID
+    name: str
+
+
+class Author(ResponseModel):
+    id: uuid.UUID
+    name: str
+    is_staff: bool
+
+
+class CustomerTicket(ResponseModel):
+    id: uuid.UUID
+    number: int
+    org_id: uuid.UUID
+    org_name: str
+    service_id: uuid.UUID | None
+    title: str
+    description: str
+    status: TicketStatus
+    priority: Priority
+    category: str | None
+    created_by: PersonRef | None
+    accepted_by: PersonRef | None
+    assigned_to: PersonRef | None
+    accepted_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    resolution: str | None
+
+
+class Sla(ResponseModel):
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    first_responded_at: datetime | None
+    paused: bool
+    paused_since: datetime | None
+    paused_seconds: int
+    first_response_breached: bool
+    resolution_breached: bool
+
+
+class StaffTicket(CustomerTicket):
+    root_cause: str | None
+    assigned_team: TeamRef | None
+    sla: Sla
+
+
+class CustomerComment(ResponseModel):
+    id: uuid.UUID
+    ticket_id: uuid.UUID
+    author: Author
+    body: str
+    is_internal: Literal[False] = False
+    created_at: datetime
+
+
+class StaffComment(ResponseModel):
+    id: uuid.UUID
+    ticket_id: uuid.UUID
+    author: Author
+    body: str
+    is_internal: bool
+    created_at: datetime
+
+
+class CustomerAttachment(ResponseModel):
+    id: uuid.UUID
+    file_name: str
+    mime_type: str
+    size_bytes: int
+    sha256: str
+    created_at: datetime
+
+
+class StaffAttachment(CustomerAttachment):
+    is_internal: bool
+    uploaded_by: PersonRef | None
+    comment_id: uuid.UUID | None
+
+
+class CustomerTicketDetail(CustomerTicket):
+    comments: list[CustomerComment] = Field(default_factory=list)
+    attachments: list[CustomerAttachment] = Field(default_factory=list)
+
+
+class StaffTicketDetail(StaffTicket):
+    comments: list[StaffComment] = Field(default_factory=list)
+    attachments: list[StaffAttachment] = Field(default_factory=list)

@@ -1,0 +1,670 @@
+"""Tickets: creation, lists, details, the lifecycle commands and comments.
+
+Every path starts from ``visible_tickets(actor)``; every status change goes through
+``workflow.transition``; every change is audited in the same transaction. Mutations lock the
+ticket row (``FOR UPDATE``), so two managers accepting at once get exactly one success.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, Select, and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.auth.deps import CurrentUser
+from app.config import get_settings
+from app.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from app.models import (
+    AuditLog,
+    Organization,
+    Service,
+    SlaPolicy,
+    Team,
+    Ticket,
+    TicketAttachment,
+    TicketComment,
+    User,
+)
+from app.models.enums import STAFF_ROLES, Priority, Role
+from app.models.enums import TicketStatus as S
+from app.schemas.ticket import Accept, Assign, StatusChange, TicketCreate, TicketUpdate
+from app.services import audit, ratelimit, sla, workflow
+from app.services.visibility import (
+    visible_attachments,
+    visible_comments,
+    visible_services,
+    visible_tickets,
+)
+from app.utils.pagination import decode_cursor, encode_cursor
+
+_STAFF = [r.value for r in STAFF_ROLES]
+Creator, Acceptor, Assignee = aliased(User), aliased(User), aliased(User)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _with_refs(stmt: Select[Ticket]) -> Select[Any]:
+    """Ticket plus every name its views show, in the same statement (no N+1)."""
+    return (
+        stmt.add_columns(
+            Organization.name.label("org_name"),
+            Creator.name.label("creator_name"),
+            Acceptor.name.label("acceptor_name"),
+            Assignee.name.label("assignee_name"),
+            Team.name.label("team_name"),
+        )
+        .join(Organization, Organization.id == Ticket.org_id)
+        .outerjoin(Creator, Creator.id == Ticket.created_by)
+        .outerjoin(Acceptor, Acceptor.id == Ticket.accepted_by)
+        .outerjoin(Assignee, Assignee.id == Ticket.assigned_to)
+        .outerjoin(Team, Team.id == Ticket.assigned_team_id)
+    )
+
+
+def _ref(id_: uuid.UUID | None, name: str | None) -> dict[str, Any] | None:
+    return {"id": id_, "name": name} if id_ is not None and name is not None else None
+
+
+def view(row: Row[Any], now: datetime) -> dict[str, Any]:
+    """A ticket row as a dict both view schemas validate (each keeps only its own fields)."""
+    t: Ticket = row[0]
+    return {
+        "id": t.id,
+        "number": t.number,
+        "org_id": t.org_id,
+        "org_name": row.org_name,
+        "service_id": t.service_id,
+        "title": t.title,
+        "description": t.description,
+        "status": t.status,
+        "priority": t.priority,
+        "category": t.category,
+        "created_by": _ref(t.created_by, row.creator_name),
+        "accepted_by": _ref(t.accepted_by, row.acceptor_name),
+        "assigned_to": _ref(t.assigned_to, row.assignee_name),
+        "accepted_at": t.accepted_at,
+        "resolved_at": t.resolved_at,
+        "closed_at": t.closed_at,
+        "created_at": t.created_at,
+        "updated_at": t.updated_at,
+        "resolution": t.resolution,
+        "root_cause": t.root_cause,
+        "assigned_team": _ref(t.assigned_team_id, row.team_name),
+        "sla": sla_view(t, now),
+    }
+
+
+def sla_view(t: Ticket, now: datetime) -> dict[str, Any]:
+    clock = workflow.clock_of(t)
+    return {
+        "first_response_due_at": t.sla_first_response_due_at,
+        "resolution_due_at": t.sla_resolution_due_at,
+        "first_responded_at": t.first_responded_at,
+        "paused": t.sla_paused_at is not None,
+        "paused_since": t.sla_paused_at,
+        "paused_seconds": t.sla_paused_seconds,
+        "first_response_breached": t.sla_first_response_breached_at is not None
+        or sla.first_response_breached(clock, now),
+        "resolution_breached": t.sla_resolution_breached_at is not None
+        or (S(t.status) in workflow.OPEN and sla.resolution_breached(clock, now)),
+    }
+
+
+async def get_row(session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID) -> Row[Any]:
+    row = (
+        await session.execute(_with_refs(visible_tickets(actor)).where(Ticket.id == ticket_id))
+    ).one_or_none()
+    if row is None:
+        raise NotFound("Ticket not found")
+    return row  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFilter:
+    status: list[S] = field(default_factory=list)
+    priority: list[Priority] = field(default_factory=list)
+    q: str | None = None
+    org_id: uuid.UUID | None = None
+    assigned_to: uuid.UUID | None = None
+    breached: bool | None = None
+
+
+def _search(q: str) -> Any:
+    """Full-text match on the GIN-indexed document (number, title, description)."""
+    text = q.strip().lstrip("#")
+    return Ticket.search.op("@@")(func.websearch_to_tsquery("simple", text))
+
+
+async def list_rows(
+    session: AsyncSession,
+    actor: CurrentUser,
+    flt: TicketFilter,
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Row[Any]], str | None]:
+    """Newest first, keyset on (created_at, id)."""
+    stmt = visible_tickets(actor)
+    if flt.status:
+        stmt = stmt.where(Ticket.status.in_([s.value for s in flt.status]))
+    if flt.priority:
+        stmt = stmt.where(Ticket.priority.in_([p.value for p in flt.priority]))
+    if flt.org_id is not None:
+        stmt = stmt.where(Ticket.org_id == flt.org_id)
+    if flt.assigned_to is not None:
+        stmt = stmt.where(Ticket.assigned_to == flt.assigned_to)
+    if flt.breached is not None:
+        breached = or_(
+            Ticket.sla_first_response_breached_at.is_not(None),
+            Ticket.sla_resolution_breached_at.is_not(None),
+        )
+        stmt = stmt.where(breached if flt.breached else ~breached)
+    if flt.q and flt.q.strip().lstrip("#"):
+        stmt = stmt.where(_search(flt.q))
+    if cursor:
+        created, id_ = decode_cursor(cursor, [datetime, uuid.UUID])
+        stmt = stmt.where(
+            or_(Ticket.created_at < created, and_(Ticket.created_at == created, Ticket.id < id_))
+        )
+    stmt = stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit + 1)
+    rows = list((await session.execute(_with_refs(stmt))).all())
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last: Ticket = rows[-1][0]
+        return rows, encode_cursor([last.created_at, last.id])
+    return rows, None
+
+
+async def new_queue(
+    session: AsyncSession, actor: CurrentUser, *, cursor: str | None, limit: int
+) -> tuple[list[Row[Any]], str | None]:
+    """The unaccepted queue, oldest first (partial index on NEW tickets)."""
+    stmt = visible_tickets(actor).where(Ticket.status == S.NEW.value)
+    if cursor:
+        created, id_ = decode_cursor(cursor, [datetime, uuid.UUID])
+        stmt = stmt.where(
+            or_(Ticket.created_at > created, and_(Ticket.created_at == created, Ticket.id > id_))
+        )
+    stmt = stmt.order_by(Ticket.created_at, Ticket.id).limit(limit + 1)
+    rows = list((await session.execute(_with_refs(stmt))).all())
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last: Ticket = rows[-1][0]
+        return rows, encode_cursor([last.created_at, last.id])
+    return rows, None
+
+
+async def comments_of(
+    session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    stmt = (
+        visible_comments(actor)
+        .add_columns(User.name, User.role)
+        .join(User, User.id == TicketComment.author_id)
+        .where(TicketComment.ticket_id == ticket_id)
+        .order_by(TicketComment.created_at, TicketComment.id)
+    )
+    return [
+        {
+            "id": c.id,
+            "ticket_id": c.ticket_id,
+            "author": {"id": c.author_id, "name": name, "is_staff": role in _STAFF},
+            "body": c.body,
+            "is_internal": c.is_internal,
+            "created_at": c.created_at,
+        }
+        for c, name, role in (await session.execute(stmt)).all()
+    ]
+
+
+async def attachments_of(
+    session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    stmt = (
+        visible_attachments(actor)
+        .add_columns(User.name)
+        .outerjoin(User, User.id == TicketAttachment.uploaded_by)
+        .where(TicketAttachment.ticket_id == ticket_id)
+        .order_by(TicketAttachment.created_at, TicketAttachment.id)
+    )
+    return [
+        {
+            "id": a.id,
+            "file_name": a.file_name,
+            "mime_type": a.mime_type,
+            "size_bytes": a.size_bytes,
+            "sha256": a.sha256,
+            "created_at": a.created_at,
+            "is_internal": a.is_internal,
+            "uploaded_by": _ref(a.uploaded_by, name),
+            "comment_id": a.comment_id,
+        }
+        for a, name in (await session.execute(stmt)).all()
+    ]
+
+
+async def audit_trail(session: AsyncSession, ticket_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(AuditLog, User.name)
+        .outerjoin(User, User.id == AuditLog.actor_id)
+        .where(AuditLog.ticket_id == ticket_id)
+        .order_by(AuditLog.seq)
+    )
+    return [
+        {
+            "id": e.id,
+            "seq": e.seq,
+            "actor_id": e.actor_id,
+            "actor_name": name,
+            "action": e.action,
+            "entity_type": e.entity_type,
+            "entity_id": e.entity_id,
+            "org_id": e.org_id,
+            "ticket_id": e.ticket_id,
+            "old_value": e.old_value,
+            "new_value": e.new_value,
+            "ip": e.ip,
+            "request_id": e.request_id,
+            "created_at": e.created_at,
+        }
+        for e, name in rows.all()
+    ]
+
+
+# ---------------------------------------------------------------- commands
+
+
+async def lock(session: AsyncSession, actor: CurrentUser | None, ticket_id: uuid.UUID) -> Ticket:
+    """The ticket, row-locked for the rest of the transaction; 404 when not visible."""
+    stmt = (
+        (visible_tickets(actor) if actor is not None else select(Ticket))
+        .where(Ticket.id == ticket_id)
+        .with_for_update(of=Ticket)
+    )
+    ticket = (await session.execute(stmt)).scalar_one_or_none()
+    if ticket is None:
+        raise NotFound("Ticket not found")
+    return ticket
+
+
+async def _audit_status(
+    session: AsyncSession,
+    actor: CurrentUser | None,
+    t: Ticket,
+    change: workflow.Change,
+    **extra: Any,
+) -> None:
+    await audit.record(
+        session,
+        actor=actor,
+        action="ticket.status_changed",
+        entity_type="ticket",
+        entity_id=t.id,
+        org_id=t.org_id,
+        ticket_id=t.id,
+        old_value={"status": change.old.value},
+        new_value={"status": change.new.value, **{k: v for k, v in extra.items() if v is not None}},
+    )
+
+
+async def create(
+    session: AsyncSession, actor: CurrentUser, body: TicketCreate, now: datetime
+) -> Ticket:
+    assert actor.org_id is not None
+    settings = get_settings()
+    hits, _ = await ratelimit.hit(session, f"ticket:create:{actor.id}", 3600)
+    if hits > settings.ticket_create_per_hour:
+        raise RateLimited(3600, "Too many tickets opened in the last hour; try again later")
+    if body.service_id is not None:
+        found = await session.execute(
+            visible_services(actor)
+            .with_only_columns(Service.id)
+            .where(Service.id == body.service_id)
+        )
+        if found.first() is None:
+            raise NotFound("Service not found")
+    ticket = Ticket(
+        id=uuid.uuid4(),
+        org_id=actor.org_id,
+        service_id=body.service_id,
+        created_by=actor.id,
+        status=S.NEW.value,
+        priority=body.priority.value,
+        category=body.category,
+        title=body.title,
+        description=body.description,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="ticket.created",
+        entity_type="ticket",
+        entity_id=ticket.id,
+        org_id=ticket.org_id,
+        ticket_id=ticket.id,
+        new_value={"number": ticket.number, "priority": ticket.priority, "title": ticket.title},
+    )
+    return ticket
+
+
+async def withdraw(
+    session: AsyncSession,
+    actor: CurrentUser,
+    ticket_id: uuid.UUID,
+    reason: str | None,
+    now: datetime,
+) -> Ticket:
+    ticket = await lock(session, actor, ticket_id)
+    change = workflow.transition(ticket, S.CANCELLED, actor, now)
+    await session.flush()
+    await _audit_status(session, actor, ticket, change, reason=reason, withdrawn=True)
+    return ticket
+
+
+async def _sla_minutes(session: AsyncSession, org_id: uuid.UUID, priority: str) -> tuple[int, int]:
+    row = (
+        await session.execute(
+            select(SlaPolicy.first_response_minutes, SlaPolicy.resolution_minutes)
+            .where(
+                SlaPolicy.priority == priority,
+                or_(SlaPolicy.org_id == org_id, SlaPolicy.org_id.is_(None)),
+            )
+            .order_by(SlaPolicy.org_id.is_(None))
+            .limit(1)
+        )
+    ).one_or_none()
+    if row is None:
+        raise Conflict(f"No SLA policy for priority {priority}")
+    return int(row[0]), int(row[1])
+
+
+async def accept(
+    session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID, body: Accept, now: datetime
+) -> Ticket:
+    ticket = await lock(session, actor, ticket_id)
+    workflow.check(ticket, S.ACCEPTED, actor)
+    before = {"priority": ticket.priority, "category": ticket.category}
+    if body.priority is not None:
+        ticket.priority = body.priority.value
+    if body.category is not None:
+        ticket.category = body.category
+    minutes = await _sla_minutes(session, ticket.org_id, ticket.priority)
+    change = workflow.transition(ticket, S.ACCEPTED, actor, now, sla_minutes=minutes)
+    await session.flush()
+    old, new = audit.changes(before, {"priority": ticket.priority, "category": ticket.category})
+    await audit.record(
+        session,
+        actor=actor,
+        action="ticket.accepted",
+        entity_type="ticket",
+        entity_id=ticket.id,
+        org_id=ticket.org_id,
+        ticket_id=ticket.id,
+        old_value={"status": change.old.value, **old},
+        new_value={
+            "status": change.new.value,
+            "sla_first_response_due_at": ticket.sla_first_response_due_at,
+            "sla_resolution_due_at": ticket.sla_resolution_due_at,
+            **new,
+        },
+    )
+    return ticket
+
+
+async def assign(
+    session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID, body: Assign, now: datetime
+) -> Ticket:
+    if body.assignee_id is None and body.team_id is None:
+        raise Invalid("assignee_id", "Give an assignee, a team or both")
+    ticket = await lock(session, actor, ticket_id)
+    current = S(ticket.status)
+    if current is S.ACCEPTED:
+        workflow.check(ticket, S.ASSIGNED, actor)
+    elif current not in workflow.WORKABLE:
+        allowed = [t.value for t in workflow.allowed_targets(current)]
+        raise Conflict(f"A {current.value} ticket cannot be assigned", allowed=allowed)
+    elif not actor.is_staff:
+        raise Forbidden()
+    if body.assignee_id is not None:
+        assignee = (
+            await session.execute(
+                select(User.id, User.role).where(
+                    User.id == body.assignee_id,
+                    User.is_active.is_(True),
+                    User.role.in_([Role.AGENT.value, Role.MANAGER.value]),
+                )
+            )
+        ).one_or_none()
+        if assignee is None:
+            raise Invalid("assignee_id", "The assignee must be an active agent or manager")
+        if actor.role is Role.AGENT and assignee.role != Role.AGENT.value:
+            raise Forbidden("Agents may assign tickets to agents only")
+    if (
+        body.team_id is not None
+        and (await session.execute(select(Team.id).where(Team.id == body.team_id))).first() is None
+    ):
+        raise Invalid("team_id", "Unknown team")
+
+    before = {"assigned_to": ticket.assigned_to, "assigned_team_id": ticket.assigned_team_id}
+    if body.assignee_id is not None:
+        ticket.assigned_to = body.assignee_id
+    if body.team_id is not None:
+        ticket.assigned_team_id = body.team_id
+    change = None
+    if current is S.ACCEPTED:
+        change = workflow.transition(ticket, S.ASSIGNED, actor, now)
+    ticket.updated_at = now
+    await session.flush()
+    old, new = audit.changes(
+        before, {"assigned_to": ticket.assigned_to, "assigned_team_id": ticket.assigned_team_id}
+    )
+    await audit.record(
+        session,
+        actor=actor,
+        action="ticket.assigned",
+        entity_type="ticket",
+        entity_id=ticket.id,
+        org_id=ticket.org_id,
+        ticket_id=ticket.id,
+        old_value=old,
+        new_value=new,
+    )
+    if change is not None:
+        await _audit_status(session, actor, ticket, change)
+    return ticket
+
+
+async def change_status(
+    session: AsyncSession,
+    actor: CurrentUser,
+    ticket_id: uuid.UUID,
+    body: StatusChange,
+    now: datetime,
+) -> Ticket:
+    if body.status is S.ACCEPTED:
+        return await accept(session, actor, ticket_id, Accept(), now)
+    ticket = await lock(session, actor, ticket_id)
+    if body.status is S.ASSIGNED:
+        workflow.check(ticket, S.ASSIGNED, actor)
+        raise Invalid("status", "Use the assign action to assign a ticket")
+    if body.status is S.CANCELLED and not body.reason:
+        workflow.check(ticket, S.CANCELLED, actor)
+        raise Invalid("reason", "A reason is required to reject a ticket")
+    change = workflow.transition(
+        ticket, body.status, actor, now, resolution=body.resolution, root_cause=body.root_cause
+    )
+    await session.flush()
+    await _audit_status(
+        session,
+        actor,
+        ticket,
+        change,
+        reason=body.reason,
+        resolution=body.resolution if body.status is S.RESOLVED else None,
+        root_cause=body.root_cause if body.status is S.RESOLVED else None,
+    )
+    return ticket
+
+
+async def update_fields(
+    session: AsyncSession,
+    actor: CurrentUser,
+    ticket_id: uuid.UUID,
+    body: TicketUpdate,
+    now: datetime,
+) -> Ticket:
+    ticket = await lock(session, actor, ticket_id)
+    if S(ticket.status) in workflow.FINAL:
+        raise Conflict(f"A {ticket.status} ticket cannot be changed")
+    fields = body.model_dump(exclude_unset=True)
+    if "priority" in fields and fields["priority"] is None:
+        raise Invalid("priority", "Priority cannot be empty")
+    if (
+        body.service_id is not None
+        and (
+            await session.execute(
+                select(Service.id).where(
+                    Service.id == body.service_id,
+                    or_(Service.org_id.is_(None), Service.org_id == ticket.org_id),
+                )
+            )
+        ).first()
+        is None
+    ):
+        raise NotFound("Service not found")
+    before = {
+        "priority": ticket.priority,
+        "category": ticket.category,
+        "service_id": ticket.service_id,
+    }
+    if body.priority is not None:
+        ticket.priority = body.priority.value
+    if "category" in fields:
+        ticket.category = body.category
+    if "service_id" in fields:
+        ticket.service_id = body.service_id
+    old, new = audit.changes(
+        before,
+        {"priority": ticket.priority, "category": ticket.category, "service_id": ticket.service_id},
+    )
+    if new:
+        ticket.updated_at = now
+        await session.flush()
+        await audit.record(
+            session,
+            actor=actor,
+            action="ticket.updated",
+            entity_type="ticket",
+            entity_id=ticket.id,
+            org_id=ticket.org_id,
+            ticket_id=ticket.id,
+            old_value=old,
+            new_value=new,
+        )
+    return ticket
+
+
+async def add_comment(
+    session: AsyncSession,
+    actor: CurrentUser,
+    ticket_id: uuid.UUID,
+    *,
+    body: str,
+    is_internal: bool,
+    now: datetime,
+) -> TicketComment:
+    """A public reply or internal note. A customer's public comment on a ticket waiting for it
+    (or resolved) moves it back to IN_PROGRESS; a staff reply meets the first-response SLA."""
+    ticket = await lock(session, actor, ticket_id)
+    status = S(ticket.status)
+    if is_internal and not actor.is_staff:
+        raise Forbidden()
+    if status in workflow.FINAL:
+        raise Conflict(f"A {status.value} ticket does not take comments")
+    if actor.is_staff and not is_internal and status is S.NEW:
+        raise Conflict(
+            "Accept the ticket before replying to the customer",
+            allowed=[t.value for t in workflow.allowed_targets(status)],
+        )
+    comment = TicketComment(
+        id=uuid.uuid4(),
+        ticket_id=ticket.id,
+        org_id=ticket.org_id,
+        author_id=actor.id,
+        body=body,
+        is_internal=is_internal,
+        created_at=now,
+    )
+    session.add(comment)
+    change = None
+    if actor.is_staff and not is_internal:
+        workflow.apply_clock(ticket, sla.respond(workflow.clock_of(ticket), now))
+    elif not actor.is_staff and status in (S.WAITING_CUSTOMER, S.RESOLVED):
+        change = workflow.transition(ticket, S.IN_PROGRESS, None, now)
+    ticket.updated_at = now
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="comment.created",
+        entity_type="comment",
+        entity_id=comment.id,
+        org_id=ticket.org_id,
+        ticket_id=ticket.id,
+        new_value={"is_internal": is_internal},
+    )
+    if change is not None:
+        await _audit_status(session, None, ticket, change, trigger="customer_comment")
+    return comment
+
+
+async def sweep_breaches(session: AsyncSession, now: datetime) -> list[uuid.UUID]:
+    """Mark SLA breaches (idempotent: each breach once; safe with several workers at once, the
+    conditional UPDATE is the arbiter). Returns the ids of newly breached tickets."""
+    open_states = [s.value for s in workflow.WORKABLE]
+    breached: list[uuid.UUID] = []
+    for column, due, met in (
+        (
+            Ticket.sla_first_response_breached_at,
+            Ticket.sla_first_response_due_at,
+            Ticket.first_responded_at,
+        ),
+        (Ticket.sla_resolution_breached_at, Ticket.sla_resolution_due_at, Ticket.resolved_at),
+    ):
+        rows = await session.execute(
+            update(Ticket)
+            .where(
+                column.is_(None),
+                due < now,
+                met.is_(None),
+                Ticket.sla_paused_at.is_(None),
+                Ticket.status.in_(open_states),
+            )
+            .values({column.key: now})
+            .returning(Ticket.id, Ticket.org_id)
+            .execution_options(synchronize_session=False)
+        )
+        kind = "first_response" if column is Ticket.sla_first_response_breached_at else "resolution"
+        for ticket_id, org_id in rows.all():
+            breached.append(ticket_id)
+            await audit.record(
+                session,
+                actor=None,
+                action="sla.breached",
+                entity_type="ticket",
+                entity_id=ticket_id,
+                org_id=org_id,
+                ticket_id=ticket_id,
+                new_value={"sla": kind, "breached_at": now},
+            )
+    return breached

@@ -1,0 +1,160 @@
+"""The ticket state machine (WORKFLOW.md): the only code that writes ``tickets.status``.
+
+A transition that does not exist from the current state is a 409 naming the allowed targets; one
+that exists but not for the caller is a 403. Side effects on timestamps and SLA clocks are applied
+here too, so a status can never change without them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from app.auth.deps import CurrentUser
+from app.errors import Conflict, Forbidden, Invalid
+from app.models import Ticket
+from app.models.enums import Role
+from app.models.enums import TicketStatus as S
+from app.services import sla
+
+
+class Party(StrEnum):
+    """Who may trigger a transition, beyond plain roles."""
+
+    MANAGER = "manager"
+    ADMIN = "admin"
+    AGENT = "agent"
+    ASSIGNEE = "assignee"  # the staff member the ticket is assigned to
+    CREATOR = "creator"  # the customer who opened the ticket
+    SYSTEM = "system"  # a rule reacting to an event (a customer's public comment)
+
+
+_MANAGERS = frozenset({Party.MANAGER, Party.ADMIN})
+_WORKERS = _MANAGERS | {Party.ASSIGNEE}
+
+TRANSITIONS: dict[tuple[S, S], frozenset[Party]] = {
+    (S.NEW, S.ACCEPTED): _MANAGERS,
+    (S.NEW, S.CANCELLED): _MANAGERS | {Party.CREATOR},
+    (S.ACCEPTED, S.ASSIGNED): _MANAGERS | {Party.AGENT},
+    (S.ASSIGNED, S.IN_PROGRESS): _WORKERS,
+    (S.ASSIGNED, S.WAITING_CUSTOMER): _WORKERS,
+    (S.IN_PROGRESS, S.WAITING_CUSTOMER): _WORKERS,
+    (S.WAITING_CUSTOMER, S.IN_PROGRESS): _WORKERS | {Party.SYSTEM},
+    (S.ASSIGNED, S.RESOLVED): _WORKERS,
+    (S.IN_PROGRESS, S.RESOLVED): _WORKERS,
+    (S.WAITING_CUSTOMER, S.RESOLVED): _WORKERS,
+    (S.RESOLVED, S.CLOSED): _MANAGERS,
+    (S.RESOLVED, S.IN_PROGRESS): _MANAGERS | {Party.SYSTEM},
+}
+
+# Statuses in which the ticket is being worked (the acceptance gate is behind it).
+WORKABLE = frozenset({S.ACCEPTED, S.ASSIGNED, S.IN_PROGRESS, S.WAITING_CUSTOMER})
+OPEN = frozenset({S.NEW, *WORKABLE})
+FINAL = frozenset({S.CLOSED, S.CANCELLED})
+
+
+def allowed_targets(current: S) -> list[S]:
+    return [to for (frm, to) in TRANSITIONS if frm is current]
+
+
+def parties_of(actor: CurrentUser | None, ticket: Ticket) -> set[Party]:
+    """The parties *actor* plays on *ticket*; None is the system."""
+    if actor is None:
+        return {Party.SYSTEM}
+    parties: set[Party] = set()
+    if actor.role in (Role.MANAGER, Role.ADMIN, Role.AGENT):
+        parties.add(Party(actor.role.value))
+    if ticket.assigned_to == actor.id and actor.is_staff:
+        parties.add(Party.ASSIGNEE)
+    if ticket.created_by == actor.id:
+        parties.add(Party.CREATOR)
+    return parties
+
+
+def check(ticket: Ticket, target: S, actor: CurrentUser | None) -> None:
+    """Raise unless *actor* may move *ticket* to *target* now."""
+    current = S(ticket.status)
+    who = TRANSITIONS.get((current, target))
+    if who is None:
+        allowed = allowed_targets(current)
+        names = ", ".join(t.value for t in allowed) or "none (final state)"
+        raise Conflict(
+            f"Cannot move a {current.value} ticket to {target.value}; allowed: {names}",
+            allowed=[t.value for t in allowed],
+        )
+    if not (parties_of(actor, ticket) & who):
+        raise Forbidden(f"You may not move this ticket to {target.value}")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    old: S
+    new: S
+
+
+def clock_of(ticket: Ticket) -> sla.SlaClock:
+    return sla.SlaClock(
+        first_response_due_at=ticket.sla_first_response_due_at,
+        resolution_due_at=ticket.sla_resolution_due_at,
+        first_responded_at=ticket.first_responded_at,
+        resolved_at=ticket.resolved_at,
+        paused_at=ticket.sla_paused_at,
+        paused_seconds=ticket.sla_paused_seconds,
+        first_response_breached_at=ticket.sla_first_response_breached_at,
+        resolution_breached_at=ticket.sla_resolution_breached_at,
+    )
+
+
+def apply_clock(ticket: Ticket, clock: sla.SlaClock) -> None:
+    ticket.sla_first_response_due_at = clock.first_response_due_at
+    ticket.sla_resolution_due_at = clock.resolution_due_at
+    ticket.first_responded_at = clock.first_responded_at
+    ticket.resolved_at = clock.resolved_at
+    ticket.sla_paused_at = clock.paused_at
+    ticket.sla_paused_seconds = clock.paused_seconds
+    ticket.sla_first_response_breached_at = clock.first_response_breached_at
+    ticket.sla_resolution_breached_at = clock.resolution_breached_at
+
+
+def transition(
+    ticket: Ticket,
+    target: S,
+    actor: CurrentUser | None,
+    now: datetime,
+    *,
+    resolution: str | None = None,
+    root_cause: str | None = None,
+    sla_minutes: tuple[int, int] | None = None,
+) -> Change:
+    """Move *ticket* to *target* with every side effect; the caller audits and persists."""
+    check(ticket, target, actor)
+    old = S(ticket.status)
+    clock = clock_of(ticket)
+    if target is S.ACCEPTED:
+        if sla_minutes is None:
+            raise Conflict("No SLA policy applies to this ticket")
+        assert actor is not None
+        ticket.accepted_by = actor.id
+        ticket.accepted_at = now
+        clock = sla.start(
+            now, first_response_minutes=sla_minutes[0], resolution_minutes=sla_minutes[1]
+        )
+    elif target is S.WAITING_CUSTOMER:
+        clock = sla.pause(clock, now)
+    elif target is S.RESOLVED:
+        if not resolution:
+            raise Invalid("resolution", "A resolution is required to resolve a ticket")
+        if not root_cause:
+            raise Invalid("root_cause", "A root cause is required to resolve a ticket")
+        ticket.resolution = resolution
+        ticket.root_cause = root_cause
+        clock = sla.resolve(clock, now)
+    elif target is S.CLOSED:
+        ticket.closed_at = now
+    elif target is S.IN_PROGRESS:
+        clock = sla.reopen(clock, now) if old is S.RESOLVED else sla.resume(clock, now)
+    apply_clock(ticket, clock)
+    ticket.status = target.value
+    ticket.updated_at = now
+    return Change(old, target)
