@@ -79,7 +79,7 @@ os.environ["ATUM_TEST_SERVER_URL"] = _SERVER_URL
 os.environ["ATUM_ENV"] = "test"
 os.environ.setdefault("ATUM_SECRET_KEY", secrets.token_urlsafe(48))
 os.environ["ATUM_DATA_DIR"] = str(REPO / "var" / "test" / "data")
-os.environ["ATUM_LOG_LEVEL"] = "WARNING"
+os.environ.setdefault("ATUM_LOG_LEVEL", "WARNING")
 
 from app.db import migrations  # noqa: E402
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from functools import lru_cache
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.config import get_settings
+from app.context import statement_count_var
 from app.db.embedded import database_url
 
 
@@ -22,10 +24,16 @@ def resolve_database_url() -> str:
     return database_url(settings.database_url, settings.data_dir)
 
 
+def _count_statement(*_: object) -> None:
+    counter = statement_count_var.get()
+    if counter is not None:
+        counter[0] += 1
+
+
 @lru_cache
 def get_engine() -> AsyncEngine:
     settings = get_settings()
-    return create_async_engine(
+    engine = create_async_engine(
         resolve_database_url(),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
@@ -37,6 +45,8 @@ def get_engine() -> AsyncEngine:
             "timeout": 5,
         },
     )
+    event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+    return engine
 
 
 @lru_cache

@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.context import client_ip_var, request_id_var
+from app.context import client_ip_var, request_id_var, statement_count_var
 from app.errors import BodyTooLarge
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -61,6 +61,8 @@ class RequestContextMiddleware:
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         rid_token = request_id_var.set(request_id)
         ip_token = client_ip_var.set(self.client_ip(scope))
+        statements = [0]
+        count_token = statement_count_var.set(statements)
         started = time.perf_counter()
         status: dict[str, int] = {"code": 500}
 
@@ -91,9 +93,11 @@ class RequestContextMiddleware:
                 status=status["code"],
                 ms=round((time.perf_counter() - started) * 1000, 1),
                 ip=client_ip_var.get(),
+                db_statements=statements[0],
             )
             request_id_var.reset(rid_token)
             client_ip_var.reset(ip_token)
+            statement_count_var.reset(count_token)
 
 
 def _limited(receive: Receive, limit: int) -> Receive:
