@@ -22,10 +22,11 @@ from httpx import AsyncClient, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.tokens import create_access_token, utcnow
+from app.auth.tokens import create_access_token
 from app.config import get_settings
 from app.models import AuthSession, Organization, Service, SlaPolicy, Team, TeamMember, User
 from app.models.enums import Role
+from app.utils.clock import utcnow
 from tests.factories import PASSWORD, make_org, make_user
 
 ANONYMOUS = "anonymous"

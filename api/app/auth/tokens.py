@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import jwt
 
@@ -56,7 +56,3 @@ def decode_access_token(token: str, *, secret: str) -> TokenClaims:
         return TokenClaims(uuid.UUID(str(claims["sub"])), uuid.UUID(str(claims["sid"])))
     except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
         raise Unauthorized("Invalid or expired token") from exc
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -16,12 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.deps import CurrentUser
 from app.auth.passwords import hash_password, needs_rehash, verify_password
-from app.auth.tokens import create_access_token, utcnow
+from app.auth.tokens import create_access_token
 from app.config import Settings
 from app.errors import LoginFailed, RateLimited
 from app.models import AuthSession, Organization, User
 from app.models.enums import Role
 from app.services import audit, ratelimit
+from app.utils.clock import utcnow
 
 
 @dataclass(frozen=True, slots=True)
