@@ -181,6 +181,16 @@ def grant_app_role(
 
 
 @cli.command()
+def openapi() -> None:
+    """Print the API's OpenAPI schema (JSON); the web UI's types are generated from it."""
+    import json
+
+    from app.main import create_app
+
+    typer.echo(json.dumps(create_app().openapi(), indent=2, sort_keys=True))
+
+
+@cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="default ATUM_HOST")] = None,
     port: Annotated[int | None, typer.Option(help="default ATUM_PORT")] = None,

@@ -5,6 +5,7 @@ inside a transaction that is rolled back at the end (requests commit to savepoin
 from __future__ import annotations
 
 import os
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 import secrets
 import sys
 import uuid
@@ -148,7 +149,12 @@ async def client(app: object, db: AsyncSession) -> AsyncIterator[AsyncClient]:
 
     app.dependency_overrides[get_session] = test_session  # type: ignore[attr-defined]
     transport = ASGITransport(app=app)  # type: ignore[arg-type]
-    async with AsyncClient(transport=transport, base_url="http://testserver") as c:
+    # API-client semantics: no cookie jar (browser sessions are tested with their own client),
+    # so a login never silently authenticates a later "anonymous" request.
+    no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+    async with AsyncClient(
+        transport=transport, base_url="http://testserver", cookies=no_cookies
+    ) as c:
         yield c
     app.dependency_overrides.clear()  # type: ignore[attr-defined]
 

@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.cookies import CSRF_HEADER, SAFE_METHODS, csrf_valid, session_cookie_name
 from app.auth.permissions import Action, allowed
 from app.auth.tokens import decode_access_token
 from app.config import get_settings
@@ -63,9 +64,18 @@ def bearer_token(request: Request) -> str:
 
 
 async def get_current_user(request: Request, session: DbSession) -> CurrentUser:
-    claims = decode_access_token(
-        bearer_token(request), secret=get_settings().resolved_secret_key() or ""
-    )
+    """The caller, from a bearer header or (browsers) the session cookie; one indexed query."""
+    settings = get_settings()
+    secret = settings.resolved_secret_key() or ""
+    cookie = request.cookies.get(session_cookie_name(settings))
+    if "authorization" in request.headers or not cookie:
+        claims = decode_access_token(bearer_token(request), secret=secret)
+    else:
+        claims = decode_access_token(cookie, secret=secret)
+        if request.method not in SAFE_METHODS and not csrf_valid(
+            secret, claims.session_id, request.headers.get(CSRF_HEADER)
+        ):
+            raise Forbidden("Missing or wrong CSRF token")
     row = (
         await session.execute(
             _CURRENT_USER.where(

@@ -73,6 +73,7 @@ async def get_ticket(
             **tickets.view(row, now),
             "comments": await tickets.comments_of(session, actor, ticket_id),
             "attachments": await tickets.attachments_of(session, actor, ticket_id),
+            "actions": tickets.actions(row[0], actor),
         }
     )
 

@@ -29,4 +29,5 @@ class LoginResponse(ResponseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105  (the OAuth2 token type, not a secret)
     expires_in: int
+    csrf_token: str
     user: Me

@@ -154,11 +154,32 @@ class StaffAttachment(CustomerAttachment):
     comment_id: uuid.UUID | None
 
 
+class CustomerActions(ResponseModel):
+    """What the customer may do on this ticket now."""
+
+    reply: bool
+    attach: bool
+    withdraw: bool
+
+
+class StaffActions(ResponseModel):
+    """What the staff member may do on this ticket now (from the workflow table)."""
+
+    transitions: list[TicketStatus]
+    accept: bool
+    assign: bool
+    reply: bool
+    note: bool
+    attach: bool
+
+
 class CustomerTicketDetail(CustomerTicket):
     comments: list[CustomerComment] = Field(default_factory=list)
     attachments: list[CustomerAttachment] = Field(default_factory=list)
+    actions: CustomerActions
 
 
 class StaffTicketDetail(StaffTicket):
     comments: list[StaffComment] = Field(default_factory=list)
     attachments: list[StaffAttachment] = Field(default_factory=list)
+    actions: StaffActions

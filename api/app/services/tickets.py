@@ -100,6 +100,21 @@ def view(row: Row[Any], now: datetime) -> dict[str, Any]:
     }
 
 
+def actions(t: Ticket, actor: CurrentUser) -> dict[str, Any]:
+    """What *actor* may do with the ticket now, from the workflow rules (the UI offers exactly
+    these; the commands check them again)."""
+    targets = workflow.available(t, actor)
+    return {
+        "transitions": [s.value for s in targets if s not in (S.ACCEPTED, S.ASSIGNED)],
+        "accept": S.ACCEPTED in targets,
+        "assign": workflow.can_assign(t, actor),
+        "reply": workflow.can_comment(t, actor, internal=False),
+        "note": workflow.can_comment(t, actor, internal=True),
+        "withdraw": S.CANCELLED in targets and not actor.is_staff,
+        "attach": S(t.status) not in workflow.FINAL,
+    }
+
+
 def sla_view(t: Ticket, now: datetime) -> dict[str, Any]:
     clock = workflow.clock_of(t)
     return {
@@ -587,11 +602,11 @@ async def add_comment(
     (or resolved) moves it back to IN_PROGRESS; a staff reply meets the first-response SLA."""
     ticket = await lock(session, actor, ticket_id)
     status = S(ticket.status)
-    if is_internal and not actor.is_staff:
-        raise Forbidden()
-    if status in workflow.FINAL:
-        raise Conflict(f"A {status.value} ticket does not take comments")
-    if actor.is_staff and not is_internal and status is S.NEW:
+    if not workflow.can_comment(ticket, actor, internal=is_internal):
+        if is_internal and not actor.is_staff:
+            raise Forbidden()
+        if status in workflow.FINAL:
+            raise Conflict(f"A {status.value} ticket does not take comments")
         raise Conflict(
             "Accept the ticket before replying to the customer",
             allowed=[t.value for t in workflow.allowed_targets(status)],

@@ -72,6 +72,28 @@ def parties_of(actor: CurrentUser | None, ticket: Ticket) -> set[Party]:
     return parties
 
 
+def available(ticket: Ticket, actor: CurrentUser) -> list[S]:
+    """The targets *actor* may move *ticket* to right now (what the UI offers)."""
+    current, parties = S(ticket.status), parties_of(actor, ticket)
+    return [to for (frm, to), who in TRANSITIONS.items() if frm is current and parties & who]
+
+
+def can_assign(ticket: Ticket, actor: CurrentUser) -> bool:
+    current = S(ticket.status)
+    if current is S.ACCEPTED:
+        return bool(parties_of(actor, ticket) & TRANSITIONS[(S.ACCEPTED, S.ASSIGNED)])
+    return actor.is_staff and current in WORKABLE
+
+
+def can_comment(ticket: Ticket, actor: CurrentUser, *, internal: bool) -> bool:
+    """Mirrors ``tickets.add_comment``: no comments on final tickets, internal notes are staff
+    only, and staff reply publicly only after acceptance (the acceptance gate)."""
+    current = S(ticket.status)
+    if current in FINAL or (internal and not actor.is_staff):
+        return False
+    return not (actor.is_staff and not internal and current is S.NEW)
+
+
 def check(ticket: Ticket, target: S, actor: CurrentUser | None) -> None:
     """Raise unless *actor* may move *ticket* to *target* now."""
     current = S(ticket.status)
