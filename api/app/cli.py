@@ -11,6 +11,7 @@ import signal
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -178,6 +179,72 @@ def grant_app_role(
     except ValueError as exc:
         _fail(str(exc))
     typer.echo(f"privileges granted to {role}")
+
+
+@cli.command()
+def backup(
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="new or empty directory")],
+) -> None:
+    """Back up the database (pg_dump, custom format) and the uploads into DIR, with a manifest of
+    SHA-256 checksums and row counts."""
+    from app.db.session import resolve_database_url
+    from app.services import backup as backups
+
+    settings = get_settings()
+    try:
+        done = asyncio.run(
+            backups.backup(
+                resolve_database_url(),
+                settings.upload_dir,
+                directory,
+                pg_bin_dir=settings.pg_bin_dir,
+            )
+        )
+    except backups.BackupError as exc:
+        _fail(str(exc))
+        return
+    rows = sum(done.tables.values())
+    typer.echo(
+        f"backup written to {done.directory}: {len(done.tables)} tables, {rows} rows, "
+        f"{done.files} files, {done.bytes} bytes, schema revision {done.schema_revision}"
+    )
+
+
+@cli.command()
+def restore(
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="a directory made by backup")],
+    app_role: Annotated[
+        str | None,
+        typer.Option("--app-role", help="grant this database role the app's privileges afterwards"),
+    ] = None,
+) -> None:
+    """Check the backup in DIR against its manifest, then restore it into an empty database and
+    an empty upload directory. A damaged backup or a non-empty target is refused untouched."""
+    from app.db.migrations import head_revision
+    from app.db.session import resolve_database_url
+    from app.services import backup as backups
+
+    settings = get_settings()
+    try:
+        done = asyncio.run(
+            backups.restore(
+                directory,
+                resolve_database_url(),
+                settings.upload_dir,
+                app_role=app_role,
+                shared_uploads=settings.accel_redirect_prefix is not None,
+                pg_bin_dir=settings.pg_bin_dir,
+            )
+        )
+    except backups.BackupError as exc:
+        _fail(str(exc))
+        return
+    rows = sum(done.tables.values())
+    typer.echo(
+        f"restored {len(done.tables)} tables, {rows} rows and {done.files} files from {directory}"
+    )
+    if done.schema_revision != head_revision():
+        typer.echo(f"schema revision {done.schema_revision}: run `atum-desk migrate` next")
 
 
 @cli.command()

@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     access_token_minutes: int = Field(default=480, ge=1, le=60 * 24 * 30)
     max_upload_mb: int = Field(default=25, ge=1, le=10_240)
+    # Behind nginx: attachment downloads answer with X-Accel-Redirect: <prefix>/<key[:2]>/<key>
+    # and nginx sends the file from an internal location. Unset: the app sends the file itself.
+    accel_redirect_prefix: str | None = Field(
+        default=None, pattern=r"^/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$"
+    )
+    # Where `atum-desk backup`/`restore` find pg_dump and pg_restore (default: searched).
+    pg_bin_dir: Path | None = None
     max_json_body_kb: int = Field(default=1024, ge=1)
     docs_enabled: bool = True
     log_level: str = "INFO"
@@ -46,7 +53,17 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout_seconds: float = Field(default=30, gt=0)
     mail_from: str = "ATUM DESK <desk@localhost>"
+    # Host part of Message-IDs (default: this machine's FQDN).
+    mail_host: str | None = None
+    mail_batch_size: int = Field(default=20, ge=1, le=1000)
+    mail_lease_seconds: int = Field(default=120, ge=5)
+    mail_max_attempts: int = Field(default=8, ge=1)
+    mail_retry_base_seconds: int = Field(default=30, ge=1)
+    worker_poll_seconds: float = Field(default=10, gt=0)
+    sla_sweep_seconds: float = Field(default=30, gt=0)
     ollama_url: str | None = None
     ollama_model: str = "qwen2.5:3b-instruct"
 

@@ -5,6 +5,7 @@ from app.models.audit import AuditLog
 from app.models.auth_session import AuthSession
 from app.models.comment import TicketComment
 from app.models.organization import Organization
+from app.models.outbox import OutboxMessage
 from app.models.rate_limit import RateLimitCounter
 from app.models.service import Service
 from app.models.sla_policy import SlaPolicy
@@ -16,6 +17,7 @@ __all__ = [
     "AuditLog",
     "AuthSession",
     "Organization",
+    "OutboxMessage",
     "RateLimitCounter",
     "Service",
     "SlaPolicy",

@@ -55,7 +55,9 @@ class Ticket(UUIDPrimaryKey, Timestamps, Base):
         Index("ix_tickets_org_created", "org_id", text("created_at DESC"), text("id DESC")),
         Index("ix_tickets_status_created", "status", text("created_at DESC"), text("id DESC")),
         Index("ix_tickets_created", text("created_at DESC"), text("id DESC")),
-        Index("ix_tickets_assignee_status", "assigned_to", "status", text("created_at DESC")),
+        Index(
+            "ix_tickets_assignee_created", "assigned_to", text("created_at DESC"), text("id DESC")
+        ),
         Index("ix_tickets_team_status", "assigned_team_id", "status"),
         Index("ix_tickets_new_queue", "created_at", "id", postgresql_where=text("status = 'NEW'")),
         Index(
@@ -66,6 +68,15 @@ class Ticket(UUIDPrimaryKey, Timestamps, Base):
             ),
         ),
         Index("ix_tickets_search", "search", postgresql_using="gin"),
+        Index(
+            "ix_tickets_breached",
+            text("created_at DESC"),
+            text("id DESC"),
+            postgresql_where=text(
+                "sla_first_response_breached_at IS NOT NULL "
+                "OR sla_resolution_breached_at IS NOT NULL"
+            ),
+        ),
     )
 
     number: Mapped[int] = mapped_column(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import FileResponse
 
 from app.auth.deps import DbSession, PortalUser
@@ -134,5 +134,5 @@ async def upload_attachment(
 @router.get("/{ticket_id}/attachments/{attachment_id}", response_class=FileResponse)
 async def download_attachment(
     ticket_id: uuid.UUID, attachment_id: uuid.UUID, actor: PortalUser, session: DbSession
-) -> FileResponse:
+) -> Response:
     return attachment_response(await attachments.download(session, actor, ticket_id, attachment_id))

@@ -40,7 +40,8 @@ from app.utils.filetypes import RefusedType
 
 @lru_cache
 def file_store() -> FileStore:
-    return FileStore(get_settings().upload_dir)
+    settings = get_settings()
+    return FileStore(settings.upload_dir, group_readable=settings.accel_redirect_prefix is not None)
 
 
 async def _ticket(session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID) -> Ticket:
@@ -81,6 +82,8 @@ async def upload(
             raise NotFound("Comment not found")
         # Files attached to an internal note are internal, whatever was asked.
         is_internal = is_internal or bool(comment[0])
+    if not is_internal:
+        workflow.check_public_reply(ticket, actor)
 
     name = sanitize_filename(file_name)
     store = file_store()

@@ -66,25 +66,61 @@ def resume(clock: SlaClock, now: datetime) -> SlaClock:
 
 
 def respond(clock: SlaClock, now: datetime) -> SlaClock:
-    """A public staff reply: meets the first-response target once."""
+    """A public staff reply: meets the first-response target once. A reply after the due time
+    records the breach (like the sweep, as of when it was seen) even if no sweep ran in
+    between."""
     if not clock.started or clock.first_responded_at is not None:
         return clock
-    return replace(clock, first_responded_at=now)
+    late = clock.first_response_due_at is not None and clock.first_response_due_at < now
+    return replace(
+        clock,
+        first_responded_at=now,
+        first_response_breached_at=clock.first_response_breached_at or (now if late else None),
+    )
 
 
 def resolve(clock: SlaClock, now: datetime) -> SlaClock:
-    return replace(resume(clock, now), resolved_at=now)
+    """RESOLVED: meets the resolution target (a late resolution records its breach)."""
+    clock = resume(clock, now)
+    late = clock.resolution_due_at is not None and clock.resolution_due_at < now
+    return replace(
+        clock,
+        resolved_at=now,
+        resolution_breached_at=clock.resolution_breached_at or (now if late else None),
+    )
+
+
+def retarget(
+    clock: SlaClock, accepted_at: datetime, *, first_response_minutes: int, resolution_minutes: int
+) -> SlaClock:
+    """A priority change after acceptance: unmet due times follow the new policy, counted from
+    acceptance plus the time already spent paused."""
+    if not clock.started:
+        return clock
+    shift = timedelta(seconds=clock.paused_seconds)
+    first_due = clock.first_response_due_at
+    if clock.first_responded_at is None:
+        first_due = accepted_at + timedelta(minutes=first_response_minutes) + shift
+    resolution_due = clock.resolution_due_at
+    if clock.resolved_at is None:
+        resolution_due = accepted_at + timedelta(minutes=resolution_minutes) + shift
+    return replace(clock, first_response_due_at=first_due, resolution_due_at=resolution_due)
 
 
 def reopen(clock: SlaClock, now: datetime) -> SlaClock:
-    """RESOLVED → IN_PROGRESS: the resolution clock runs again. The time the ticket spent
-    resolved (waiting for the customer to object) counts like a pause."""
+    """RESOLVED → IN_PROGRESS: the clocks run again. The time the ticket spent resolved
+    (waiting for the customer to object) counts like a pause: it is added to every unmet due
+    time."""
     if clock.resolved_at is None:
         return clock
     delta = max(now - clock.resolved_at, timedelta(0))
+    first_due = clock.first_response_due_at
+    if first_due is not None and clock.first_responded_at is None:
+        first_due += delta
     due = clock.resolution_due_at + delta if clock.resolution_due_at is not None else None
     return replace(
         clock,
+        first_response_due_at=first_due,
         resolution_due_at=due,
         resolved_at=None,
         paused_seconds=clock.paused_seconds + int(delta.total_seconds()),
@@ -97,6 +133,7 @@ def first_response_breached(clock: SlaClock, now: datetime) -> bool:
         due is not None
         and not clock.paused
         and clock.first_responded_at is None
+        and clock.resolved_at is None
         and clock.first_response_breached_at is None
         and due < now
     )

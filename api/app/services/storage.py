@@ -38,6 +38,10 @@ T = TypeVar("T")
 _KEY = re.compile(r"[0-9a-f]{32}")
 _DIR_MODE = 0o700
 _FILE_MODE = 0o600
+# With downloads served by nginx (X-Accel-Redirect), nginx's user reads the files through the
+# app's group: files 0640, directories 0750, never anything for other users.
+_SHARED_DIR_MODE = 0o750
+_SHARED_FILE_MODE = 0o640
 _OPEN_FLAGS = (
     os.O_WRONLY
     | os.O_CREAT
@@ -76,8 +80,10 @@ async def _disk(fn: Callable[..., T], *args: object) -> T:
 
 
 class FileStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, group_readable: bool = False) -> None:
         self.root = root
+        self.dir_mode = _SHARED_DIR_MODE if group_readable else _DIR_MODE
+        self.file_mode = _SHARED_FILE_MODE if group_readable else _FILE_MODE
 
     def path_of(self, key: str) -> Path:
         """Where ``key`` lives; a key that is not 32 lowercase hex digits (tampered) is refused."""
@@ -140,14 +146,14 @@ class FileStore:
         await asyncio.to_thread(path.unlink, missing_ok=True)
 
     def _make_dir(self, path: Path) -> None:
-        self.root.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
-        path.mkdir(mode=_DIR_MODE, exist_ok=True)
+        self.root.mkdir(mode=self.dir_mode, parents=True, exist_ok=True)
+        path.mkdir(mode=self.dir_mode, exist_ok=True)
 
     def _open_part(self, part: Path) -> BinaryIO:
         self._make_dir(part.parent)
-        fd = os.open(part, _OPEN_FLAGS, _FILE_MODE)
+        fd = os.open(part, _OPEN_FLAGS, self.file_mode)
         try:
-            os.fchmod(fd, _FILE_MODE)
+            os.fchmod(fd, self.file_mode)
             return os.fdopen(fd, "wb")
         except BaseException:
             os.close(fd)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, func, or_, select, update
+from sqlalchemy import Row, Select, and_, func, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -33,7 +33,7 @@ from app.models import (
 from app.models.enums import STAFF_ROLES, Priority, Role
 from app.models.enums import TicketStatus as S
 from app.schemas.ticket import Accept, Assign, StatusChange, TicketCreate, TicketUpdate
-from app.services import audit, ratelimit, sla, workflow
+from app.services import audit, notifications, ratelimit, sla, workflow
 from app.services.visibility import (
     visible_attachments,
     visible_comments,
@@ -200,7 +200,8 @@ async def new_queue(
     session: AsyncSession, actor: CurrentUser, *, cursor: str | None, limit: int
 ) -> tuple[list[Row[Any]], str | None]:
     """The unaccepted queue, oldest first (partial index on NEW tickets)."""
-    stmt = visible_tickets(actor).where(Ticket.status == S.NEW.value)
+    # A literal, not a parameter: only then can a generic (cached) plan use the partial index.
+    stmt = visible_tickets(actor).where(Ticket.status == literal_column("'NEW'"))
     if cursor:
         created, id_ = decode_cursor(cursor, [datetime, uuid.UUID])
         stmt = stmt.where(
@@ -369,6 +370,7 @@ async def create(
         ticket_id=ticket.id,
         new_value={"number": ticket.number, "priority": ticket.priority, "title": ticket.title},
     )
+    await notifications.ticket_created(session, ticket)
     return ticket
 
 
@@ -383,6 +385,7 @@ async def withdraw(
     change = workflow.transition(ticket, S.CANCELLED, actor, now)
     await session.flush()
     await _audit_status(session, actor, ticket, change, reason=reason, withdrawn=True)
+    await notifications.status_changed(session, ticket, actor.id, change.new)
     return ticket
 
 
@@ -433,6 +436,7 @@ async def accept(
             **new,
         },
     )
+    await notifications.ticket_accepted(session, ticket, actor.id)
     return ticket
 
 
@@ -496,6 +500,10 @@ async def assign(
     )
     if change is not None:
         await _audit_status(session, actor, ticket, change)
+    if "assigned_to" in new:
+        await notifications.ticket_assigned(session, ticket, actor.id)
+    if change is not None:
+        await notifications.status_changed(session, ticket, actor.id, change.new)
     return ticket
 
 
@@ -528,6 +536,7 @@ async def change_status(
         resolution=body.resolution if body.status is S.RESOLVED else None,
         root_cause=body.root_cause if body.status is S.RESOLVED else None,
     )
+    await notifications.status_changed(session, ticket, actor.id, change.new)
     return ticket
 
 
@@ -562,8 +571,19 @@ async def update_fields(
         "category": ticket.category,
         "service_id": ticket.service_id,
     }
-    if body.priority is not None:
+    if body.priority is not None and body.priority.value != ticket.priority:
         ticket.priority = body.priority.value
+        if ticket.accepted_at is not None:
+            fr, res = await _sla_minutes(session, ticket.org_id, ticket.priority)
+            workflow.apply_clock(
+                ticket,
+                sla.retarget(
+                    workflow.clock_of(ticket),
+                    ticket.accepted_at,
+                    first_response_minutes=fr,
+                    resolution_minutes=res,
+                ),
+            )
     if "category" in fields:
         ticket.category = body.category
     if "service_id" in fields:
@@ -602,15 +622,12 @@ async def add_comment(
     (or resolved) moves it back to IN_PROGRESS; a staff reply meets the first-response SLA."""
     ticket = await lock(session, actor, ticket_id)
     status = S(ticket.status)
-    if not workflow.can_comment(ticket, actor, internal=is_internal):
-        if is_internal and not actor.is_staff:
-            raise Forbidden()
-        if status in workflow.FINAL:
-            raise Conflict(f"A {status.value} ticket does not take comments")
-        raise Conflict(
-            "Accept the ticket before replying to the customer",
-            allowed=[t.value for t in workflow.allowed_targets(status)],
-        )
+    if is_internal and not actor.is_staff:
+        raise Forbidden()
+    if status in workflow.FINAL:
+        raise Conflict(f"A {status.value} ticket does not take comments")
+    if not is_internal:
+        workflow.check_public_reply(ticket, actor)
     comment = TicketComment(
         id=uuid.uuid4(),
         ticket_id=ticket.id,
@@ -640,12 +657,24 @@ async def add_comment(
     )
     if change is not None:
         await _audit_status(session, None, ticket, change, trigger="customer_comment")
+    await notifications.comment_added(
+        session,
+        ticket,
+        author_id=actor.id,
+        author_is_staff=actor.is_staff,
+        body=body,
+        is_internal=is_internal,
+    )
+    if change is not None:
+        # Triggered by the customer's own comment: not worth a mail to that customer.
+        await notifications.status_changed(session, ticket, actor.id, change.new)
     return comment
 
 
 async def sweep_breaches(session: AsyncSession, now: datetime) -> list[uuid.UUID]:
     """Mark SLA breaches (idempotent: each breach once; safe with several workers at once, the
-    conditional UPDATE is the arbiter). Returns the ids of newly breached tickets."""
+    conditional UPDATE is the arbiter). Each breach is audited and its mails enqueued in the
+    same transaction. Returns the ids of newly breached tickets."""
     open_states = [s.value for s in workflow.WORKABLE]
     breached: list[uuid.UUID] = []
     for column, due, met in (
@@ -672,6 +701,9 @@ async def sweep_breaches(session: AsyncSession, now: datetime) -> list[uuid.UUID
         kind = "first_response" if column is Ticket.sla_first_response_breached_at else "resolution"
         for ticket_id, org_id in rows.all():
             breached.append(ticket_id)
+            ticket = await session.get(Ticket, ticket_id)
+            if ticket is not None:
+                await notifications.sla_breached(session, ticket, kind)
             await audit.record(
                 session,
                 actor=None,

@@ -180,3 +180,14 @@ def transition(
     ticket.status = target.value
     ticket.updated_at = now
     return Change(old, target)
+
+
+def check_public_reply(ticket: Ticket, actor: CurrentUser) -> None:
+    """The acceptance gate for anything staff show the customer (a public reply or attachment):
+    nothing before the ticket is ACCEPTED."""
+    current = S(ticket.status)
+    if actor.is_staff and current is S.NEW:
+        raise Conflict(
+            "Accept the ticket before replying to the customer",
+            allowed=[t.value for t in allowed_targets(current)],
+        )

@@ -33,7 +33,7 @@ class _State:
     def __init__(self) -> None:
         self.header_field = bytearray()
         self.header_value = bytearray()
-        self.headers: dict[str, str] = {}
+        self.headers: dict[str, bytes] = {}
         self.in_file = False
         self.seen_file = False
         self.pending: list[bytes] = []
@@ -57,9 +57,9 @@ async def file_part(request: Request) -> FilePart:
         state.header_value += data[start:end]
 
     def on_header_end() -> None:
-        state.headers[state.header_field.decode("latin-1").lower()] = state.header_value.decode(
-            "utf-8", "replace"
-        )
+        # Raw bytes: parse_options_header reads bytes as latin-1 and hands the parameters back
+        # byte for byte, so a UTF-8 file name survives (a str would be re-encoded as latin-1).
+        state.headers[state.header_field.decode("latin-1").lower()] = bytes(state.header_value)
         state.header_field.clear()
         state.header_value.clear()
 
@@ -71,7 +71,10 @@ async def file_part(request: Request) -> FilePart:
             state.seen_file = True
             raw = disp.get(b"filename")
             state.file_name = raw.decode("utf-8", "replace") if raw is not None else None
-            state.content_type = state.headers.get("content-type")
+            content_type = state.headers.get("content-type")
+            state.content_type = (
+                content_type.decode("utf-8", "replace") if content_type is not None else None
+            )
         state.headers = {}
 
     def on_part_data(data: bytes, start: int, end: int) -> None:

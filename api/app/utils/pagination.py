@@ -11,7 +11,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, tuple_
@@ -56,13 +56,24 @@ def decode_cursor(cursor: str, kinds: Sequence[KeyKind]) -> list[Any]:
             if not isinstance(value, str) or not storable(value):
                 raise ValueError("str")
             if kind is datetime:
-                out.append(datetime.fromisoformat(value))
+                moment = datetime.fromisoformat(value)
+                if moment.tzinfo is None:
+                    raise ValueError("naive datetime")
+                # Out of range once in UTC (year 1 at +14:00) would fail in the driver: a 500.
+                out.append(moment.astimezone(UTC))
             elif kind is uuid.UUID:
                 out.append(uuid.UUID(value))
             else:
                 out.append(value)
         return out
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        OverflowError,
+        binascii.Error,
+        json.JSONDecodeError,
+        UnicodeDecodeError,
+    ) as exc:
         raise Invalid("cursor", "Invalid cursor") from exc
 
 

@@ -1,0 +1,283 @@
+"""The list queries the app really runs use their indexes at a realistic size.
+
+About 30,000 tickets across 20 organizations (three years of history: old tickets closed or
+cancelled, recent ones spread over the open states) are inserted with one INSERT ... SELECT and
+analyzed, inside the test's rolled-back transaction. Each request's SQL is recorded while it runs
+and EXPLAINed with the same parameters; every plan must reach ``tickets`` through the index the
+model declares for it, never through a sequential scan.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from app.auth.tokens import create_access_token
+from app.config import get_settings
+from app.models import AuthSession, Organization, User
+from app.models.enums import Role
+from tests.factories import make_org, make_user
+
+TICKETS = 30_000
+ORGS = 20
+AGENTS = 30
+RARE_WORD = "kerberos"
+STATUSES = ["NEW", "ACCEPTED", "ASSIGNED", "IN_PROGRESS", "WAITING_CUSTOMER", "RESOLVED"]
+
+# Ticket i (1..TICKETS) is opened at START + i * 53 minutes (about three years). The newest 1,200
+# are still open, cycling through the open states; older ones are closed, one in twenty cancelled.
+# Everything past NEW/ACCEPTED/CANCELLED is assigned to one of the agents.
+POPULATE = """
+WITH source AS (
+    SELECT i,
+           CASE
+               WHEN i > $5 - 1200 THEN ($4::text[])[1 + i % 6]
+               WHEN i % 20 = 0 THEN 'CANCELLED'
+               ELSE 'CLOSED'
+           END AS status
+    FROM generate_series(1, $5) AS i
+)
+INSERT INTO tickets (id, org_id, created_by, accepted_by, assigned_to, status, priority, category,
+                     title, description, created_at, updated_at, sla_resolution_breached_at)
+SELECT gen_random_uuid(),
+       ($1::uuid[])[1 + i % $6],
+       ($2::uuid[])[1 + i % $6],
+       CASE WHEN status <> 'NEW' AND status <> 'CANCELLED' THEN ($3::uuid[])[1] END,
+       CASE WHEN status NOT IN ('NEW', 'ACCEPTED', 'CANCELLED')
+            THEN ($3::uuid[])[1 + (i * 7) % $7] END,
+       status,
+       'P' || (1 + i % 4),
+       (ARRAY['network', 'printing', 'access', 'email', 'hardware'])[1 + i % 5],
+       (ARRAY['Printer', 'VPN', 'Mailbox', 'Laptop', 'Password', 'Wifi', 'Badge', 'Monitor'])
+           [1 + i % 8] || ' ' ||
+       (ARRAY['broken', 'slow', 'missing', 'locked', 'offline', 'noisy', 'failing'])[1 + i % 7] ||
+       ' on floor ' || (i % 12),
+       'Reported by the front desk. Reference ' || md5(i::text) ||
+       CASE WHEN i % 1000 = 7 THEN ' ' || $8 || ' ticket renewal fails' ELSE '' END,
+       $9::timestamptz + i * interval '53 minutes',
+       $9::timestamptz + i * interval '53 minutes' + interval '2 hours',
+       CASE WHEN i % 17 = 0 AND status NOT IN ('NEW', 'ACCEPTED', 'CANCELLED')
+            THEN $9::timestamptz + i * interval '53 minutes' + interval '3 days' END
+FROM source
+"""
+
+
+@dataclass
+class Recorder:
+    """Statements run on the test connection: (SQL, parameters)."""
+
+    statements: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        self.statements.append((statement, tuple(parameters or ())))
+
+    def ticket_queries(self) -> list[tuple[str, tuple[Any, ...]]]:
+        return [(s, p) for s, p in self.statements if "FROM tickets" in s]
+
+
+@pytest.fixture
+def recorder(connection: AsyncConnection) -> Iterator[Recorder]:
+    recorder = Recorder()
+    sync = connection.sync_connection
+    assert sync is not None
+    event.listen(sync, "before_cursor_execute", recorder)
+    try:
+        yield recorder
+    finally:
+        event.remove(sync, "before_cursor_execute", recorder)
+
+
+async def headers_for(db: AsyncSession, user: User) -> dict[str, str]:
+    now = datetime.now(UTC)
+    lifetime = timedelta(hours=1)
+    session = AuthSession(id=uuid.uuid4(), user_id=user.id, expires_at=now + lifetime)
+    db.add(session)
+    await db.flush()
+    token = create_access_token(
+        secret=get_settings().resolved_secret_key() or "",
+        user_id=user.id,
+        session_id=session.id,
+        now=now,
+        lifetime=lifetime,
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Corpus:
+    orgs: list[Organization]
+    customers: list[User]
+    agents: list[User]
+
+
+async def populate(db: AsyncSession, connection: AsyncConnection) -> Corpus:
+    orgs = [await make_org(db) for _ in range(ORGS)]
+    customers = [await make_user(db, role=Role.CUSTOMER_USER, org=org) for org in orgs]
+    agents = [await make_user(db, role=Role.AGENT) for _ in range(AGENTS)]
+    await connection.exec_driver_sql(
+        POPULATE,
+        (
+            [o.id for o in orgs],
+            [c.id for c in customers],
+            [a.id for a in agents],
+            STATUSES,
+            TICKETS,
+            ORGS,
+            AGENTS,
+            RARE_WORD,
+            datetime(2027, 1, 1, tzinfo=UTC),
+        ),
+    )
+    await connection.exec_driver_sql("ANALYZE tickets")
+    return Corpus(orgs, customers, agents)
+
+
+def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from nodes(child)
+
+
+@dataclass
+class Plan:
+    sql: str
+    tree: dict[str, Any]
+
+    def on_tickets(self) -> list[tuple[str, str | None]]:
+        """(node type, index name) of every node that reads ``tickets`` or its indexes."""
+        found = []
+        for node in nodes(self.tree):
+            index = node.get("Index Name")
+            if node.get("Relation Name") == "tickets" or (index or "").startswith("ix_tickets"):
+                found.append((node["Node Type"], index))
+        return found
+
+    def describe(self) -> str:
+        return json.dumps(self.tree, indent=1)[:6000] + "\n" + self.sql
+
+
+async def explain(connection: AsyncConnection, sql: str, params: tuple[Any, ...]) -> Plan:
+    result = await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}", params)
+    raw = result.scalar_one()
+    document = json.loads(raw) if isinstance(raw, str) else raw
+    return Plan(sql, document[0]["Plan"])
+
+
+INDEX_NODES = {"Index Scan", "Index Only Scan", "Bitmap Index Scan"}
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    path: str
+    caller: str
+    params: list[tuple[str, str]]
+    indexes: frozenset[str]
+
+
+def case(name: str, path: str, caller: str, params: list[tuple[str, str]], *index: str) -> Case:
+    return Case(name, path, caller, params, frozenset(index))
+
+
+async def test_list_queries_use_their_indexes(
+    connection: AsyncConnection, client: AsyncClient, db: AsyncSession, recorder: Recorder
+) -> None:
+    corpus = await populate(db, connection)
+    # The organization the rare word's tickets belong to (i % 1000 = 7, so i % 20 = 7).
+    org = 7
+    # Agent a gets ticket i when 7i = a (mod 30), that is i = a (mod 6): agent 3's recent tickets
+    # are IN_PROGRESS.
+    agent = corpus.agents[3]
+    headers = {
+        "customer": await headers_for(db, corpus.customers[org]),
+        "staff": await headers_for(db, agent),
+    }
+    me = str(agent.id)
+    cases = [
+        case("(a) customer list", "/api/tickets", "customer", [], "ix_tickets_org_created"),
+        case(
+            "(b) customer list, a rare status",
+            "/api/tickets",
+            "customer",
+            [("status", "IN_PROGRESS")],
+            "ix_tickets_org_status_created",
+        ),
+        case(
+            "(b) customer list, a common status",
+            "/api/tickets",
+            "customer",
+            [("status", "CLOSED")],
+            "ix_tickets_org_status_created",
+        ),
+        case("(c) NEW queue", "/api/internal/tickets/new", "staff", [], "ix_tickets_new_queue"),
+        case(
+            "(d) staff list by assignee",
+            "/api/internal/tickets",
+            "staff",
+            [("assigned_to", me)],
+            "ix_tickets_assignee_created",
+        ),
+        case(
+            "(d) staff list by assignee, open statuses",
+            "/api/internal/tickets",
+            "staff",
+            [
+                ("assigned_to", me),
+                *(("status", s) for s in ("ASSIGNED", "IN_PROGRESS", "WAITING_CUSTOMER")),
+            ],
+            "ix_tickets_assignee_created",
+        ),
+        case(
+            "(e) staff search",
+            "/api/internal/tickets",
+            "staff",
+            [("q", RARE_WORD)],
+            "ix_tickets_search",
+        ),
+        case(
+            "(e) customer search",
+            "/api/tickets",
+            "customer",
+            [("q", RARE_WORD)],
+            "ix_tickets_search",
+        ),
+        case(
+            "staff list of breached tickets",
+            "/api/internal/tickets",
+            "staff",
+            [("breached", "true")],
+            "ix_tickets_breached",
+        ),
+    ]
+    failures: list[str] = []
+    for c in cases:
+        recorder.statements.clear()
+        answer = await client.get(c.path, params=c.params, headers=headers[c.caller])
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["items"], f"{c.name}: the corpus has no match"
+        (sql, bound), *more = recorder.ticket_queries()
+        assert not more, more
+        assert "LIMIT" in sql and 51 in bound, (sql, bound)
+        plan = await explain(connection, sql, bound)
+        reads = plan.on_tickets()
+        if ("Seq Scan", None) in reads or not any(
+            kind in INDEX_NODES and name in c.indexes for kind, name in reads
+        ):
+            failures.append(
+                f"{c.name}: expected {sorted(c.indexes)}, got {reads}\n{plan.describe()}"
+            )
+    assert not failures, "\n\n".join(failures)
+
+    staff_search = await client.get(
+        "/api/internal/tickets", params={"q": RARE_WORD}, headers=headers["staff"]
+    )
+    assert len(staff_search.json()["items"]) == TICKETS // 1000
