@@ -5,11 +5,11 @@ inside a transaction that is rolled back at the end (requests commit to savepoin
 from __future__ import annotations
 
 import os
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 import secrets
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 
 import pytest
