@@ -7,6 +7,7 @@ embedded PostgreSQL under the data dir (started on demand, shared with a running
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 import uuid
@@ -279,38 +280,72 @@ def serve(
 
 @cli.command()
 def dev() -> None:
-    """What `make run` does: migrate, load demo data into an empty database, print the demo
-    logins and serve. Ctrl-C stops the server and the embedded database."""
+    """What `make run` does: migrate, load demo data into an empty database, start the mail sink
+    (unless ATUM_SMTP_HOST is set) and the worker, print the demo logins and serve. Ctrl-C stops
+    everything, the embedded database included."""
+    import os
+    import subprocess
+
     from app.db.migrations import upgrade
     from app.demo import DEMO_LOGINS, seed
 
     upgrade()
     created = _run(seed)
     settings = get_settings()
+    env = dict(os.environ)
+    children: list[subprocess.Popen[bytes]] = []
+    mail_note = f"mail goes to {settings.smtp_host}:{settings.smtp_port}"
+    if not settings.smtp_host:
+        env.update(ATUM_SMTP_HOST="127.0.0.1", ATUM_SMTP_PORT=str(settings.mail_sink_port))
+        children.append(subprocess.Popen([sys.executable, "-m", "app.cli", "mailsink"], env=env))
+        mail_note = f"outgoing mail is kept in {settings.data_dir / 'mail'} (.eml files)"
+    children.append(subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env))
     typer.echo("")
     typer.echo(f"ATUM DESK on http://{settings.host}:{settings.port}  (API docs: /api/docs)")
     if created is not None:
         typer.echo("Demo data loaded.")
     _print_logins(DEMO_LOGINS)
-    typer.echo("Ctrl-C stops the server and the database.\n")
-    serve(host=None, port=None)
+    typer.echo(f"Worker running; {mail_note}.")
+    typer.echo("Ctrl-C stops the server, the worker and the database.\n")
+    try:
+        serve(host=None, port=None)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
 
 
 @cli.command()
 def worker() -> None:
-    """Background worker. For now a placeholder loop that only waits for SIGTERM/Ctrl-C:
-    notification delivery and SLA breach sweeps arrive with the notifications work."""
+    """The background worker: delivers queued e-mail notifications over SMTP (ATUM_SMTP_*) and
+    marks SLA breaches. Run one or several (any host); SIGTERM finishes the mail in hand."""
+    from app.logging import configure_logging
+    from app.worker import run_worker
 
-    async def loop() -> None:
-        stop = asyncio.Event()
-        running = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            running.add_signal_handler(sig, stop.set)
-        typer.echo("worker started (placeholder: no jobs yet); waiting for SIGTERM")
-        await stop.wait()
-        typer.echo("worker stopped")
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    asyncio.run(run_worker(settings))
 
-    asyncio.run(loop())
+
+@cli.command()
+def mailsink(
+    port: Annotated[int | None, typer.Option(help="default ATUM_MAIL_SINK_PORT (8025)")] = None,
+) -> None:
+    """A local SMTP server for development: stores every mail it receives as an .eml file under
+    <data dir>/mail/."""
+    from app.mailsink import serve_forever
+
+    settings = get_settings()
+    directory = settings.data_dir / "mail"
+    bound = port or settings.mail_sink_port
+    typer.echo(f"mail sink on 127.0.0.1:{bound}, storing into {directory}")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_forever(directory, "127.0.0.1", bound))
 
 
 def main() -> None:

@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     mail_lease_seconds: int = Field(default=120, ge=5)
     mail_max_attempts: int = Field(default=8, ge=1)
     mail_retry_base_seconds: int = Field(default=30, ge=1)
+    mail_sink_port: int = Field(default=8025, ge=1, le=65535)
     worker_poll_seconds: float = Field(default=10, gt=0)
     sla_sweep_seconds: float = Field(default=30, gt=0)
     ollama_url: str | None = None

@@ -26,6 +26,7 @@ class Action(StrEnum):
     # The internal desk: read every ticket, comment, assign, change status.
     DESK_TICKETS = "desk.tickets"
     TICKET_ACCEPT = "ticket.accept"
+    NOTIFICATION_ADMIN = "notification.admin"
 
 
 _STAFF = {Role.AGENT, Role.MANAGER, Role.ADMIN}
@@ -47,6 +48,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.PORTAL_TICKETS: frozenset({Role.CUSTOMER_USER, Role.CUSTOMER_ADMIN}),
     Action.DESK_TICKETS: frozenset(_STAFF),
     Action.TICKET_ACCEPT: frozenset({Role.MANAGER, Role.ADMIN}),
+    Action.NOTIFICATION_ADMIN: frozenset({Role.ADMIN}),
 }
 
 # Roles a customer_admin may hand out (never a staff role).
