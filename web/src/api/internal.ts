@@ -1,0 +1,208 @@
+/** Desk tickets: /api/internal/tickets*. Query keys under ["internal-tickets"]. */
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { request } from "./client";
+import { nextCursor } from "./query";
+import type { Priority, TicketStatus } from "./types";
+import { uploadFile, type UploadOptions } from "./upload";
+
+export interface DeskFilter {
+  status?: TicketStatus[];
+  priority?: Priority[];
+  org_id?: string;
+  assigned_to?: string;
+  breached?: boolean;
+  q?: string;
+}
+
+export const internalKeys = {
+  all: ["internal-tickets"] as const,
+  lists: () => [...internalKeys.all, "list"] as const,
+  list: (filter: DeskFilter) => [...internalKeys.lists(), filter] as const,
+  queue: () => [...internalKeys.all, "queue"] as const,
+  recent: (limit: number) => [...internalKeys.all, "recent", limit] as const,
+  detail: (id: string) => [...internalKeys.all, "detail", id] as const,
+  audit: (id: string) => [...internalKeys.all, "audit", id] as const,
+};
+
+export const DESK_PAGE_SIZE = 50;
+
+export function fetchDeskTickets(filter: DeskFilter, cursor?: string, signal?: AbortSignal, limit = DESK_PAGE_SIZE) {
+  return request("get", "/api/internal/tickets", {
+    query: {
+      status: filter.status,
+      priority: filter.priority,
+      org_id: filter.org_id || undefined,
+      assigned_to: filter.assigned_to || undefined,
+      breached: filter.breached || undefined,
+      q: filter.q || undefined,
+      cursor,
+      limit,
+    },
+    signal,
+  });
+}
+
+export function useDeskTickets(filter: DeskFilter) {
+  return useInfiniteQuery({
+    queryKey: internalKeys.list(filter),
+    queryFn: ({ pageParam, signal }) => fetchDeskTickets(filter, pageParam, signal),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: nextCursor,
+  });
+}
+
+export function useNewQueue() {
+  return useInfiniteQuery({
+    queryKey: internalKeys.queue(),
+    queryFn: ({ pageParam, signal }) =>
+      request("get", "/api/internal/tickets/new", { query: { cursor: pageParam, limit: DESK_PAGE_SIZE }, signal }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: nextCursor,
+    refetchInterval: 60_000,
+  });
+}
+
+/** Up to `limit` most recent tickets, page by page (the dashboard's data). */
+export async function fetchRecentTickets(limit: number, signal?: AbortSignal) {
+  const items = [];
+  let cursor: string | undefined;
+  while (items.length < limit) {
+    const page = await fetchDeskTickets({}, cursor, signal, Math.min(200, limit - items.length));
+    items.push(...page.items);
+    if (!page.next_cursor) break;
+    cursor = page.next_cursor;
+  }
+  return items;
+}
+
+export function useRecentTickets(limit = 400) {
+  return useQuery({
+    queryKey: internalKeys.recent(limit),
+    queryFn: ({ signal }) => fetchRecentTickets(limit, signal),
+    staleTime: 60_000,
+  });
+}
+
+export function fetchDeskTicket(id: string, signal?: AbortSignal) {
+  return request("get", "/api/internal/tickets/{ticket_id}", { path: { ticket_id: id }, signal });
+}
+
+export function useDeskTicket(id: string) {
+  return useQuery({ queryKey: internalKeys.detail(id), queryFn: ({ signal }) => fetchDeskTicket(id, signal) });
+}
+
+export function useAudit(id: string, enabled: boolean) {
+  return useQuery({
+    queryKey: internalKeys.audit(id),
+    queryFn: ({ signal }) =>
+      request("get", "/api/internal/tickets/{ticket_id}/audit", { path: { ticket_id: id }, signal }),
+    enabled,
+  });
+}
+
+/** Everything a change to one ticket can affect: its detail, its audit, every list. */
+function useInvalidateTicketViews() {
+  const queryClient = useQueryClient();
+  return (id: string) =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: internalKeys.detail(id) }),
+      queryClient.invalidateQueries({ queryKey: internalKeys.audit(id) }),
+      queryClient.invalidateQueries({ queryKey: internalKeys.lists() }),
+      queryClient.invalidateQueries({ queryKey: internalKeys.queue() }),
+      queryClient.invalidateQueries({ queryKey: [...internalKeys.all, "recent"] }),
+    ]);
+}
+
+export interface AcceptInput {
+  priority?: Priority | null;
+  category?: string | null;
+}
+
+export function useAccept() {
+  const invalidate = useInvalidateTicketViews();
+  return useMutation({
+    mutationFn: ({ id, ...body }: AcceptInput & { id: string }) =>
+      request("post", "/api/internal/tickets/{ticket_id}/accept", {
+        path: { ticket_id: id },
+        body: { priority: body.priority ?? null, category: body.category || null },
+      }),
+    meta: { success: "Ticket accepted" },
+    onSuccess: (_data, vars) => invalidate(vars.id),
+  });
+}
+
+export interface AssignInput {
+  assignee_id?: string | null;
+  team_id?: string | null;
+}
+
+export function useAssign(id: string) {
+  const invalidate = useInvalidateTicketViews();
+  return useMutation({
+    mutationFn: (body: AssignInput) =>
+      request("post", "/api/internal/tickets/{ticket_id}/assign", {
+        path: { ticket_id: id },
+        body: { assignee_id: body.assignee_id || null, team_id: body.team_id || null },
+      }),
+    meta: { success: "Assignment saved" },
+    onSuccess: () => invalidate(id),
+  });
+}
+
+export interface StatusInput {
+  status: TicketStatus;
+  reason?: string | null;
+  resolution?: string | null;
+  root_cause?: string | null;
+}
+
+export function useChangeStatus(id: string) {
+  const invalidate = useInvalidateTicketViews();
+  return useMutation({
+    mutationFn: (body: StatusInput) =>
+      request("post", "/api/internal/tickets/{ticket_id}/status", {
+        path: { ticket_id: id },
+        body: {
+          status: body.status,
+          reason: body.reason || null,
+          resolution: body.resolution || null,
+          root_cause: body.root_cause || null,
+        },
+      }),
+    meta: { success: "Status updated" },
+    onSuccess: () => invalidate(id),
+  });
+}
+
+export function useStaffComment(id: string) {
+  const invalidate = useInvalidateTicketViews();
+  return useMutation({
+    mutationFn: (body: { body: string; is_internal: boolean }) =>
+      request("post", "/api/internal/tickets/{ticket_id}/comments", { path: { ticket_id: id }, body }),
+    onSuccess: () => invalidate(id),
+  });
+}
+
+export function useUpdateTicket(id: string) {
+  const invalidate = useInvalidateTicketViews();
+  return useMutation({
+    mutationFn: (body: { priority?: Priority | null; category?: string | null; service_id?: string | null }) =>
+      request("patch", "/api/internal/tickets/{ticket_id}", { path: { ticket_id: id }, body }),
+    meta: { success: "Ticket updated" },
+    onSuccess: () => invalidate(id),
+  });
+}
+
+export function deskAttachmentUrl(ticketId: string, attachmentId: string): string {
+  return `/api/internal/tickets/${encodeURIComponent(ticketId)}/attachments/${encodeURIComponent(attachmentId)}`;
+}
+
+export function uploadDeskAttachment(ticketId: string, file: File, internal: boolean, options?: UploadOptions) {
+  const qs = internal ? "?is_internal=true" : "";
+  return uploadFile(`/api/internal/tickets/${encodeURIComponent(ticketId)}/attachments${qs}`, file, options);
+}
+
+export function useRefreshDeskTicket() {
+  const invalidate = useInvalidateTicketViews();
+  return (id: string) => invalidate(id);
+}

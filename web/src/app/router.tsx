@@ -1,0 +1,117 @@
+/**
+ * Routes. Landing and sign-in are in the first bundle; the portal, the desk and the admin
+ * pages are split out with React.lazy so the initial JS stays small.
+ */
+import { lazy, Suspense, type ComponentType, type ReactNode } from "react";
+import { createBrowserRouter, Navigate, type RouteObject } from "react-router";
+import { Loading } from "../atum";
+import { LandingPage } from "../pages/landing/LandingPage";
+import { LoginPage } from "../pages/auth/LoginPage";
+import { RequireArea } from "./guards";
+import { NotFoundPage, RouteErrorPage } from "./pages";
+import { DeskShell, PortalShell } from "./shells";
+
+function lazyPage<M extends Record<string, unknown>>(load: () => Promise<M>, name: keyof M & string) {
+  return lazy(async () => ({ default: (await load())[name] as ComponentType }));
+}
+
+const PortalTickets = lazyPage(() => import("../pages/portal"), "PortalTicketsPage");
+const PortalNewTicket = lazyPage(() => import("../pages/portal"), "NewTicketPage");
+const PortalTicket = lazyPage(() => import("../pages/portal"), "PortalTicketPage");
+const PortalUsers = lazyPage(() => import("../pages/portal"), "PortalUsersPage");
+
+const DeskInbox = lazyPage(() => import("../pages/desk"), "InboxPage");
+const DeskTickets = lazyPage(() => import("../pages/desk"), "DeskTicketsPage");
+const DeskTicket = lazyPage(() => import("../pages/desk"), "DeskTicketPage");
+const DeskDashboard = lazyPage(() => import("../pages/desk"), "DashboardPage");
+
+const AdminLayout = lazyPage(() => import("../pages/admin"), "AdminLayout");
+const AdminOrgs = lazyPage(() => import("../pages/admin"), "AdminOrgsPage");
+const AdminUsers = lazyPage(() => import("../pages/admin"), "AdminUsersPage");
+const AdminSla = lazyPage(() => import("../pages/admin"), "AdminSlaPage");
+const AdminServices = lazyPage(() => import("../pages/admin"), "AdminServicesPage");
+const AdminNotifications = lazyPage(() => import("../pages/admin"), "AdminNotificationsPage");
+
+function Page({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<Loading label="Loading page" />}>{children}</Suspense>;
+}
+
+const el = (C: ComponentType) => (
+  <Page>
+    <C />
+  </Page>
+);
+
+export const routes: RouteObject[] = [
+  {
+    errorElement: <RouteErrorPage />,
+    children: [
+      { path: "/", element: <LandingPage /> },
+      { path: "/login", element: <LoginPage /> },
+      {
+        path: "/portal",
+        element: (
+          <RequireArea area="portal">
+            <PortalShell />
+          </RequireArea>
+        ),
+        children: [
+          { index: true, element: el(PortalTickets) },
+          { path: "tickets", element: <Navigate to="/portal" replace /> },
+          { path: "tickets/new", element: el(PortalNewTicket) },
+          { path: "tickets/:id", element: el(PortalTicket) },
+          {
+            path: "users",
+            element: (
+              <RequireArea area="portal-admin" inline>
+                {el(PortalUsers)}
+              </RequireArea>
+            ),
+          },
+          { path: "*", element: <NotFoundPage inline /> },
+        ],
+      },
+      {
+        path: "/desk",
+        element: (
+          <RequireArea area="desk">
+            <DeskShell />
+          </RequireArea>
+        ),
+        children: [
+          { index: true, element: <Navigate to="/desk/inbox" replace /> },
+          { path: "inbox", element: el(DeskInbox) },
+          { path: "tickets", element: el(DeskTickets) },
+          { path: "tickets/:id", element: el(DeskTicket) },
+          { path: "dashboard", element: el(DeskDashboard) },
+          {
+            path: "admin",
+            element: (
+              <RequireArea area="admin" inline>
+                <Page>
+                  <AdminLayout />
+                </Page>
+              </RequireArea>
+            ),
+            children: [
+              { index: true, element: <Navigate to="/desk/admin/orgs" replace /> },
+              { path: "orgs", element: el(AdminOrgs) },
+              { path: "users", element: el(AdminUsers) },
+              { path: "sla", element: el(AdminSla) },
+              { path: "services", element: el(AdminServices) },
+              { path: "notifications", element: el(AdminNotifications) },
+              { path: "*", element: <NotFoundPage inline /> },
+            ],
+          },
+          { path: "*", element: <NotFoundPage inline /> },
+        ],
+      },
+      { path: "*", element: <NotFoundPage /> },
+    ],
+  },
+];
+
+export function createAppRouter() {
+  return createBrowserRouter(routes);
+}
+

@@ -1,0 +1,25 @@
+/** The ATUM design system: tokens (tokens.css), components, layouts, display helpers. */
+export * from "./components/Brand";
+export * from "./components/Button";
+export * from "./components/ErrorPage";
+export * from "./components/Field";
+export * from "./components/FileDrop";
+export * from "./components/Icon";
+export * from "./components/Modal";
+export * from "./components/Panel";
+export * from "./components/Pills";
+export * from "./components/SlaChip";
+export * from "./components/States";
+export * from "./components/Table";
+export * from "./components/Tabs";
+export * from "./components/Toast";
+export * from "./domain";
+export * from "./hooks";
+export * from "./layouts/DeskLayout";
+export * from "./layouts/PortalLayout";
+export * from "./layouts/PublicLayout";
+export type { NavItem, ShellUser } from "./layouts/parts";
+export * from "./sla";
+export * from "./components/AttachmentList";
+export * from "./components/Banner";
+export * from "./components/Message";

@@ -1,0 +1,48 @@
+/** Where each role lands, and the safe use of a ?next= return path. */
+import type { Me, Role } from "../api/types";
+import { isStaffRole } from "../api/types";
+
+export function homeFor(role: Role): string {
+  return isStaffRole(role) ? "/desk/inbox" : "/portal";
+}
+
+export type Area = "portal" | "portal-admin" | "desk" | "admin";
+
+export function mayEnter(user: Me, area: Area): boolean {
+  switch (area) {
+    case "portal":
+      return !isStaffRole(user.role);
+    case "portal-admin":
+      return user.role === "customer_admin";
+    case "desk":
+      return isStaffRole(user.role);
+    case "admin":
+      return user.role === "admin";
+  }
+}
+
+/** A same-site path from ?next=, or null (never an absolute or protocol-relative URL). */
+export function safeNext(next: string | null): string | null {
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return null;
+  if (next.startsWith("/login")) return null;
+  return next;
+}
+
+/** After sign in: the return path when this user may open it, else the role's home. */
+export function landingAfterLogin(user: Me, next: string | null): string {
+  const target = safeNext(next);
+  if (target) {
+    if (target.startsWith("/desk/admin")) return mayEnter(user, "admin") ? target : homeFor(user.role);
+    if (target.startsWith("/desk")) return mayEnter(user, "desk") ? target : homeFor(user.role);
+    if (target.startsWith("/portal/users")) return mayEnter(user, "portal-admin") ? target : homeFor(user.role);
+    if (target.startsWith("/portal")) return mayEnter(user, "portal") ? target : homeFor(user.role);
+    return target === "/" ? homeFor(user.role) : target;
+  }
+  return homeFor(user.role);
+}
+
+export function loginPathFor(location: { pathname: string; search: string }): string {
+  const here = location.pathname + location.search;
+  if (here === "/" || here.startsWith("/login")) return "/login";
+  return `/login?next=${encodeURIComponent(here)}`;
+}

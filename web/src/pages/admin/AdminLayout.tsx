@@ -1,0 +1,31 @@
+import { NavLink, Outlet } from "react-router";
+import { PageHeader } from "../../atum";
+import "./admin.css";
+
+const SECTIONS = [
+  { to: "/desk/admin/orgs", label: "Organizations" },
+  { to: "/desk/admin/users", label: "Users" },
+  { to: "/desk/admin/sla", label: "SLA policies" },
+  { to: "/desk/admin/services", label: "Services" },
+  { to: "/desk/admin/notifications", label: "Notifications" },
+];
+
+export function AdminLayout() {
+  return (
+    <>
+      <PageHeader title="Administration" subtitle="Organizations, people, SLA policies, the service catalogue and outgoing mail." />
+      <nav aria-label="Administration" className="admin-nav">
+        <ul>
+          {SECTIONS.map((s) => (
+            <li key={s.to}>
+              <NavLink to={s.to} className="admin-nav__link">
+                {s.label}
+              </NavLink>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <Outlet />
+    </>
+  );
+}

@@ -1,0 +1,194 @@
+import { useState, type FormEvent } from "react";
+import { useMe } from "../../api/auth";
+import { ApiError } from "../../api/client";
+import { useOrgs } from "../../api/orgs";
+import { CUSTOMER_ROLES, STAFF_ROLES, type Role, type User } from "../../api/types";
+import { useCreateUser, useUpdateUser, useUsers, type UserFilter } from "../../api/users";
+import {
+  Button,
+  Checkbox,
+  EmptyState,
+  ErrorState,
+  Modal,
+  Panel,
+  ROLE_LABEL,
+  SelectField,
+  SkeletonRows,
+  Table,
+  TextField,
+  useDebounced,
+  useDocumentTitle,
+  type Column,
+} from "../../atum";
+import { ActivePill } from "./shared";
+
+const ALL_ROLES: Role[] = [...STAFF_ROLES, ...CUSTOMER_ROLES];
+
+export function AdminUsersPage() {
+  useDocumentTitle("Users");
+  const me = useMe().data;
+  const orgs = useOrgs();
+  const [q, setQ] = useState("");
+  const [orgId, setOrgId] = useState("");
+  const [role, setRole] = useState<Role | "">("");
+  const query = useDebounced(q.trim());
+  const filter: UserFilter = { q: query || undefined, org_id: orgId || undefined, role: role || undefined };
+  const users = useUsers(filter);
+  const [editing, setEditing] = useState<User | "new" | null>(null);
+  const orgName = (id: string | null) => (id ? (orgs.data?.items.find((o) => o.id === id)?.name ?? "—") : "Support team");
+
+  const columns: Column<User>[] = [
+    { key: "name", header: "Name", rowHeader: true, cell: (u) => u.name },
+    { key: "email", header: "E-mail", cell: (u) => u.email, hideOnMobile: true },
+    { key: "role", header: "Role", cell: (u) => ROLE_LABEL[u.role] },
+    { key: "org", header: "Organization", cell: (u) => orgName(u.org_id), hideOnMobile: true },
+    { key: "active", header: "Status", cell: (u) => <ActivePill active={u.is_active} off="Deactivated" /> },
+    {
+      key: "edit",
+      header: <span className="visually-hidden">Actions</span>,
+      align: "end",
+      cell: (u) => (
+        <Button size="sm" variant="ghost" onClick={() => setEditing(u)} aria-label={`Edit ${u.name}`}>
+          Edit
+        </Button>
+      ),
+    },
+  ];
+
+  return (
+    <Panel surface="content" padding="none">
+      <div className="admin-toolbar">
+        <div className="admin-toolbar__filters">
+          <TextField label="Search users" type="search" value={q} onChange={(e) => setQ(e.target.value)} />
+          <SelectField label="Organization" value={orgId} onChange={(e) => setOrgId(e.target.value)}>
+            <option value="">Any organization</option>
+            {orgs.data?.items.map((o) => (
+              <option key={o.id} value={o.id}>
+                {o.name}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value as Role | "")}>
+            <option value="">Any role</option>
+            {ALL_ROLES.map((r) => (
+              <option key={r} value={r}>
+                {ROLE_LABEL[r]}
+              </option>
+            ))}
+          </SelectField>
+        </div>
+        <Button variant="primary" icon="plus" onClick={() => setEditing("new")}>
+          New user
+        </Button>
+      </div>
+      {users.isPending ? (
+        <SkeletonRows rows={5} />
+      ) : users.isError ? (
+        <div className="admin-pad">
+          <ErrorState error={users.error} onRetry={() => void users.refetch()} />
+        </div>
+      ) : users.data.items.length === 0 ? (
+        <EmptyState icon="users" title="No users match" />
+      ) : (
+        <Table caption="Users" captionHidden columns={columns} rows={users.data.items} rowKey={(u) => u.id} />
+      )}
+      {editing ? <UserDialog user={editing === "new" ? null : editing} self={editing !== "new" && editing.id === me?.id} onClose={() => setEditing(null)} /> : null}
+    </Panel>
+  );
+}
+
+function UserDialog({ user, self, onClose }: { user: User | null; self: boolean; onClose: () => void }) {
+  const create = useCreateUser();
+  const update = useUpdateUser();
+  const orgs = useOrgs();
+  const [name, setName] = useState(user?.name ?? "");
+  const [email, setEmail] = useState(user?.email ?? "");
+  const [role, setRole] = useState<Role>(user?.role ?? "agent");
+  const [orgId, setOrgId] = useState(user?.org_id ?? "");
+  const [active, setActive] = useState(user?.is_active ?? true);
+  const [password, setPassword] = useState("");
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const pending = create.isPending || update.isPending;
+  const isCustomer = CUSTOMER_ROLES.includes(role);
+  // A user's kind (staff or customer of an organization) is fixed once created.
+  const roleChoices = user ? (CUSTOMER_ROLES.includes(user.role) ? CUSTOMER_ROLES : STAFF_ROLES) : ALL_ROLES;
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    const found: Record<string, string> = {};
+    if (!name.trim()) found.name = "Enter a name.";
+    if (!user && !email.includes("@")) found.email = "Enter an e-mail address.";
+    if (!user && isCustomer && !orgId) found.org_id = "Customers belong to an organization.";
+    if ((!user || password) && password.length < 10) found.password = "At least 10 characters.";
+    setErrors(found);
+    if (Object.keys(found).length) return;
+    const onError = (e: unknown) => e instanceof ApiError && setErrors(e.fieldErrors());
+    if (user) {
+      update.mutate(
+        { id: user.id, name: name.trim(), role, is_active: active, ...(password ? { password } : {}) },
+        { onSuccess: onClose, onError },
+      );
+    } else {
+      create.mutate(
+        { name: name.trim(), email: email.trim(), role, org_id: isCustomer ? orgId : null, password },
+        { onSuccess: onClose, onError },
+      );
+    }
+  };
+
+  return (
+    <Modal open onClose={onClose} busy={pending} title={user ? `Edit ${user.name}` : "New user"}>
+      <form className="atum-form" onSubmit={onSubmit} noValidate>
+        <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} required error={errors.name} autoComplete="off" />
+        <TextField
+          label="E-mail"
+          type="email"
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          required
+          disabled={Boolean(user)}
+          error={errors.email}
+          autoComplete="off"
+        />
+        <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)} disabled={self} error={errors.role}>
+          {roleChoices.map((r) => (
+            <option key={r} value={r}>
+              {ROLE_LABEL[r]}
+            </option>
+          ))}
+        </SelectField>
+        {!user && isCustomer ? (
+          <SelectField label="Organization" value={orgId} onChange={(e) => setOrgId(e.target.value)} required error={errors.org_id}>
+            <option value="">Choose…</option>
+            {orgs.data?.items.map((o) => (
+              <option key={o.id} value={o.id}>
+                {o.name}
+              </option>
+            ))}
+          </SelectField>
+        ) : null}
+        <TextField
+          label={user ? "New password" : "Password"}
+          type="password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          required={!user}
+          hint={user ? "Leave empty to keep the current password." : "At least 10 characters."}
+          error={errors.password}
+          autoComplete="new-password"
+        />
+        {user && !self ? (
+          <Checkbox label="Active (can sign in)" checked={active} onChange={(e) => setActive(e.target.checked)} hint="Deactivating signs the user out at once." />
+        ) : null}
+        <div className="atum-form__actions">
+          <Button variant="ghost" onClick={onClose} disabled={pending}>
+            Cancel
+          </Button>
+          <Button type="submit" variant="primary" busy={pending}>
+            {user ? "Save user" : "Create user"}
+          </Button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

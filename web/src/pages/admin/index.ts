@@ -1,0 +1,7 @@
+/** Administration (admin only; lazy-loaded as one chunk). */
+export { AdminLayout } from "./AdminLayout";
+export { AdminNotificationsPage } from "./AdminNotificationsPage";
+export { AdminOrgsPage } from "./AdminOrgsPage";
+export { AdminServicesPage } from "./AdminServicesPage";
+export { AdminSlaPage } from "./AdminSlaPage";
+export { AdminUsersPage } from "./AdminUsersPage";

@@ -1,0 +1,5 @@
+/** The desk (lazy-loaded as one chunk). */
+export { DashboardPage } from "./DashboardPage";
+export { DeskTicketPage } from "./DeskTicketPage";
+export { DeskTicketsPage } from "./DeskTicketsPage";
+export { InboxPage } from "./InboxPage";

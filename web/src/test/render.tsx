@@ -1,0 +1,22 @@
+import { QueryClientProvider } from "@tanstack/react-query";
+import { render } from "@testing-library/react";
+import type { ReactElement } from "react";
+import { MemoryRouter } from "react-router";
+import { createQueryClient } from "../api/query";
+import { ToastProvider } from "../atum";
+
+/** Render inside the app's providers (query client, toasts, a memory router). */
+export function renderWithApp(ui: ReactElement, { route = "/" }: { route?: string } = {}) {
+  const client = createQueryClient();
+  client.setDefaultOptions({ queries: { retry: false, staleTime: Infinity } });
+  return {
+    client,
+    ...render(
+      <QueryClientProvider client={client}>
+        <ToastProvider>
+          <MemoryRouter initialEntries={[route]}>{ui}</MemoryRouter>
+        </ToastProvider>
+      </QueryClientProvider>,
+    ),
+  };
+}
