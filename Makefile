@@ -4,7 +4,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV := uv
 API := api
 
-.PHONY: run test deps lint typecheck fmt requirements clean
+.PHONY: run test deps web web-check lint typecheck fmt requirements clean
 
 deps: $(API)/.venv/.synced
 
@@ -13,12 +13,33 @@ $(API)/.venv/.synced: $(API)/uv.lock $(API)/pyproject.toml
 	cd $(API) && $(UV) sync --frozen --quiet
 	@touch $@
 
+# The web UI: npm ci when the lock file changes, a build when any source changes.
+WEB_SOURCES := $(shell find web/src web/public web/scripts -type f 2>/dev/null) \
+	web/index.html web/package.json web/vite.config.ts web/tsconfig.json web/tsconfig.app.json
+
+web/node_modules/.installed: web/package-lock.json
+	npm --prefix web ci --no-audit --no-fund
+	@touch $@
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	npm --prefix web run build
+
+web: web/dist/index.html
+
 ## make run: set everything up and serve on http://127.0.0.1:8000 (Ctrl-C stops it all)
-run: deps
+run: deps web
 	./atum-desk dev
 
-## make test: the whole suite on a real PostgreSQL
-test: deps
+## the web UI's own checks: types, unit tests, tokens-only styling, API types in sync
+web-check: deps web/node_modules/.installed
+	npm --prefix web run typecheck
+	npm --prefix web test
+	npm --prefix web run lint
+	npm --prefix web run check:api
+
+## make test: the whole suite on a real PostgreSQL (and a real browser)
+test: deps web web-check
+	@infra/scripts/ensure-chromium.sh
 	cd $(API) && $(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .
 	cd $(API) && $(UV) run --frozen mypy
 	cd $(API) && $(UV) run --frozen pytest
@@ -31,6 +52,12 @@ typecheck: deps
 
 fmt: deps
 	cd $(API) && $(UV) run --frozen ruff format . && $(UV) run --frozen ruff check --fix .
+
+## make bundle: an offline installation bundle (app, built web UI, wheels of every runtime
+## dependency) in dist/atum-desk-bundle.tar.gz; see docs/RUNBOOK.md
+.PHONY: bundle
+bundle: deps
+	infra/scripts/make-bundle.sh
 
 requirements:
 	cd $(API) && $(UV) export --frozen --no-dev --no-hashes --format requirements-txt -o requirements.txt
