@@ -168,19 +168,20 @@ def _sha256(path: Path) -> str:
 
 def _copy(source: Path, target: Path, mode: int) -> str:
     """Copy ``source`` to ``target`` (a new file, fsynced) and return the SHA-256 of what was
-    written."""
+    written. A missing source raises FileNotFoundError before ``target`` is created."""
     digest = hashlib.sha256()
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-    try:
-        os.fchmod(fd, mode)
-        with source.open("rb") as src, os.fdopen(fd, "wb", closefd=False) as out:
-            while chunk := src.read(_CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-    finally:
-        os.close(fd)
+    with source.open("rb") as src:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+        try:
+            os.fchmod(fd, mode)
+            with os.fdopen(fd, "wb", closefd=False) as out:
+                while chunk := src.read(_CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+        finally:
+            os.close(fd)
     return digest.hexdigest()
 
 
@@ -270,7 +271,10 @@ async def backup(
     for relative in _upload_files(upload_dir):
         copy = target / UPLOADS / relative
         copy.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        digest = await asyncio.to_thread(_copy, upload_dir / relative, copy, 0o600)
+        try:
+            digest = await asyncio.to_thread(_copy, upload_dir / relative, copy, 0o600)
+        except FileNotFoundError:
+            continue  # removed since the listing: a failed upload being cleaned up, no row
         files[f"{UPLOADS}/{relative}"] = {"size": copy.stat().st_size, "sha256": digest}
 
     manifest = {
