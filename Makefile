@@ -59,6 +59,19 @@ fmt: deps
 bundle: deps
 	infra/scripts/make-bundle.sh
 
+## make fuzz: the long adversarial campaigns, not part of `make test`: schemathesis with more
+## examples per operation and role, atheris on the upload name sanitiser and type sniffer,
+## sqlmap against the ticket lists (see fuzz/). FUZZ_EXAMPLES, FUZZ_SECONDS, SQLMAP_LEVEL: budgets.
+FUZZ_EXAMPLES ?= 25
+FUZZ_SECONDS ?= 60
+SQLMAP_LEVEL ?= 3
+.PHONY: fuzz
+fuzz: deps
+	cd $(API) && ATUM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(UV) run --frozen pytest tests/test_schemathesis.py -q
+	cd $(API) && $(UV) run --frozen --group fuzz python ../fuzz/fuzz_filenames.py -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(CURDIR)/var/
+	cd $(API) && $(UV) run --frozen --group fuzz python ../fuzz/fuzz_filetypes.py -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(CURDIR)/var/
+	cd $(API) && ATUM_SQLMAP_LEVEL=$(SQLMAP_LEVEL) $(UV) run --frozen --group fuzz python ../fuzz/sqlmap_scan.py
+
 requirements:
 	cd $(API) && $(UV) export --frozen --no-dev --no-hashes --format requirements-txt -o requirements.txt
 

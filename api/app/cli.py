@@ -348,6 +348,21 @@ def mailsink(
         asyncio.run(serve_forever(directory, "127.0.0.1", bound))
 
 
+@cli.command("ai-index-docs")
+def ai_index_docs() -> None:
+    """Load docs/*.md into the AI triage knowledge base (changed files only; the worker also
+    does this when it starts). Prints the number of passages indexed."""
+    from app.ai.kb import load_docs
+    from app.models import KbPassage
+
+    async def work(session: AsyncSession) -> int:
+        await load_docs(session)
+        count = await session.execute(select(func.count()).select_from(KbPassage))
+        return int(count.scalar_one())
+
+    typer.echo(f"{_run(work)} passages indexed")
+
+
 def main() -> None:
     try:
         cli()

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     sla_sweep_seconds: float = Field(default=30, gt=0)
     ollama_url: str | None = None
     ollama_model: str = "qwen2.5:3b-instruct"
+    # Local AI triage (app/ai): embeddings for hybrid retrieval (unset: full-text only), the
+    # per-request timeout to Ollama, and the confidence below which nothing is suggested.
+    ollama_embed_model: str | None = None
+    ollama_timeout_seconds: float = Field(default=60, gt=0)
+    ai_min_confidence: float = Field(default=0.6, ge=0, le=1)
 
     @model_validator(mode="after")
     def _secret_is_safe(self) -> Settings:

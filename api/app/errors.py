@@ -11,9 +11,11 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db.session import KeepChanges
@@ -111,6 +113,56 @@ class InsufficientStorage(DomainError):
     default_detail = "The server cannot store this file right now"
 
 
+class ErrorBody(BaseModel):
+    """The body of every refusal except validation errors (422 carries a list in ``detail``).
+    Some errors add fields, e.g. a refused transition names the ``allowed`` targets."""
+
+    model_config = ConfigDict(extra="allow")
+
+    detail: str
+    code: str
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "Malformed request body",
+    401: "Missing, invalid or expired credentials",
+    403: "The caller's role may not do this",
+    404: "Not found, or not visible to the caller",
+    405: "Method not allowed (see Allow)",
+    409: "Conflicts with the current state",
+    413: "Request body too large",
+    415: "This type of file is not accepted",
+    429: "Too many requests (see Retry-After)",
+    503: "Database temporarily unavailable (see Retry-After)",
+    507: "No space left to store the file",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the errors *statuses* (see ``install`` for the bodies)."""
+    return {
+        status: {"model": ErrorBody, "description": _ERROR_DESCRIPTIONS[status]}
+        for status in statuses
+    }
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (Starlette names only the first
+    route that matched the path, so a path served by two routes would under-report)."""
+    allowed: list[str] = []
+    for method in _METHODS:
+        probe: Scope = {**request.scope, "method": method}
+        probe.pop("fastapi", None)
+        for route in request.app.router.routes:
+            if route.matches(probe)[0] is Match.FULL:
+                allowed.append(method)
+                break
+    return allowed
+
+
 def _domain_response(exc: DomainError) -> JSONResponse:
     if isinstance(exc, Invalid):
         body: dict[str, Any] = {
@@ -135,6 +187,17 @@ def _clean_validation_errors(errors: Any) -> list[dict[str, Any]]:
     ]
 
 
+# SQLSTATEs of a server that is going away or not there yet: connection exceptions (class 08),
+# administrator/crash shutdown and "cannot connect now" (57P01-57P03, PostgreSQL stopping or
+# starting), too many connections. The driver reports some of them as a plain DBAPI Error.
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def _server_unavailable(exc: DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
@@ -152,11 +215,13 @@ def install(app: FastAPI) -> None:
         return _domain_response(PayloadTooLarge())
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405 and "Allow" in headers:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(
-            {"detail": exc.detail, "code": "http_error"},
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            {"detail": exc.detail, "code": code}, status_code=exc.status_code, headers=headers
         )
 
     @app.exception_handler(OperationalError)
@@ -182,7 +247,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
-        if exc.connection_invalidated:
+        if exc.connection_invalidated or _server_unavailable(exc):
             return await database_unavailable(_, exc)
         log.error("database_error", error_type=type(exc.orig).__name__)
         return JSONResponse(

@@ -10,9 +10,10 @@ from pathlib import Path
 import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.convertors import Convertor, register_url_convertor
 from swagger_ui_bundle import swagger_ui_path
 
 from app import errors
@@ -30,6 +31,7 @@ from app.routers import (
     orgs,
     services,
     sla,
+    suggestions,
     teams,
     tickets,
     users,
@@ -63,22 +65,31 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     await get_engine().dispose()
 
 
+# The errors each area answers besides success and 422, documented in the OpenAPI schema (API
+# clients and the schemathesis suite hold the API to it). Every /api request may also be too large
+# (413); everything that reads a body may find it malformed (400) and everything that touches the
+# database may meet an outage (503).
+_ANY_REQUEST = (413,)
+_ROUTERS = (
+    (health, ()),
+    (auth, (400, 401, 403, 429, 503)),
+    (tickets, (400, 401, 403, 404, 409, 415, 429, 503, 507)),
+    (internal_tickets, (400, 401, 403, 404, 409, 415, 503, 507)),
+    (suggestions, (401, 403, 404, 503)),
+    (notifications, (400, 401, 403, 404, 409, 503)),
+    (orgs, (400, 401, 403, 404, 409, 503)),
+    (users, (400, 401, 403, 404, 409, 503)),
+    (sla, (400, 401, 403, 404, 409, 503)),
+    (services, (400, 401, 403, 404, 409, 503)),
+    (teams, (400, 401, 403, 404, 409, 503)),
+    (audit, (401, 403, 503)),
+)
+
+
 def _api_router() -> APIRouter:
-    api = APIRouter(prefix="/api")
-    for module in (
-        health,
-        auth,
-        tickets,
-        internal_tickets,
-        notifications,
-        orgs,
-        users,
-        sla,
-        services,
-        teams,
-        audit,
-    ):
-        api.include_router(module.router)
+    api = APIRouter(prefix="/api", responses=errors.error_responses(*_ANY_REQUEST))
+    for module, statuses in _ROUTERS:
+        api.include_router(module.router, responses=errors.error_responses(*statuses))
     return api
 
 
@@ -103,16 +114,30 @@ _PLACEHOLDER = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <p><a style="color:#5CC8FF" href="/api/docs">API documentation</a></p></body></html>"""
 
 
+class WebPath(Convertor[str]):
+    """Any path outside /api: the SPA fallback must not answer for API paths, or a GET on a
+    POST-only endpoint would be the SPA's 404 instead of a 405 naming the allowed methods."""
+
+    regex = r"(?!api(?:/|$)).*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("web", WebPath())
+
+
 def _mount_web(app: FastAPI, dist: Path) -> None:
     """Serve the built web UI with an SPA fallback (nginx does this in production)."""
     if (dist / "assets").is_dir():
         app.mount("/assets", StaticFiles(directory=str(dist / "assets")), name="assets")
     index = dist / "index.html"
 
-    @app.get("/{path:path}", include_in_schema=False, response_model=None)
-    def spa(path: str) -> FileResponse | HTMLResponse | JSONResponse:
-        if path == "api" or path.startswith("api/"):
-            return JSONResponse({"detail": "Not Found", "code": "not_found"}, status_code=404)
+    @app.get("/{path:web}", include_in_schema=False, response_model=None)
+    def spa(path: str) -> FileResponse | HTMLResponse:
         candidate = (dist / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
             return FileResponse(candidate)

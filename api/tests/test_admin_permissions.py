@@ -3,12 +3,14 @@
 The table is written from the design documents (WORKFLOW.md roles, API.md "Admin"): admin manages
 organizations, users, SLA policies, services and teams; a customer_admin manages the users of its
 own organization; staff read organizations, users, SLA policies and teams; everyone reads the
-services it can see; the audit trail is for managers and admins. Objects outside the caller's
+services it can see; the audit trail is for managers and admins; the mail outbox and its retry
+are for admins (issue 5). Objects outside the caller's
 scope are 404 with the same body as a random id. Nothing is mocked: each cell is a real request.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -24,7 +26,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.tokens import create_access_token
 from app.config import get_settings
-from app.models import AuthSession, Organization, Service, SlaPolicy, Team, TeamMember, User
+from app.models import (
+    AuthSession,
+    Organization,
+    OutboxMessage,
+    Service,
+    SlaPolicy,
+    Team,
+    TeamMember,
+    User,
+)
 from app.models.enums import Role
 from app.utils.clock import utcnow
 from tests.factories import PASSWORD, make_org, make_user
@@ -39,7 +50,7 @@ COLUMNS = (
     Role.ADMIN,
 )
 ADMIN_AREAS = ("/api/orgs", "/api/users", "/api/sla", "/api/services", "/api/teams")
-ADMIN_AREAS += ("/api/internal/audit",)
+ADMIN_AREAS += ("/api/internal/audit", "/api/admin")
 ADMIN_TAGS = frozenset({"admin", "audit"})
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -90,6 +101,13 @@ TABLE: tuple[Cell, ...] = (
     Cell("GET", "/api/teams/{team_id}", "team", (401, 403, 403, 200, 200, 200)),
     Cell("PATCH", "/api/teams/{team_id}", "team", (401, 403, 403, 403, 403, 200)),
     Cell("GET", "/api/internal/audit", None, (401, 403, 403, 403, 200, 200)),
+    Cell("GET", "/api/admin/notifications", None, (401, 403, 403, 403, 403, 200)),
+    Cell(
+        "POST",
+        "/api/admin/notifications/{notification_id}/retry",
+        "mail_failed",
+        (401, 403, 403, 403, 403, 200),
+    ),
 )
 
 
@@ -135,7 +153,18 @@ async def _world(db: AsyncSession) -> World:
         "svc_off": Service(id=uuid.uuid4(), org_id=None, name=f"Retired {tag}", is_active=False),
     }
     team = Team(id=uuid.uuid4(), name=f"Team {tag}")
-    db.add_all([sla_a, *services.values(), team])
+    mail_failed = OutboxMessage(
+        id=uuid.uuid4(),
+        idempotency_key=f"test:{tag}",
+        recipient_email=f"mail-{tag}@example.test",
+        template="status",
+        subject=f"Mail {tag}",
+        body_text="Text",
+        body_html="<p>HTML</p>",
+        status="failed",
+        attempts=8,
+    )
+    db.add_all([sla_a, *services.values(), team, mail_failed])
     await db.flush()
     db.add(TeamMember(team_id=team.id, user_id=staff.id))
     await db.flush()
@@ -148,6 +177,7 @@ async def _world(db: AsyncSession) -> World:
         "sla_global": sla_global,
         "sla_a": sla_a.id,
         "team": team.id,
+        "mail_failed": mail_failed.id,
         **{key: service.id for key, service in services.items()},
     }
     return World(org_a=org_a, org_b=org_b, staff=staff, ids=ids)
@@ -171,6 +201,8 @@ async def bearer(db: AsyncSession, user: User) -> dict[str, str]:
 
 def _body(cell: Cell, world: World) -> dict[str, Any] | None:
     tag = uuid.uuid4().hex[:8]
+    if cell.path.endswith("/retry"):
+        return None
     if cell.method == "POST":
         return {
             "/api/orgs": {"name": f"New org {tag}"},
@@ -200,17 +232,21 @@ def _body(cell: Cell, world: World) -> dict[str, Any] | None:
 async def _admin_state(db: AsyncSession) -> list[Sequence[Any]]:
     """Every row of the tables the admin API writes, to prove a refused request changed nothing."""
     state: list[Sequence[Any]] = []
-    for model in (Organization, User, SlaPolicy, Service, Team, TeamMember):
+    for model in (Organization, User, SlaPolicy, Service, Team, TeamMember, OutboxMessage):
         table = model.__table__
         rows = (await db.execute(select(table).order_by(*table.primary_key.columns))).all()
         state.append([tuple(row) for row in rows])
     return state
 
 
+def _concrete(path: str, target: uuid.UUID) -> str:
+    return re.sub(r"\{[^}]+\}", str(target), path)
+
+
 async def _send(
     client: AsyncClient, cell: Cell, target: uuid.UUID | None, body: Any, headers: dict[str, str]
 ) -> Response:
-    path = cell.path.split("{")[0] + str(target) if target is not None else cell.path
+    path = _concrete(cell.path, target) if target is not None else cell.path
     return await client.request(cell.method, path, json=body, headers=headers)
 
 
@@ -285,7 +321,7 @@ def test_table_has_one_column_per_role() -> None:
 @pytest.mark.parametrize("path", sorted({cell.path for cell in TABLE}))
 async def test_undeclared_methods_are_refused(client: AsyncClient, path: str) -> None:
     declared = {cell.method for cell in TABLE if cell.path == path}
-    concrete = path.split("{")[0] + str(uuid.uuid4()) if "{" in path else path
+    concrete = _concrete(path, uuid.uuid4())
     for method in set(HTTP_METHODS) - declared:
         response = await client.request(method, concrete, json={})
         assert response.status_code == 405, (method, path, response.status_code)

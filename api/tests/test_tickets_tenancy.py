@@ -374,6 +374,7 @@ def internal_calls(world: World) -> list[tuple[str, str, dict[str, Any]]]:
         ("POST", f"{base}/attachments", upload),
         ("GET", f"{base}/attachments/{world.a.public_attachment}", {}),
         ("GET", f"{base}/audit", {}),
+        ("GET", f"{base}/suggestions", {}),
     ]
 
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import func, select
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.cookies import CSRF_HEADER, SAFE_METHODS, csrf_valid, session_cookie_name
@@ -51,8 +52,17 @@ _CURRENT_USER = (
         AuthSession.expires_at > func.now(),
         User.is_active.is_(True),
         (User.org_id.is_(None)) | (Organization.status == "active"),
+        # Bound at execution: the statement is built (and hashed for the compiled cache) once.
+        AuthSession.id == bindparam("session_id"),
+        AuthSession.user_id == bindparam("user_id"),
     )
 )
+
+
+# Declares the bearer scheme in the OpenAPI schema (every authenticated operation lists it); the
+# header itself is read below, together with the browser session cookie.
+_BEARER_SCHEME = HTTPBearer(auto_error=False, description="Access token from POST /api/auth/login")
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER_SCHEME)]
 
 
 def bearer_token(request: Request) -> str:
@@ -63,7 +73,7 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-async def get_current_user(request: Request, session: DbSession) -> CurrentUser:
+async def get_current_user(request: Request, session: DbSession, _: Bearer) -> CurrentUser:
     """The caller, from a bearer header or (browsers) the session cookie; one indexed query."""
     settings = get_settings()
     secret = settings.resolved_secret_key() or ""
@@ -78,9 +88,7 @@ async def get_current_user(request: Request, session: DbSession) -> CurrentUser:
             raise Forbidden("Missing or wrong CSRF token")
     row = (
         await session.execute(
-            _CURRENT_USER.where(
-                AuthSession.id == claims.session_id, AuthSession.user_id == claims.user_id
-            )
+            _CURRENT_USER, {"session_id": claims.session_id, "user_id": claims.user_id}
         )
     ).one_or_none()
     if row is None:

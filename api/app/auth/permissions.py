@@ -27,6 +27,8 @@ class Action(StrEnum):
     DESK_TICKETS = "desk.tickets"
     TICKET_ACCEPT = "ticket.accept"
     NOTIFICATION_ADMIN = "notification.admin"
+    # Advisory AI triage suggestions on a ticket (summary, category/priority, similar, KB).
+    AI_SUGGESTIONS = "ai.suggestions"
 
 
 _STAFF = {Role.AGENT, Role.MANAGER, Role.ADMIN}
@@ -49,6 +51,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.DESK_TICKETS: frozenset(_STAFF),
     Action.TICKET_ACCEPT: frozenset({Role.MANAGER, Role.ADMIN}),
     Action.NOTIFICATION_ADMIN: frozenset({Role.ADMIN}),
+    Action.AI_SUGGESTIONS: frozenset(_STAFF),
 }
 
 # Roles a customer_admin may hand out (never a staff role).

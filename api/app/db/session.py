@@ -1,11 +1,15 @@
 """Engine and sessions. One transaction per request: the dependency commits when the endpoint
-returns and rolls back when it raises; services only ``flush()``."""
+returns and rolls back when it raises; services only ``flush()``. GET and HEAD requests read
+without a transaction around them (autocommit): a transaction would add a BEGIN and a COMMIT
+round trip to every read, and the only write a GET makes (the audit entry of a download) is a
+single statement."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from functools import lru_cache
 
+from fastapi import Request
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -54,13 +58,24 @@ def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(get_engine(), expire_on_commit=False, autoflush=False)
 
 
+@lru_cache
+def get_read_sessionmaker() -> async_sessionmaker[AsyncSession]:
+    """Sessions that run each statement on its own (same pool, autocommit)."""
+    engine = get_engine().execution_options(isolation_level="AUTOCOMMIT")
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+_READS = frozenset({"GET", "HEAD"})
+
+
 class KeepChanges(Exception):
     """Marker base for domain errors whose side effects must be committed even though the request
     fails (a failed login still counts against the rate limit and is audited)."""
 
 
-async def get_session() -> AsyncIterator[AsyncSession]:
-    async with get_sessionmaker()() as session:
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    maker = get_read_sessionmaker() if request.method in _READS else get_sessionmaker()
+    async with maker() as session:
         try:
             yield session
         except KeepChanges:

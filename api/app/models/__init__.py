@@ -1,5 +1,6 @@
 """SQLAlchemy tables. Importing this package registers every table on ``Base.metadata``."""
 
+from app.models.ai import AiJob, AiSuggestion, KbPassage, TicketEmbedding
 from app.models.attachment import TicketAttachment
 from app.models.audit import AuditLog
 from app.models.auth_session import AuthSession
@@ -14,8 +15,11 @@ from app.models.ticket import Ticket
 from app.models.user import User
 
 __all__ = [
+    "AiJob",
+    "AiSuggestion",
     "AuditLog",
     "AuthSession",
+    "KbPassage",
     "Organization",
     "OutboxMessage",
     "RateLimitCounter",
@@ -26,5 +30,6 @@ __all__ = [
     "Ticket",
     "TicketAttachment",
     "TicketComment",
+    "TicketEmbedding",
     "User",
 ]

@@ -17,7 +17,11 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", response_model=None)
+@router.get(
+    "/ready",
+    response_model=None,
+    responses={503: {"description": "Database unreachable or migrations pending"}},
+)
 async def ready() -> dict[str, str] | JSONResponse:
     try:
         async with get_engine().connect() as conn:

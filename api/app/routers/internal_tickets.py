@@ -27,7 +27,7 @@ from app.schemas.ticket import (
 )
 from app.services import attachments, tickets
 from app.utils.clock import Now
-from app.utils.multipart import file_part
+from app.utils.multipart import FILE_UPLOAD_OPENAPI, file_part
 
 router = APIRouter(prefix="/internal/tickets", tags=["desk"])
 
@@ -45,9 +45,8 @@ async def _staff_view(
 
 
 def _page(rows: list[object], next_cursor: str | None, now: Now) -> Page[StaffTicket]:
-    return Page[StaffTicket](
-        items=[StaffTicket.model_validate(tickets.view(r, now)) for r in rows],  # type: ignore[arg-type]
-        next_cursor=next_cursor,
+    return Page[StaffTicket].model_validate(
+        {"items": [tickets.view(r, now) for r in rows], "next_cursor": next_cursor}  # type: ignore[arg-type]
     )
 
 
@@ -89,15 +88,7 @@ async def list_tickets(
 async def get_ticket(
     ticket_id: uuid.UUID, actor: DeskUser, session: DbSession, now: Now
 ) -> StaffTicketDetail:
-    row = await tickets.get_row(session, actor, ticket_id)
-    return StaffTicketDetail.model_validate(
-        {
-            **tickets.view(row, now),
-            "comments": await tickets.comments_of(session, actor, ticket_id),
-            "attachments": await tickets.attachments_of(session, actor, ticket_id),
-            "actions": tickets.actions(row[0], actor),
-        }
-    )
+    return StaffTicketDetail.model_validate(await tickets.detail(session, actor, ticket_id, now))
 
 
 @router.patch("/{ticket_id}", response_model=StaffTicket)
@@ -152,7 +143,10 @@ async def comment(
 
 
 @router.post(
-    "/{ticket_id}/attachments", response_model=StaffAttachment, status_code=status.HTTP_201_CREATED
+    "/{ticket_id}/attachments",
+    response_model=StaffAttachment,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=FILE_UPLOAD_OPENAPI,
 )
 async def upload_attachment(
     ticket_id: uuid.UUID,

@@ -24,7 +24,7 @@ from app.schemas.ticket import (
 )
 from app.services import attachments, tickets
 from app.utils.clock import Now
-from app.utils.multipart import file_part
+from app.utils.multipart import FILE_UPLOAD_OPENAPI, file_part
 
 router = APIRouter(prefix="/tickets", tags=["portal"])
 
@@ -33,7 +33,7 @@ async def _customer_view(
     session: DbSession, actor: PortalUser, ticket_id: uuid.UUID, now: Now
 ) -> CustomerTicket:
     row = await tickets.get_row(session, actor, ticket_id)
-    return CustomerTicket.model_validate(tickets.view(row, now))
+    return CustomerTicket.model_validate(tickets.view(row, now, with_sla=False))
 
 
 @router.post("", response_model=CustomerTicket, status_code=status.HTTP_201_CREATED)
@@ -57,9 +57,8 @@ async def list_tickets(
 ) -> Page[CustomerTicket]:
     flt = tickets.TicketFilter(status=status_ or [], priority=priority or [], q=q)
     rows, next_cursor = await tickets.list_rows(session, actor, flt, cursor=cursor, limit=limit)
-    return Page[CustomerTicket](
-        items=[CustomerTicket.model_validate(tickets.view(r, now)) for r in rows],
-        next_cursor=next_cursor,
+    return Page[CustomerTicket].model_validate(
+        {"items": [tickets.view(r, now, with_sla=False) for r in rows], "next_cursor": next_cursor}
     )
 
 
@@ -67,15 +66,7 @@ async def list_tickets(
 async def get_ticket(
     ticket_id: uuid.UUID, actor: PortalUser, session: DbSession, now: Now
 ) -> CustomerTicketDetail:
-    row = await tickets.get_row(session, actor, ticket_id)
-    return CustomerTicketDetail.model_validate(
-        {
-            **tickets.view(row, now),
-            "comments": await tickets.comments_of(session, actor, ticket_id),
-            "attachments": await tickets.attachments_of(session, actor, ticket_id),
-            "actions": tickets.actions(row[0], actor),
-        }
-    )
+    return CustomerTicketDetail.model_validate(await tickets.detail(session, actor, ticket_id, now))
 
 
 @router.post(
@@ -112,6 +103,7 @@ async def withdraw(
     "/{ticket_id}/attachments",
     response_model=CustomerAttachment,
     status_code=status.HTTP_201_CREATED,
+    openapi_extra=FILE_UPLOAD_OPENAPI,
 )
 async def upload_attachment(
     ticket_id: uuid.UUID, request: Request, actor: PortalUser, session: DbSession, now: Now

@@ -6,6 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
+from pydantic import StrictBool
+
 from app.schemas.common import RequestModel, ResponseModel
 
 OutboxStatus = Literal["pending", "sending", "sent", "failed"]
@@ -30,4 +32,4 @@ class Preferences(ResponseModel):
 
 
 class PreferencesUpdate(RequestModel):
-    notify_enabled: bool
+    notify_enabled: StrictBool

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from pydantic import StrictBool
+
 from app.schemas.common import Name, RequestModel, ResponseModel
 
 
@@ -14,7 +16,7 @@ class ServiceCreate(RequestModel):
 
 class ServiceUpdate(RequestModel):
     name: Name | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
 
 class ServiceOut(ResponseModel):

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictBool, StringConstraints
 
 from app.models.enums import Priority, TicketStatus
 from app.schemas.common import RequestModel, ResponseModel
@@ -36,7 +36,7 @@ class CustomerCommentCreate(RequestModel):
 
 class StaffCommentCreate(RequestModel):
     body: Body
-    is_internal: bool
+    is_internal: StrictBool
 
 
 class Withdraw(RequestModel):

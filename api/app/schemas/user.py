@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from pydantic import StrictBool
+
 from app.models.enums import Role
 from app.schemas.common import Email, Name, Password, RequestModel, ResponseModel
 
@@ -20,7 +22,7 @@ class UserCreate(RequestModel):
 class UserUpdate(RequestModel):
     name: Name | None = None
     role: Role | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
     password: Password | None = None
 
 

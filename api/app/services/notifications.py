@@ -89,7 +89,8 @@ def render(
         "link": _link(ticket, recipient),
         "essential": template in ESSENTIAL,
     }
-    full_subject = f"[ATUM DESK #{ticket.number}] {ticket.title} — {subject}"
+    # One line: a title may hold line breaks, which have no place in a mail header.
+    full_subject = " ".join(f"[ATUM DESK #{ticket.number}] {ticket.title} — {subject}".split())
     return (
         full_subject[:300],
         _env().get_template("message.txt.j2").render(context),

@@ -10,12 +10,26 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, func, literal_column, or_, select, update
+from sqlalchemy import (
+    DateTime,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.ai import queue as ai_queue
 from app.auth.deps import CurrentUser
 from app.config import get_settings
 from app.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
@@ -49,10 +63,16 @@ Creator, Acceptor, Assignee = aliased(User), aliased(User), aliased(User)
 # ---------------------------------------------------------------- reading
 
 
+# What the ticket views read: plain rows of these columns (Core), not ORM objects, and never the
+# search document (a tsvector per ticket that no view shows).
+_VIEW_COLUMNS = [column for column in Ticket.__table__.c if column.key != "search"]
+
+
 def _with_refs(stmt: Select[Ticket]) -> Select[Any]:
-    """Ticket plus every name its views show, in the same statement (no N+1)."""
+    """The ticket's columns plus every name its views show, in the same statement (no N+1)."""
     return (
-        stmt.add_columns(
+        stmt.with_only_columns(
+            *_VIEW_COLUMNS,
             Organization.name.label("org_name"),
             Creator.name.label("creator_name"),
             Acceptor.name.label("acceptor_name"),
@@ -71,10 +91,11 @@ def _ref(id_: uuid.UUID | None, name: str | None) -> dict[str, Any] | None:
     return {"id": id_, "name": name} if id_ is not None and name is not None else None
 
 
-def view(row: Row[Any], now: datetime) -> dict[str, Any]:
-    """A ticket row as a dict both view schemas validate (each keeps only its own fields)."""
-    t: Ticket = row[0]
-    return {
+def view(row: Row[Any], now: datetime, *, with_sla: bool = True) -> dict[str, Any]:
+    """A ticket row as a dict both view schemas validate (each keeps only its own fields; the
+    SLA clock, which only the staff views show, is left out with ``with_sla=False``)."""
+    t: Any = row  # the ticket's columns, by name
+    out = {
         "id": t.id,
         "number": t.number,
         "org_id": t.org_id,
@@ -96,8 +117,10 @@ def view(row: Row[Any], now: datetime) -> dict[str, Any]:
         "resolution": t.resolution,
         "root_cause": t.root_cause,
         "assigned_team": _ref(t.assigned_team_id, row.team_name),
-        "sla": sla_view(t, now),
     }
+    if with_sla:
+        out["sla"] = sla_view(t, now)
+    return out
 
 
 def actions(t: Ticket, actor: CurrentUser) -> dict[str, Any]:
@@ -131,9 +154,43 @@ def sla_view(t: Ticket, now: datetime) -> dict[str, Any]:
     }
 
 
+# The read statements are built once per shape and kept: building and hashing a SQLAlchemy
+# statement costs more than PostgreSQL needs to run it. The visibility rules still come from
+# services/visibility.py, applied to a stand-in for every caller of a role whose id and
+# organization are bound parameters; each execution binds the caller's own.
+_ACTOR_ID = bindparam("actor_id", type_=PgUUID(as_uuid=True))
+_ACTOR_ORG = bindparam("actor_org_id", type_=PgUUID(as_uuid=True))
+_AFTER_CREATED = bindparam("after_created", type_=DateTime(timezone=True))
+_AFTER_ID = bindparam("after_id", type_=PgUUID(as_uuid=True))
+Uploader = aliased(User)
+
+
+@lru_cache(maxsize=16)
+def _stand_in(role: Role) -> CurrentUser:
+    unbound: Any = (_ACTOR_ID, _ACTOR_ORG)
+    return CurrentUser(
+        id=unbound[0],
+        email="",
+        name="",
+        role=role,
+        org_id=unbound[1],
+        org_name=None,
+        session_id=uuid.UUID(int=0),
+    )
+
+
+def _bound(actor: CurrentUser, **values: Any) -> dict[str, Any]:
+    return {"actor_id": actor.id, "actor_org_id": actor.org_id, **values}
+
+
+@lru_cache(maxsize=16)
+def _one(role: Role) -> Select[Any]:
+    return _with_refs(visible_tickets(_stand_in(role))).where(Ticket.id == bindparam("ticket_id"))
+
+
 async def get_row(session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID) -> Row[Any]:
     row = (
-        await session.execute(_with_refs(visible_tickets(actor)).where(Ticket.id == ticket_id))
+        await session.execute(_one(actor.role), _bound(actor, ticket_id=ticket_id))
     ).one_or_none()
     if row is None:
         raise NotFound("Ticket not found")
@@ -150,10 +207,51 @@ class TicketFilter:
     breached: bool | None = None
 
 
-def _search(q: str) -> Any:
-    """Full-text match on the GIN-indexed document (number, title, description)."""
-    text = q.strip().lstrip("#")
-    return Ticket.search.op("@@")(func.websearch_to_tsquery("simple", text))
+def _search_terms(q: str | None) -> str:
+    return (q or "").strip().lstrip("#")
+
+
+@lru_cache(maxsize=512)
+def _list(
+    role: Role,
+    status: bool,
+    priority: bool,
+    org: bool,
+    assignee: bool,
+    breached: bool | None,
+    search: bool,
+    after: bool,
+) -> Select[Any]:
+    """The list statement of one shape (which filters are set), newest first."""
+    stmt = visible_tickets(_stand_in(role))
+    if status:
+        stmt = stmt.where(Ticket.status.in_(bindparam("statuses", expanding=True)))
+    if priority:
+        stmt = stmt.where(Ticket.priority.in_(bindparam("priorities", expanding=True)))
+    if org:
+        stmt = stmt.where(Ticket.org_id == bindparam("org_id"))
+    if assignee:
+        stmt = stmt.where(Ticket.assigned_to == bindparam("assigned_to"))
+    if breached is not None:
+        is_breached = or_(
+            Ticket.sla_first_response_breached_at.is_not(None),
+            Ticket.sla_resolution_breached_at.is_not(None),
+        )
+        stmt = stmt.where(is_breached if breached else ~is_breached)
+    if search:
+        # Full-text match on the GIN-indexed document (number, title, description).
+        stmt = stmt.where(
+            Ticket.search.op("@@")(func.websearch_to_tsquery("simple", bindparam("q")))
+        )
+    if after:
+        stmt = stmt.where(
+            or_(
+                Ticket.created_at < _AFTER_CREATED,
+                and_(Ticket.created_at == _AFTER_CREATED, Ticket.id < _AFTER_ID),
+            )
+        )
+    stmt = stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(bindparam("limit"))
+    return _with_refs(stmt)
 
 
 async def list_rows(
@@ -165,104 +263,160 @@ async def list_rows(
     limit: int,
 ) -> tuple[list[Row[Any]], str | None]:
     """Newest first, keyset on (created_at, id)."""
-    stmt = visible_tickets(actor)
-    if flt.status:
-        stmt = stmt.where(Ticket.status.in_([s.value for s in flt.status]))
-    if flt.priority:
-        stmt = stmt.where(Ticket.priority.in_([p.value for p in flt.priority]))
-    if flt.org_id is not None:
-        stmt = stmt.where(Ticket.org_id == flt.org_id)
-    if flt.assigned_to is not None:
-        stmt = stmt.where(Ticket.assigned_to == flt.assigned_to)
-    if flt.breached is not None:
-        breached = or_(
-            Ticket.sla_first_response_breached_at.is_not(None),
-            Ticket.sla_resolution_breached_at.is_not(None),
-        )
-        stmt = stmt.where(breached if flt.breached else ~breached)
-    if flt.q and flt.q.strip().lstrip("#"):
-        stmt = stmt.where(_search(flt.q))
+    terms = _search_terms(flt.q)
+    values = _bound(
+        actor,
+        statuses=[s.value for s in flt.status],
+        priorities=[p.value for p in flt.priority],
+        org_id=flt.org_id,
+        assigned_to=flt.assigned_to,
+        q=terms,
+        limit=limit + 1,
+    )
     if cursor:
-        created, id_ = decode_cursor(cursor, [datetime, uuid.UUID])
-        stmt = stmt.where(
-            or_(Ticket.created_at < created, and_(Ticket.created_at == created, Ticket.id < id_))
-        )
-    stmt = stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit + 1)
-    rows = list((await session.execute(_with_refs(stmt))).all())
+        values["after_created"], values["after_id"] = decode_cursor(cursor, [datetime, uuid.UUID])
+    stmt = _list(
+        actor.role,
+        bool(flt.status),
+        bool(flt.priority),
+        flt.org_id is not None,
+        flt.assigned_to is not None,
+        flt.breached,
+        bool(terms),
+        bool(cursor),
+    )
+    rows = list((await session.execute(stmt, values)).all())
     if len(rows) > limit:
         rows = rows[:limit]
-        last: Ticket = rows[-1][0]
-        return rows, encode_cursor([last.created_at, last.id])
+        return rows, encode_cursor([rows[-1].created_at, rows[-1].id])
     return rows, None
+
+
+@lru_cache(maxsize=32)
+def _queue(role: Role, after: bool) -> Select[Any]:
+    # A literal, not a parameter: only then can a generic (cached) plan use the partial index.
+    stmt = visible_tickets(_stand_in(role)).where(Ticket.status == literal_column("'NEW'"))
+    if after:
+        stmt = stmt.where(
+            or_(
+                Ticket.created_at > _AFTER_CREATED,
+                and_(Ticket.created_at == _AFTER_CREATED, Ticket.id > _AFTER_ID),
+            )
+        )
+    return _with_refs(stmt.order_by(Ticket.created_at, Ticket.id).limit(bindparam("limit")))
 
 
 async def new_queue(
     session: AsyncSession, actor: CurrentUser, *, cursor: str | None, limit: int
 ) -> tuple[list[Row[Any]], str | None]:
     """The unaccepted queue, oldest first (partial index on NEW tickets)."""
-    # A literal, not a parameter: only then can a generic (cached) plan use the partial index.
-    stmt = visible_tickets(actor).where(Ticket.status == literal_column("'NEW'"))
+    values = _bound(actor, limit=limit + 1)
     if cursor:
-        created, id_ = decode_cursor(cursor, [datetime, uuid.UUID])
-        stmt = stmt.where(
-            or_(Ticket.created_at > created, and_(Ticket.created_at == created, Ticket.id > id_))
-        )
-    stmt = stmt.order_by(Ticket.created_at, Ticket.id).limit(limit + 1)
-    rows = list((await session.execute(_with_refs(stmt))).all())
+        values["after_created"], values["after_id"] = decode_cursor(cursor, [datetime, uuid.UUID])
+    rows = list((await session.execute(_queue(actor.role, bool(cursor)), values)).all())
     if len(rows) > limit:
         rows = rows[:limit]
-        last: Ticket = rows[-1][0]
-        return rows, encode_cursor([last.created_at, last.id])
+        return rows, encode_cursor([rows[-1].created_at, rows[-1].id])
     return rows, None
 
 
-async def comments_of(
-    session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID
-) -> list[dict[str, Any]]:
-    stmt = (
+def _comment(c: Any, ticket_id: uuid.UUID) -> dict[str, Any]:
+    id_, author_id, name, role, body, is_internal, created_at = c
+    return {
+        "id": id_,
+        "ticket_id": ticket_id,
+        "author": {"id": author_id, "name": name, "is_staff": role in _STAFF},
+        "body": body,
+        "is_internal": is_internal,
+        "created_at": created_at,
+    }
+
+
+def _attachment(a: Any) -> dict[str, Any]:
+    id_, file_name, mime, size, sha256, created_at, is_internal, uploader, name, comment_id = a
+    return {
+        "id": id_,
+        "file_name": file_name,
+        "mime_type": mime,
+        "size_bytes": size,
+        "sha256": sha256,
+        "created_at": created_at,
+        "is_internal": is_internal,
+        "uploaded_by": _ref(uploader, name),
+        "comment_id": comment_id,
+    }
+
+
+@lru_cache(maxsize=16)
+def _detail(role: Role) -> Select[Any]:
+    """One ticket with the comments and attachments the role may see, as arrays of rows."""
+    actor = _stand_in(role)
+    comments = (
         visible_comments(actor)
-        .add_columns(User.name, User.role)
+        .with_only_columns(
+            func.row(
+                TicketComment.id,
+                TicketComment.author_id,
+                User.name,
+                User.role,
+                TicketComment.body,
+                TicketComment.is_internal,
+                TicketComment.created_at,
+            )
+        )
         .join(User, User.id == TicketComment.author_id)
-        .where(TicketComment.ticket_id == ticket_id)
+        .where(TicketComment.ticket_id == Ticket.id)
         .order_by(TicketComment.created_at, TicketComment.id)
+        .correlate(Ticket)
     )
-    return [
-        {
-            "id": c.id,
-            "ticket_id": c.ticket_id,
-            "author": {"id": c.author_id, "name": name, "is_staff": role in _STAFF},
-            "body": c.body,
-            "is_internal": c.is_internal,
-            "created_at": c.created_at,
-        }
-        for c, name, role in (await session.execute(stmt)).all()
-    ]
-
-
-async def attachments_of(
-    session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID
-) -> list[dict[str, Any]]:
-    stmt = (
+    files = (
         visible_attachments(actor)
-        .add_columns(User.name)
-        .outerjoin(User, User.id == TicketAttachment.uploaded_by)
-        .where(TicketAttachment.ticket_id == ticket_id)
+        .with_only_columns(
+            func.row(
+                TicketAttachment.id,
+                TicketAttachment.file_name,
+                TicketAttachment.mime_type,
+                TicketAttachment.size_bytes,
+                TicketAttachment.sha256,
+                TicketAttachment.created_at,
+                TicketAttachment.is_internal,
+                TicketAttachment.uploaded_by,
+                Uploader.name,
+                TicketAttachment.comment_id,
+            )
+        )
+        .outerjoin(Uploader, Uploader.id == TicketAttachment.uploaded_by)
+        .where(TicketAttachment.ticket_id == Ticket.id)
         .order_by(TicketAttachment.created_at, TicketAttachment.id)
+        .correlate(Ticket)
     )
-    return [
-        {
-            "id": a.id,
-            "file_name": a.file_name,
-            "mime_type": a.mime_type,
-            "size_bytes": a.size_bytes,
-            "sha256": a.sha256,
-            "created_at": a.created_at,
-            "is_internal": a.is_internal,
-            "uploaded_by": _ref(a.uploaded_by, name),
-            "comment_id": a.comment_id,
-        }
-        for a, name in (await session.execute(stmt)).all()
-    ]
+    return (
+        _with_refs(visible_tickets(actor))
+        .add_columns(
+            func.array(comments.scalar_subquery()).label("comments"),
+            func.array(files.scalar_subquery()).label("attachments"),
+        )
+        .where(Ticket.id == bindparam("ticket_id"))
+    )
+
+
+async def detail(
+    session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID, now: datetime
+) -> dict[str, Any]:
+    """The detail view: the ticket, the comments and attachments *actor* may see (oldest first)
+    and the actions open to *actor*, read in one statement."""
+    row = (
+        await session.execute(_detail(actor.role), _bound(actor, ticket_id=ticket_id))
+    ).one_or_none()
+    if row is None:
+        raise NotFound("Ticket not found")
+    ticket: Any = row
+    return {
+        **view(row, now, with_sla=actor.is_staff),
+        "comments": [_comment(c, ticket_id) for c in row.comments],
+        "attachments": [_attachment(a) for a in row.attachments],
+        "actions": actions(ticket, actor),
+    }
 
 
 async def audit_trail(session: AsyncSession, ticket_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -371,6 +525,7 @@ async def create(
         new_value={"number": ticket.number, "priority": ticket.priority, "title": ticket.title},
     )
     await notifications.ticket_created(session, ticket)
+    await ai_queue.enqueue(session, ticket.id, "created")
     return ticket
 
 
@@ -668,6 +823,8 @@ async def add_comment(
     if change is not None:
         # Triggered by the customer's own comment: not worth a mail to that customer.
         await notifications.status_changed(session, ticket, actor.id, change.new)
+    if not is_internal:
+        await ai_queue.enqueue(session, ticket.id, "comment")
     return comment
 
 

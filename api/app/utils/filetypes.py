@@ -3,8 +3,9 @@
 The declared Content-Type and the file name are attacker-controlled, so they can only make a
 decision stricter (a file that claims to be an image must really be one), never looser. Anything a
 browser could execute or render as a document (HTML, SVG, XML, scripts, native executables) is
-refused even where plain text would otherwise be accepted, and images carrying markup (polyglots)
-are refused too. Archives are recognised by their member names only; nothing is ever extracted.
+refused even where plain text would otherwise be accepted, and images or PDFs carrying markup
+(polyglots) are refused too. Archives are recognised by their member names only; nothing is ever
+extracted.
 """
 
 from __future__ import annotations
@@ -150,16 +151,24 @@ def _is_active_content(text: str) -> bool:
     return any(marker in lowered for marker in _ACTIVE_ANYWHERE)
 
 
+def _carries_markup(head: bytes) -> bool:
+    lowered = head.lower()
+    return any(marker in lowered for marker in _IMAGE_MARKUP)
+
+
 def _classify(head: bytes, extension: str, zip_names: Callable[[], list[str]] | None) -> str:
     if head.startswith(_EXECUTABLE_MAGIC):
         raise RefusedType("Executable files are not allowed.")
     image = _image_type(head)
     if image is not None:
-        lowered = head.lower()
-        if any(marker in lowered for marker in _IMAGE_MARKUP):
+        if _carries_markup(head):
             raise RefusedType("The image contains embedded markup.")
         return image
     if head.startswith(b"%PDF-"):
+        # PDF viewers and old browsers sniff past the header: a PDF whose first bytes carry an
+        # HTML document is a polyglot, like an image carrying markup.
+        if _carries_markup(head):
+            raise RefusedType("The document contains embedded markup.")
         return PDF
     if head.startswith(_OLE2_MAGIC):
         if extension in _OLE2_BY_EXTENSION:

@@ -19,6 +19,22 @@ from app.errors import Invalid
 
 FIELD = "file"
 
+# The request body of an endpoint that reads its file with ``file_part`` (FastAPI cannot see it).
+FILE_UPLOAD_OPENAPI = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [FIELD],
+                    "properties": {FIELD: {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+
 
 @dataclass(frozen=True, slots=True)
 class FilePart:

@@ -298,6 +298,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/internal/tickets/{ticket_id}/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Suggestions */
+        get: operations["get_suggestions_api_internal_tickets__ticket_id__suggestions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me": {
         parameters: {
             query?: never;
@@ -692,6 +709,13 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** CategorySuggestion */
+        CategorySuggestion: {
+            /** Confidence */
+            confidence: number;
+            /** Value */
+            value: string;
+        };
         /**
          * CustomerActions
          * @description What the customer may do on this ticket now.
@@ -875,6 +899,17 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** KbPassage */
+        KbPassage: {
+            /** Excerpt */
+            excerpt: string;
+            /** Score */
+            score: number;
+            /** Source */
+            source: string;
+            /** Title */
+            title: string;
         };
         /** LoginRequest */
         LoginRequest: {
@@ -1082,6 +1117,12 @@ export interface components {
          * @enum {string}
          */
         Priority: "P1" | "P2" | "P3" | "P4";
+        /** PrioritySuggestion */
+        PrioritySuggestion: {
+            /** Confidence */
+            confidence: number;
+            value: components["schemas"]["Priority"];
+        };
         /**
          * Role
          * @enum {string}
@@ -1114,6 +1155,24 @@ export interface components {
             is_active?: boolean | null;
             /** Name */
             name?: string | null;
+        };
+        /** SimilarTicket */
+        SimilarTicket: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Number */
+            number: number;
+            /** Org Name */
+            org_name: string;
+            /** Resolution */
+            resolution: string | null;
+            /** Score */
+            score: number;
+            /** Title */
+            title: string;
         };
         /** Sla */
         Sla: {
@@ -1368,6 +1427,33 @@ export interface components {
             /** Root Cause */
             root_cause?: string | null;
             status: components["schemas"]["TicketStatus"];
+        };
+        /**
+         * Suggestions
+         * @description ``pending``: a job is queued or running (the previous result, if any, is shown);
+         *     ``ready``: the latest result; ``unavailable``: none was produced for this ticket.
+         */
+        Suggestions: {
+            category: components["schemas"]["CategorySuggestion"] | null;
+            /**
+             * Engine
+             * @enum {string}
+             */
+            engine: "lexical" | "ollama";
+            /** Kb */
+            kb: components["schemas"]["KbPassage"][];
+            priority: components["schemas"]["PrioritySuggestion"] | null;
+            /** Reply */
+            reply: string | null;
+            /** Similar */
+            similar: components["schemas"]["SimilarTicket"][];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "ready" | "unavailable";
+            /** Summary */
+            summary: string | null;
         };
         /** TeamCreate */
         TeamCreate: {
@@ -3262,6 +3348,82 @@ export interface operations {
             };
             /** @description No space left to store the file */
             507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_suggestions_api_internal_tickets__ticket_id__suggestions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Suggestions"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Database temporarily unavailable (see Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

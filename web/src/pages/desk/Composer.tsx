@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import type { StaffActions } from "../../api/types";
 import { Banner, Button, Icon, Tabs, TextArea } from "../../atum";
 import { composerModes, type ComposerMode } from "./controls";
@@ -6,16 +6,23 @@ import { composerModes, type ComposerMode } from "./controls";
 export interface ComposerProps {
   actions: StaffActions;
   onSubmit: (body: string, internal: boolean) => Promise<unknown>;
+  /** Text to put into the public reply (e.g. a suggested reply); a new `key` inserts it again. */
+  insert?: { text: string; key: number } | null;
 }
 
 /**
  * "Public reply" and "Internal note" are two clearly different modes: different tab, label,
  * button and look (the internal one carries the amber stripes and the lock).
  */
-export function Composer({ actions, onSubmit }: ComposerProps) {
+export function Composer({ actions, onSubmit, insert }: ComposerProps) {
   const modes = composerModes(actions);
   const [mode, setMode] = useState<ComposerMode>(modes[0] ?? "public");
   const [drafts, setDrafts] = useState<Record<ComposerMode, string>>({ public: "", internal: "" });
+  useEffect(() => {
+    if (!insert) return;
+    setDrafts((d) => ({ ...d, public: insert.text }));
+    setMode("public");
+  }, [insert]);
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
 

@@ -28,6 +28,7 @@ import { AuditTrail } from "./AuditTrail";
 import { Composer } from "./Composer";
 import { Conversation } from "./Conversation";
 import { DeskAttachments } from "./DeskAttachments";
+import { SuggestionPanel } from "./SuggestionPanel";
 import { TicketActionBar } from "./TicketActionBar";
 import "./desk.css";
 
@@ -62,6 +63,7 @@ const OPEN = new Set(["NEW", "ACCEPTED", "ASSIGNED", "IN_PROGRESS", "WAITING_CUS
 
 export function DeskTicketView({ ticket }: { ticket: StaffTicketDetail }) {
   const [tab, setTab] = useState<"conversation" | "audit">("conversation");
+  const [replyDraft, setReplyDraft] = useState<{ text: string; key: number } | null>(null);
   const accept = useAccept();
   const status = useChangeStatus(ticket.id);
   const comment = useStaffComment(ticket.id);
@@ -139,6 +141,7 @@ export function DeskTicketView({ ticket }: { ticket: StaffTicketDetail }) {
                 <Conversation ticket={ticket} comments={(ticket.comments ?? [])} />
                 <Composer
                   actions={ticket.actions}
+                  insert={replyDraft}
                   onSubmit={(body, internal) =>
                     comment.mutateAsync({ body, is_internal: internal }).then(() =>
                       toast.success(internal ? "Internal note added" : "Public reply sent"),
@@ -191,6 +194,13 @@ export function DeskTicketView({ ticket }: { ticket: StaffTicketDetail }) {
               </dl>
             </Card>
           ) : null}
+          <SuggestionPanel
+            ticket={ticket}
+            onUseReply={(text) => {
+              setTab("conversation");
+              setReplyDraft({ text, key: Date.now() });
+            }}
+          />
           <DeskAttachments ticket={ticket} />
         </aside>
       </div>

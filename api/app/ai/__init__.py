@@ -1,0 +1,1 @@
+"""Local AI triage (advisory only): engines, retrieval, knowledge base, worker jobs."""

@@ -1,0 +1,212 @@
+"""The worker side of AI triage: claim due jobs (``FOR UPDATE SKIP LOCKED`` with a lease, as the
+mail outbox does), run the configured engine, store the ticket's latest suggestion.
+
+``process_due`` is the worker's one entry point: it also keeps the knowledge base in step with
+docs/*.md and works for a bounded time per call, so mail delivery is never starved.
+A job only ever writes ``ai_*`` rows, ``ticket_embeddings`` and ``kb_passages``: tickets are read,
+never changed, and nothing is audited (AI is advisory; staff apply a suggestion themselves).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from app.ai import kb
+from app.ai.engines import Analysis, Engine, TicketText, engine_for
+from app.config import Settings
+from app.models import AiSuggestion, Ticket, TicketComment
+from app.utils.clock import utcnow
+
+log = structlog.get_logger("atum.ai")
+
+MAX_ATTEMPTS = 3
+DOCS_CHECK_SECONDS = 300.0
+DEFAULT_BUDGET_SECONDS = 5.0
+
+_CLAIM = text(
+    """
+    UPDATE ai_jobs AS j
+    SET status = 'running', attempts = j.attempts + 1,
+        lease_token = :token, lease_until = now() + make_interval(secs => :lease)
+    WHERE j.id = (
+        SELECT id FROM ai_jobs
+        WHERE (status = 'pending' AND run_after <= now())
+           OR (status = 'running' AND lease_until < now())
+        ORDER BY run_after
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING j.id, j.ticket_id, j.attempts
+    """
+)
+_DONE = text(
+    """
+    UPDATE ai_jobs SET status = 'done', finished_at = now(), lease_token = NULL,
+        lease_until = NULL, last_error = NULL
+    WHERE id = :id AND lease_token = :token AND status = 'running'
+    """
+)
+# Back to pending for another try, unless a newer trigger already queued one (this run is then
+# superseded) or the attempts are used up.
+_RETRY = text(
+    """
+    UPDATE ai_jobs AS j SET
+        status = CASE
+            WHEN j.attempts >= :max_attempts OR EXISTS (
+                SELECT 1 FROM ai_jobs o
+                WHERE o.ticket_id = j.ticket_id AND o.status = 'pending' AND o.id <> j.id
+            ) THEN 'failed'
+            ELSE 'pending' END,
+        run_after = now() + make_interval(secs => 30 * j.attempts),
+        lease_token = NULL, lease_until = NULL, last_error = :error,
+        finished_at = CASE WHEN j.attempts >= :max_attempts THEN now() END
+    WHERE id = :id AND lease_token = :token AND status = 'running'
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: uuid.UUID
+    ticket_id: uuid.UUID
+    attempts: int
+
+
+_docs_checked_at: dict[int, float] = {}
+
+
+def _is_outage(exc: BaseException) -> bool:
+    if isinstance(exc, OperationalError | InterfaceError | OSError | ConnectionError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+async def sync_docs(engine: AsyncEngine) -> int:
+    """Load docs/*.md into the knowledge base (changed files only); returns files reloaded."""
+    async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+        return await kb.load_docs(session)
+
+
+async def _ensure_docs(engine: AsyncEngine) -> None:
+    key = id(engine)
+    now = time.monotonic()
+    if now - _docs_checked_at.get(key, float("-inf")) < DOCS_CHECK_SECONDS:
+        return
+    _docs_checked_at[key] = now
+    reloaded = await sync_docs(engine)
+    if reloaded:
+        log.info("ai_kb_loaded", files=reloaded)
+
+
+async def claim(engine: AsyncEngine, lease_seconds: float) -> tuple[uuid.UUID, Claimed | None]:
+    token = uuid.uuid4()
+    async with engine.begin() as conn:
+        row = (await conn.execute(_CLAIM, {"token": token, "lease": lease_seconds})).first()
+    return token, Claimed(row.id, row.ticket_id, row.attempts) if row is not None else None
+
+
+async def ticket_text(session: AsyncSession, ticket_id: uuid.UUID) -> TicketText | None:
+    row = (
+        await session.execute(
+            select(Ticket.id, Ticket.number, Ticket.title, Ticket.description).where(
+                Ticket.id == ticket_id
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    comments = (
+        await session.execute(
+            select(TicketComment.body)
+            .where(TicketComment.ticket_id == ticket_id, TicketComment.is_internal.is_(False))
+            .order_by(TicketComment.created_at, TicketComment.id)
+        )
+    ).scalars()
+    return TicketText(row.id, row.number, row.title, row.description, tuple(comments))
+
+
+async def store(session: AsyncSession, ticket_id: uuid.UUID, analysis: Analysis) -> None:
+    values = {
+        "engine": analysis.engine,
+        "model": analysis.model,
+        "summary": analysis.summary,
+        "category": analysis.category.value if analysis.category else None,
+        "category_confidence": analysis.category.confidence if analysis.category else None,
+        "priority": analysis.priority.value if analysis.priority else None,
+        "priority_confidence": analysis.priority.confidence if analysis.priority else None,
+        "similar": [{"ticket_id": str(h.id), "score": round(h.score, 4)} for h in analysis.similar],
+        "kb": [h.as_json() for h in analysis.kb],
+        "reply": analysis.reply,
+        "generated_at": utcnow(),
+    }
+    await session.execute(
+        pg_insert(AiSuggestion)
+        .values(ticket_id=ticket_id, **values)
+        .on_conflict_do_update(index_elements=[AiSuggestion.ticket_id], set_=values)
+    )
+
+
+async def run_job(engine: AsyncEngine, triage: Engine, token: uuid.UUID, job: Claimed) -> bool:
+    """Analyse the job's ticket and store the result with the job's "done" mark, in one
+    transaction (nothing is stored if the lease was lost meanwhile)."""
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        found = await ticket_text(session, job.ticket_id)
+        if found is not None:
+            await store(session, job.ticket_id, await triage.analyse(session, found))
+        done = await session.execute(_DONE, {"id": job.id, "token": token})
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            await session.rollback()
+            log.warning("ai_job_lease_lost", job_id=str(job.id))
+            return False
+        await session.commit()
+    return True
+
+
+async def process_due(
+    engine: AsyncEngine,
+    settings: Settings,
+    *,
+    stopping: asyncio.Event | None = None,
+    budget_seconds: float = DEFAULT_BUDGET_SECONDS,
+    triage: Engine | None = None,
+) -> int:
+    """Run due triage jobs for at most *budget_seconds* (one job always gets its turn);
+    returns how many were completed. Database outages propagate (the worker retries its cycle);
+    any other failure of a job is recorded on the job and retried later."""
+    await _ensure_docs(engine)
+    triage = triage or engine_for(settings)
+    lease = max(120.0, 4 * settings.ollama_timeout_seconds)
+    deadline = time.monotonic() + budget_seconds
+    completed = 0
+    while stopping is None or not stopping.is_set():
+        token, job = await claim(engine, lease)
+        if job is None:
+            break
+        try:
+            completed += await run_job(engine, triage, token, job)
+        except Exception as exc:
+            if _is_outage(exc):
+                raise
+            log.warning("ai_job_failed", job_id=str(job.id), error_type=type(exc).__name__)
+            async with engine.begin() as conn:
+                await conn.execute(
+                    _RETRY,
+                    {
+                        "id": job.id,
+                        "token": token,
+                        "max_attempts": MAX_ATTEMPTS,
+                        "error": f"{type(exc).__name__}: {exc}"[:2000],
+                    },
+                )
+        if time.monotonic() >= deadline:
+            break
+    return completed

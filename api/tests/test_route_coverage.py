@@ -1,0 +1,586 @@
+"""One permission table for every route of the application (SECURITY.md "Access control").
+
+Each (method, path) of the app has an entry naming the status every caller gets: anonymous, a
+customer_user and a customer_admin of organization A, an agent, a manager and an admin. Routes that
+address an object are exercised twice: with A's object (the caller's own organization, for
+customers) and with B's. A route without an entry fails ``test_every_route_has_an_entry``, so a new
+endpoint cannot ship without a decision about who may call it; undeclared methods must be 405.
+
+Every request is real (ASGI app, PostgreSQL, the test's rolled-back transaction); tokens are minted
+against real session rows, so no password hashing is paid for except on the login route.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from httpx import AsyncClient, Response
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.routing import Mount, Route
+
+from app.auth.tokens import create_access_token
+from app.config import get_settings
+from app.models import (
+    AuditLog,
+    AuthSession,
+    Organization,
+    OutboxMessage,
+    Service,
+    SlaPolicy,
+    Team,
+    Ticket,
+    TicketAttachment,
+    User,
+)
+from app.models.enums import Role
+from app.services.attachments import file_store
+from app.services.storage import StoredFile
+from app.utils.clock import utcnow
+from tests.factories import PASSWORD, make_org, make_user
+
+ANONYMOUS = "anonymous"
+CALLERS: tuple[str, ...] = (ANONYMOUS, *(role.value for role in Role))
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+OWN, OTHER = "own", "other"
+Statuses = tuple[int, int, int, int, int, int]
+
+PUBLIC: Statuses = (200, 200, 200, 200, 200, 200)
+SIGNED_IN: Statuses = (401, 200, 200, 200, 200, 200)
+PORTAL: Statuses = (401, 200, 200, 403, 403, 403)
+PORTAL_HIDDEN: Statuses = (401, 404, 404, 403, 403, 403)
+PORTAL_CREATE: Statuses = (401, 201, 201, 403, 403, 403)
+DESK: Statuses = (401, 403, 403, 200, 200, 200)
+DESK_CREATE: Statuses = (401, 403, 403, 201, 201, 201)
+MANAGERS: Statuses = (401, 403, 403, 403, 200, 200)
+ADMIN_ONLY: Statuses = (401, 403, 403, 403, 403, 200)
+ADMIN_CREATE: Statuses = (401, 403, 403, 403, 403, 201)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One route: what its path parameters point at, and the status per caller (CALLERS order)
+    for the caller's own organization's objects and, where the route addresses objects, for the
+    other organization's."""
+
+    method: str
+    path: str
+    own: Statuses
+    other: Statuses | None = None
+    targets: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def route(self) -> tuple[str, str]:
+        return self.method, self.path
+
+
+T = "/api/tickets/{ticket_id}"
+I = "/api/internal/tickets/{ticket_id}"  # noqa: E741
+NEW_TICKET = {"ticket_id": "ticket_new"}
+ASSIGNED_TICKET = {"ticket_id": "ticket_assigned"}
+FILE = {"ticket_id": "ticket_new", "attachment_id": "attachment"}
+
+TABLE: tuple[Entry, ...] = (
+    Entry("GET", "/api/health", PUBLIC),
+    Entry("GET", "/api/health/ready", PUBLIC),
+    Entry("GET", "/api/openapi.json", PUBLIC),
+    Entry("GET", "/api/docs", PUBLIC),
+    Entry("GET", "/{path:web}", PUBLIC),
+    Entry("POST", "/api/auth/login", PUBLIC),
+    Entry("POST", "/api/auth/logout", (401, 204, 204, 204, 204, 204)),
+    Entry("GET", "/api/me", SIGNED_IN),
+    Entry("GET", "/api/me/preferences", SIGNED_IN),
+    Entry("PUT", "/api/me/preferences", SIGNED_IN),
+    # Customer portal: customers only, their own organization's tickets only.
+    Entry("POST", "/api/tickets", PORTAL_CREATE),
+    Entry("GET", "/api/tickets", PORTAL),
+    Entry("GET", T, PORTAL, PORTAL_HIDDEN, NEW_TICKET),
+    Entry("POST", T + "/comments", PORTAL_CREATE, PORTAL_HIDDEN, ASSIGNED_TICKET),
+    Entry("POST", T + "/withdraw", PORTAL, PORTAL_HIDDEN, NEW_TICKET),
+    Entry("POST", T + "/attachments", PORTAL_CREATE, PORTAL_HIDDEN, ASSIGNED_TICKET),
+    Entry("GET", T + "/attachments/{attachment_id}", PORTAL, PORTAL_HIDDEN, FILE),
+    # Internal desk: staff only, every organization.
+    Entry("GET", "/api/internal/tickets/new", DESK),
+    Entry("GET", "/api/internal/tickets", DESK),
+    Entry("GET", I, DESK, DESK, NEW_TICKET),
+    Entry("PATCH", I, DESK, DESK, NEW_TICKET),
+    Entry("POST", I + "/accept", MANAGERS, MANAGERS, NEW_TICKET),
+    Entry("POST", I + "/assign", DESK, DESK, {"ticket_id": "ticket_accepted"}),
+    Entry("POST", I + "/status", DESK, DESK, ASSIGNED_TICKET),
+    Entry("POST", I + "/comments", DESK_CREATE, DESK_CREATE, ASSIGNED_TICKET),
+    Entry("POST", I + "/attachments", DESK_CREATE, DESK_CREATE, ASSIGNED_TICKET),
+    Entry("GET", I + "/attachments/{attachment_id}", DESK, DESK, FILE),
+    Entry("GET", I + "/audit", DESK, DESK, NEW_TICKET),
+    Entry("GET", I + "/suggestions", DESK, DESK, NEW_TICKET),
+    Entry("GET", I + "/suggestions", DESK, DESK, NEW_TICKET),
+    # Administration.
+    Entry("GET", "/api/orgs", DESK),
+    Entry("POST", "/api/orgs", ADMIN_CREATE),
+    Entry("GET", "/api/orgs/{org_id}", DESK, DESK, {"org_id": "org"}),
+    Entry("PATCH", "/api/orgs/{org_id}", ADMIN_ONLY, ADMIN_ONLY, {"org_id": "org"}),
+    Entry("GET", "/api/users", (401, 403, 200, 200, 200, 200)),
+    Entry(
+        "POST",
+        "/api/users",
+        (401, 403, 201, 403, 403, 201),
+        (401, 403, 404, 403, 403, 201),
+        {"org_id": "org"},
+    ),
+    Entry(
+        "GET",
+        "/api/users/{user_id}",
+        (401, 403, 200, 200, 200, 200),
+        (401, 403, 404, 200, 200, 200),
+        {"user_id": "user"},
+    ),
+    Entry(
+        "PATCH",
+        "/api/users/{user_id}",
+        (401, 403, 200, 403, 403, 200),
+        (401, 403, 404, 403, 403, 200),
+        {"user_id": "user"},
+    ),
+    Entry("GET", "/api/sla", DESK),
+    Entry("POST", "/api/sla", ADMIN_CREATE, ADMIN_CREATE, {"org_id": "org"}),
+    Entry("GET", "/api/sla/{policy_id}", DESK, DESK, {"policy_id": "sla"}),
+    Entry("PATCH", "/api/sla/{policy_id}", ADMIN_ONLY, ADMIN_ONLY, {"policy_id": "sla"}),
+    Entry(
+        "DELETE",
+        "/api/sla/{policy_id}",
+        (401, 403, 403, 403, 403, 204),
+        (401, 403, 403, 403, 403, 204),
+        {"policy_id": "sla"},
+    ),
+    Entry("GET", "/api/services", SIGNED_IN),
+    Entry("POST", "/api/services", ADMIN_CREATE),
+    Entry(
+        "GET",
+        "/api/services/{service_id}",
+        SIGNED_IN,
+        (401, 404, 404, 200, 200, 200),
+        {"service_id": "service"},
+    ),
+    Entry("PATCH", "/api/services/{service_id}", ADMIN_ONLY, ADMIN_ONLY, {"service_id": "service"}),
+    Entry("GET", "/api/teams", DESK),
+    Entry("POST", "/api/teams", ADMIN_CREATE),
+    Entry("GET", "/api/teams/{team_id}", DESK, None, {"team_id": "team"}),
+    Entry("PATCH", "/api/teams/{team_id}", ADMIN_ONLY, None, {"team_id": "team"}),
+    Entry("GET", "/api/internal/audit", MANAGERS),
+    Entry("GET", "/api/admin/notifications", ADMIN_ONLY),
+    Entry(
+        "POST",
+        "/api/admin/notifications/{notification_id}/retry",
+        ADMIN_ONLY,
+        ADMIN_ONLY,
+        {"notification_id": "notification"},
+    ),
+)
+# Routes that are not operations: mounted static files, public.
+MOUNTS = {"/api/static/docs", "/assets"}
+# PATCH /api/internal/tickets/new is the PATCH of /api/internal/tickets/{ticket_id} with a
+# malformed id: it answers like any malformed id (422 after authentication), not 405.
+OVERLAPPING = {("PATCH", "/api/internal/tickets/new")}
+
+
+def _cases() -> Iterator[Any]:
+    for entry in TABLE:
+        for side, statuses in ((OWN, entry.own), (OTHER, entry.other)):
+            if statuses is None:
+                continue
+            for caller, expected in zip(CALLERS, statuses, strict=True):
+                label = f"{caller}-{entry.method} {entry.path}" + (
+                    f"-{side}" if entry.other is not None else ""
+                )
+                yield pytest.param(entry, side, caller, expected, id=label)
+
+
+# --- the world every request runs against -------------------------------------------------------
+
+
+@dataclass
+class World:
+    caller: User | None
+    customer: User
+    headers: dict[str, str]
+    orgs: dict[str, Organization]
+    agent: User
+    objects: dict[tuple[str, str], uuid.UUID]
+
+    def target(self, side: str, name: str) -> uuid.UUID:
+        return self.objects[(side, name)]
+
+
+@pytest.fixture(scope="module")
+async def stored_file() -> AsyncIterator[StoredFile]:
+    """One real file on disk that every world's attachment rows point to."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"route coverage attachment\n"
+
+    stored = await file_store().save(
+        chunks(), max_bytes=1024, file_name="notes.txt", declared_type="text/plain"
+    )
+    yield stored
+    await file_store().delete(stored.key)
+
+
+async def token_for(db: AsyncSession, user: User) -> dict[str, str]:
+    now, lifetime = utcnow(), timedelta(minutes=10)
+    session = AuthSession(id=uuid.uuid4(), user_id=user.id, expires_at=now + lifetime)
+    db.add(session)
+    await db.flush()
+    token = create_access_token(
+        secret=get_settings().resolved_secret_key() or "",
+        user_id=user.id,
+        session_id=session.id,
+        now=now,
+        lifetime=lifetime,
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _ticket(org: Organization, creator: User, status: str, assignee: User | None) -> Ticket:
+    now = utcnow()
+    ticket = Ticket(
+        id=uuid.uuid4(),
+        org_id=org.id,
+        created_by=creator.id,
+        status=status,
+        priority="P3",
+        title=f"Coverage {status} {uuid.uuid4().hex[:6]}",
+        description="Route coverage.",
+        created_at=now,
+        updated_at=now,
+    )
+    if status != "NEW":
+        ticket.accepted_by = assignee.id if assignee else None
+        ticket.accepted_at = now - timedelta(hours=1)
+        ticket.sla_first_response_due_at = now + timedelta(hours=4)
+        ticket.sla_resolution_due_at = now + timedelta(days=2)
+    if status == "ASSIGNED":
+        ticket.assigned_to = assignee.id if assignee else None
+    return ticket
+
+
+async def build_world(db: AsyncSession, caller_role: str, stored: StoredFile) -> World:
+    """Organizations A (the caller's, for customers) and B, each with a NEW, an ACCEPTED and an
+    ASSIGNED ticket, a public attachment, a customer, an SLA policy, a service and a failed mail.
+    A customer caller opened its organization's tickets; a staff caller is the assignee."""
+    orgs = {OWN: await make_org(db), OTHER: await make_org(db)}
+    caller: User | None = None
+    if caller_role != ANONYMOUS:
+        role = Role(caller_role)
+        caller = await make_user(db, role=role, org=orgs[OWN] if not role.is_staff else None)
+    agent = await make_user(db, role=Role.AGENT)
+    assignee = (
+        caller if caller is not None and caller.role in {"agent", "manager", "admin"} else agent
+    )
+    objects: dict[tuple[str, str], uuid.UUID] = {}
+    customers: dict[str, User] = {}
+    team = Team(id=uuid.uuid4(), name=f"Team {uuid.uuid4().hex[:8]}")
+    db.add(team)
+    for side, org in orgs.items():
+        customer = customers[side] = await make_user(db, role=Role.CUSTOMER_USER, org=org)
+        creator = caller if side == OWN and caller is not None and caller.org_id else customer
+        tickets = {
+            "ticket_new": _ticket(org, creator, "NEW", None),
+            "ticket_accepted": _ticket(org, creator, "ACCEPTED", assignee),
+            "ticket_assigned": _ticket(org, creator, "ASSIGNED", assignee),
+        }
+        attachment = TicketAttachment(
+            id=uuid.uuid4(),
+            ticket_id=tickets["ticket_new"].id,
+            org_id=org.id,
+            uploaded_by=creator.id,
+            file_path=stored.key,
+            file_name="notes.txt",
+            mime_type=stored.mime_type,
+            size_bytes=stored.size_bytes,
+            sha256=stored.sha256,
+            is_internal=False,
+            created_at=utcnow(),
+        )
+        sla = SlaPolicy(
+            id=uuid.uuid4(),
+            org_id=org.id,
+            priority="P1",
+            first_response_minutes=30,
+            resolution_minutes=240,
+        )
+        service = Service(id=uuid.uuid4(), org_id=org.id, name=f"Mail {uuid.uuid4().hex[:8]}")
+        db.add_all([*tickets.values(), sla, service])
+        await db.flush()
+        db.add(attachment)
+        mail = OutboxMessage(
+            id=uuid.uuid4(),
+            idempotency_key=f"coverage-{uuid.uuid4().hex}",
+            recipient_id=customer.id,
+            recipient_email=customer.email,
+            template="ticket_created",
+            ticket_id=tickets["ticket_new"].id,
+            org_id=org.id,
+            subject="Coverage",
+            body_text="Coverage",
+            body_html="<p>Coverage</p>",
+            status="failed",
+            attempts=8,
+            last_error="mailbox unavailable",
+        )
+        db.add(mail)
+        await db.flush()
+        objects.update({(side, name): t.id for name, t in tickets.items()})
+        objects.update(
+            {
+                (side, "attachment"): attachment.id,
+                (side, "org"): org.id,
+                (side, "user"): customer.id,
+                (side, "sla"): sla.id,
+                (side, "service"): service.id,
+                (side, "notification"): mail.id,
+                (side, "team"): team.id,
+            }
+        )
+    headers = await token_for(db, caller) if caller is not None else {}
+    return World(
+        caller=caller,
+        customer=customers[OWN],
+        headers=headers,
+        orgs=orgs,
+        agent=agent,
+        objects=objects,
+    )
+
+
+# --- one request per cell ----------------------------------------------------------------------
+
+
+def concrete_path(entry: Entry, world: World, side: str) -> str:
+    if entry.path == "/{path:web}":
+        return "/tickets/new"
+    values = {param: world.target(side, name) for param, name in entry.targets.items()}
+    return entry.path.format(**values)
+
+
+def request_kwargs(entry: Entry, world: World, side: str) -> dict[str, Any]:
+    tag = uuid.uuid4().hex[:8]
+    path, method = entry.path, entry.method
+    if method == "GET" or method == "DELETE":
+        return {}
+    if path.endswith("/attachments"):
+        return {"files": {"file": (f"probe-{tag}.txt", f"probe {tag}\n".encode(), "text/plain")}}
+    org = str(world.orgs[side].id)
+    bodies: dict[tuple[str, str], Any] = {
+        ("POST", "/api/auth/login"): {
+            "email": (world.caller or world.customer).email,
+            "password": PASSWORD,
+        },
+        ("PUT", "/api/me/preferences"): {"notify_enabled": False},
+        ("POST", "/api/tickets"): {"title": f"Printer {tag}", "description": "Jammed."},
+        ("POST", T + "/comments"): {"body": "Any news?"},
+        ("POST", T + "/withdraw"): {"reason": "Solved it myself"},
+        ("PATCH", I): {"priority": "P1"},
+        ("POST", I + "/accept"): {},
+        ("POST", I + "/assign"): {"assignee_id": str(world.agent.id)},
+        ("POST", I + "/status"): {"status": "IN_PROGRESS"},
+        ("POST", I + "/comments"): {"body": "Checked the logs.", "is_internal": True},
+        ("POST", "/api/orgs"): {"name": f"New org {tag}"},
+        ("PATCH", "/api/orgs/{org_id}"): {"name": f"Renamed {tag}"},
+        ("POST", "/api/users"): {
+            "email": f"new-{tag}@example.test",
+            "name": "New person",
+            "role": Role.CUSTOMER_USER.value,
+            "org_id": org,
+            "password": PASSWORD,
+        },
+        ("PATCH", "/api/users/{user_id}"): {"name": f"Renamed {tag}"},
+        ("POST", "/api/sla"): {
+            "org_id": org,
+            "priority": "P2",
+            "first_response_minutes": 60,
+            "resolution_minutes": 600,
+        },
+        ("PATCH", "/api/sla/{policy_id}"): {"resolution_minutes": 999},
+        ("POST", "/api/services"): {"name": f"New service {tag}"},
+        ("PATCH", "/api/services/{service_id}"): {"name": f"Renamed {tag}"},
+        ("POST", "/api/teams"): {"name": f"New team {tag}", "member_ids": [str(world.agent.id)]},
+        ("PATCH", "/api/teams/{team_id}"): {"name": f"Renamed {tag}"},
+    }
+    if entry.route in bodies:
+        return {"json": bodies[entry.route]}
+    return {"json": {}} if method == "POST" else {}
+
+
+async def audit_rows(db: AsyncSession) -> int:
+    return int((await db.execute(select(func.count()).select_from(AuditLog))).scalar_one())
+
+
+async def ticket_states(db: AsyncSession, world: World) -> list[tuple[Any, ...]]:
+    ids = [i for (_, name), i in world.objects.items() if name.startswith("ticket_")]
+    rows = await db.execute(
+        select(Ticket.id, Ticket.status, Ticket.priority, Ticket.updated_at)
+        .where(Ticket.id.in_(ids))
+        .order_by(Ticket.id)
+        .execution_options(populate_existing=True)
+    )
+    return [tuple(row) for row in rows]
+
+
+async def forget_upload(db: AsyncSession, response: Response) -> None:
+    """Remove the file a successful upload stored (its row goes with the test's rollback)."""
+    key = (
+        await db.execute(
+            select(TicketAttachment.file_path).where(
+                TicketAttachment.id == uuid.UUID(response.json()["id"])
+            )
+        )
+    ).scalar_one()
+    await file_store().delete(key)
+
+
+def with_random_ids(
+    entry: Entry, world: World, side: str, path: str, kwargs: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """The same request with every targeted object replaced by an id that does not exist."""
+    for name in entry.targets.values():
+        real, fake = str(world.target(side, name)), str(uuid.uuid4())
+        path = path.replace(real, fake)
+        if "json" in kwargs:
+            kwargs = {"json": {k: fake if v == real else v for k, v in kwargs["json"].items()}}
+    return path, kwargs
+
+
+@pytest.mark.parametrize(("entry", "side", "caller", "expected"), list(_cases()))
+async def test_route_answers_its_table_entry(
+    client: AsyncClient,
+    db: AsyncSession,
+    stored_file: StoredFile,
+    entry: Entry,
+    side: str,
+    caller: str,
+    expected: int,
+) -> None:
+    world = await build_world(db, caller, stored_file)
+    path = concrete_path(entry, world, side)
+    kwargs = request_kwargs(entry, world, side)
+    audits, tickets = await audit_rows(db), await ticket_states(db, world)
+
+    response = await client.request(entry.method, path, headers=world.headers, **kwargs)
+
+    assert response.status_code == expected, response.text
+    if expected >= 400:
+        assert await audit_rows(db) == audits, "a refused request was audited as done"
+        assert await ticket_states(db, world) == tickets, "a refused request changed a ticket"
+    if expected == 404:
+        random_path, random_kwargs = with_random_ids(entry, world, side, path, kwargs)
+        random = await client.request(
+            entry.method, random_path, headers=world.headers, **random_kwargs
+        )
+        assert (random.status_code, random.json()) == (404, response.json())
+    if expected == 201 and entry.path.endswith("/attachments"):
+        await forget_upload(db, response)
+
+
+# --- the table against the application ----------------------------------------------------------
+
+
+def walk(routes: Sequence[Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(method, path) of every route, descending into included routers; mounts as MOUNT."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from walk(included.routes, prefix + route.include_context.prefix)
+        elif isinstance(route, APIRoute | Route):
+            for method in route.methods or ():
+                if method != "HEAD":
+                    yield method, prefix + route.path
+        elif isinstance(route, Mount):
+            yield "MOUNT", prefix + route.path
+        else:
+            pytest.fail(f"a route of an unknown kind: {route!r}")
+
+
+def test_every_route_has_an_entry_and_every_entry_a_route(app: FastAPI) -> None:
+    walked = set(walk(app.routes))
+    operations = {(m, p) for m, p in walked if m != "MOUNT"}
+    assert operations == {entry.route for entry in TABLE}
+    mounts = {p for m, p in walked if m == "MOUNT"}
+    assert "/api/static/docs" in mounts
+    assert mounts <= MOUNTS
+
+
+def test_the_schema_documents_exactly_the_api_operations(app: FastAPI) -> None:
+    documented = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+    hidden = {("GET", "/api/openapi.json"), ("GET", "/api/docs"), ("GET", "/{path:web}")}
+    assert documented == {entry.route for entry in TABLE} - hidden
+
+
+def test_table_has_one_column_per_caller_and_objects_only_where_routes_take_them() -> None:
+    assert set(CALLERS) == {ANONYMOUS, *(role.value for role in Role)}
+    for entry in TABLE:
+        params = {p.split("}")[0] for p in entry.path.split("{")[1:]} - {"path:web"}
+        assert params <= set(entry.targets), entry.route
+        if entry.other is not None:
+            assert entry.targets, entry.route
+
+
+def _paths() -> dict[str, set[str]]:
+    methods: dict[str, set[str]] = {}
+    for entry in TABLE:
+        methods.setdefault(entry.path, set()).add(entry.method)
+    return methods
+
+
+def _example(path: str) -> str:
+    if path == "/{path:web}":
+        return "/tickets/new"
+    if path == "/api/internal/tickets/{ticket_id}":
+        return path.format(ticket_id=uuid.uuid4())
+    params = {p.split("}")[0]: uuid.uuid4() for p in path.split("{")[1:]}
+    return path.format(**params)
+
+
+@pytest.mark.parametrize(("path", "declared"), sorted(_paths().items()))
+async def test_undeclared_methods_are_405_naming_the_declared_ones(
+    client: AsyncClient, path: str, declared: set[str]
+) -> None:
+    concrete = _example(path)
+    for method in sorted(set(HTTP_METHODS) - declared):
+        if (method, path) in OVERLAPPING:
+            continue
+        response = await client.request(method, concrete, json={})
+        assert response.status_code == 405, (method, path, response.status_code)
+        allowed = {m.strip() for m in response.headers["allow"].split(",")} - {"HEAD"}
+        overlapping = {m for m, p in OVERLAPPING if p == path}
+        assert allowed == declared | overlapping, (method, path, response.headers["allow"])
+        assert response.json()["code"] == "method_not_allowed"
+
+
+async def test_an_overlapping_literal_path_is_a_malformed_id_not_a_hidden_route(
+    client: AsyncClient, db: AsyncSession
+) -> None:
+    headers = await token_for(db, await make_user(db, role=Role.MANAGER))
+    response = await client.patch(
+        "/api/internal/tickets/new", json={"priority": "P1"}, headers=headers
+    )
+    assert response.status_code == 422
+    assert ["path", "ticket_id"] in [e["loc"] for e in response.json()["detail"]]
+
+
+async def test_mounted_files_are_public_and_never_listed(client: AsyncClient, app: FastAPI) -> None:
+    bundle = await client.get("/api/static/docs/swagger-ui-bundle.js")
+    assert bundle.status_code == 200
+    for method, mount in walk(app.routes):
+        if method == "MOUNT":
+            assert (await client.get(mount + "/")).status_code == 404, mount
+            assert (await client.post(mount + "/x.js")).status_code == 405, mount

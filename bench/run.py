@@ -1,0 +1,383 @@
+"""`make bench`: build the data set, load the API the production way, measure the ceilings in the
+same run, and write bench/results/latest.md (+ .json, and the scale curve as PNG and SVG).
+
+    cd api && uv run python ../bench/run.py
+
+Settings (environment):
+  BENCH_SCALES            comma-separated scales, default "0.01,0.1,1" (10,000 / 100,000 /
+                          1,000,000 tickets); BENCH_SCALE=x alone runs just that scale
+  BENCH_DURATION          seconds of each measured run under load (default 10)
+  BENCH_WARMUP            seconds of warm-up before each (default 3)
+  BENCH_LATENCY_DURATION  seconds of each one-connection latency run (default 5)
+  BENCH_CONNECTIONS       connections under load (default 64)
+  ATUM_API_WORKERS        worker processes (default: the production unit's, 2)
+  ATUM_DATABASE_URL       server for the bench database (default: the embedded PostgreSQL)
+  BENCH_KEEP=1            keep the bench database of the last scale afterwards
+  BENCH_STRICT=1          exit 1 when a target fails (default: report PASS/FAIL, exit 0)
+
+For every scale: generate.py rebuilds the `atum_bench` database; the API is started with the
+unit's gunicorn command line (uvicorn workers, the unit's worker count) on loopback TCP, next to
+the ceiling app (ceiling_app.py, same command line), the mail sink and the worker; wrk replays
+each scenario after a warm-up, against the API and against the ceiling, under load and with one
+connection. Everything started here is stopped before the run ends, whatever happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import generate
+from common import API, DATABASE, RESULTS, Sizes, drop_database, env_float, env_int, server_uri
+from scenarios import READ, TITLES, Stage
+from servers import (
+    Memory,
+    Proc,
+    ensure_wrk,
+    free_port,
+    gunicorn_argv,
+    production_workers,
+    start,
+    wait_http,
+    wait_port,
+    wrk,
+)
+
+import plot
+
+READ_TARGET, WRITE_TARGET = 0.40, 0.35
+P95_TARGET_MS, GROWTH_TARGET = 20.0, 1.5
+MAX_READ_STATEMENTS, RSS_TARGET_MB = 3, 200
+MB = 1024 * 1024
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
+
+
+class Config:
+    def __init__(self) -> None:
+        raw = os.environ.get("BENCH_SCALES", "").strip()
+        if raw:
+            self.scales = [float(x) for x in raw.split(",") if x.strip()]
+        elif os.environ.get("BENCH_SCALE", "").strip():
+            self.scales = [env_float("BENCH_SCALE", 1.0)]
+        else:
+            self.scales = [0.01, 0.1, 1.0]
+        self.scales.sort()
+        self.duration = env_float("BENCH_DURATION", 10)
+        self.warmup = env_float("BENCH_WARMUP", 3)
+        self.latency = env_float("BENCH_LATENCY_DURATION", 5)
+        self.connections = env_int("BENCH_CONNECTIONS", 64)
+        self.workers = production_workers()
+        self.keep = os.environ.get("BENCH_KEEP") == "1"
+        self.strict = os.environ.get("BENCH_STRICT") == "1"
+        # Development aid: BENCH_ONLY=create,lifecycle runs just those scenarios.
+        only = os.environ.get("BENCH_ONLY", "").strip()
+        self.only = {x.strip() for x in only.split(",")} if only else None
+
+    def wants(self, scenario: str) -> bool:
+        return self.only is None or scenario in self.only
+
+
+class ScaleRun:
+    """One scale: data set, servers, scenarios, resources."""
+
+    def __init__(self, cfg: Config, scale: float, logs: Path, data: Path) -> None:
+        """*logs*: request files and every process's output (kept after the run, see
+        bench/results/logs); *data*: the API's data dir (mail sink output), thrown away."""
+        self.cfg = cfg
+        self.scale = scale
+        self.tmp = logs
+        self.data = data
+        self.procs: list[Proc] = []
+        self.memory = Memory()
+        self.results: dict[str, dict[str, Any]] = {}
+
+    def env(self, uri: str, secret: str, sink_port: int) -> dict[str, str]:
+        keep = {k: v for k, v in os.environ.items() if not k.startswith(("ATUM_", "BENCH_"))}
+        return {
+            **keep,
+            "ATUM_ENV": "production",
+            "ATUM_SECRET_KEY": secret,
+            "ATUM_DATABASE_URL": uri,
+            "ATUM_DATA_DIR": str(self.data),
+            "ATUM_PUBLIC_URL": "https://desk.bench.example",
+            "ATUM_LOG_LEVEL": "INFO",
+            "ATUM_LOG_FORMAT": "json",
+            "ATUM_DOCS_ENABLED": "false",
+            # The per-customer hourly limit would refuse a load test's creates after 60 each;
+            # its counter statement still runs on every create.
+            "ATUM_TICKET_CREATE_PER_HOUR": "1000000000",
+            "ATUM_SMTP_HOST": "127.0.0.1",
+            "ATUM_SMTP_PORT": str(sink_port),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def run(self) -> dict[str, Any]:
+        cfg = self.cfg
+        log(f"scale {self.scale}: generating {Sizes(self.scale).tickets:,} tickets")
+        data = asyncio.run(generate.build(self.scale, log=lambda m: log(m)))
+        uri = self.uri = data["uri"]
+        stage = Stage(uri, self.tmp)
+        asyncio.run(stage.prepare())
+        stage.creates()
+        api_port, ceiling_port, sink_port = free_port(), free_port(), free_port()
+        env = self.env(uri, stage.secret, sink_port)
+        api_log, ceiling_log = self.tmp / "api.log", self.tmp / "ceiling.log"
+        api_url = f"http://127.0.0.1:{api_port}"
+        ceiling_url = f"http://127.0.0.1:{ceiling_port}"
+        py = sys.executable
+        try:
+            sink = start("mail sink", [py, "-m", "app.cli", "mailsink", "--port",
+                                       str(sink_port)], env, self.tmp / "mailsink.log")
+            self.procs.append(sink)
+            wait_port(sink_port, sink)
+            worker = start("worker", [py, "-m", "app.cli", "worker"], env,
+                           self.tmp / "worker.log")
+            self.procs.append(worker)
+            api = start("API", gunicorn_argv(api_port, cfg.workers, self.tmp / "api.ctl"), env,
+                        api_log)
+            self.procs.append(api)
+            ceiling = start(
+                "ceiling",
+                gunicorn_argv(ceiling_port, cfg.workers, self.tmp / "ceiling.ctl",
+                              app="ceiling_app:app", chdir=Path(__file__).parent),
+                env, ceiling_log, cwd=Path(__file__).parent,
+            )
+            self.procs.append(ceiling)
+            wait_http(f"{api_url}/api/health", api)
+            wait_http(f"{ceiling_url}/ceiling/new_queue", ceiling)
+            self.memory.watch("api", api)
+            self.memory.watch("worker", worker)
+            self.memory.watch("ceiling", ceiling)
+            self.memory.start()
+
+            if cfg.wants("health"):
+                self.results["health"] = self.measure(
+                    "health", api_url, stage.files[("health", "api")], None, None, latency=True
+                )
+            for name in (*READ, "create"):
+                if cfg.wants(name):
+                    self.results[name] = self.measure(
+                        name, api_url, stage.files[(name, "api")], ceiling_url,
+                        stage.files[(name, "ceiling")], latency=name != "create",
+                    )
+            if cfg.wants("lifecycle"):
+                self.results["lifecycle"] = self.lifecycle(stage, api_url, ceiling_url)
+            self.memory.sample()
+            rss_end = {label: dict(v) for label, v in self.memory.last.items()}
+        finally:
+            self.memory.stop()
+            for proc in reversed(self.procs):
+                proc.stop()
+        statements = parse_access_log(api_log)
+        database = asyncio.run(database_facts(uri))
+        if not (cfg.keep and self.scale == cfg.scales[-1]):
+            asyncio.run(drop_database(DATABASE))
+        return {
+            "scale": self.scale,
+            "tickets": Sizes(self.scale).tickets,
+            "generate": {k: v for k, v in data.items() if k != "uri"},
+            "scenarios": self.results,
+            "statements": statements,
+            "rss": {
+                "peak": {k: dict(v) for k, v in self.memory.peak.items()},
+                "end": rss_end,
+                "masters": {p.name: p.popen.pid for p in self.procs},
+            },
+            "database": database,
+        }
+
+    def wrk(self, url: str, file: Path, **kwargs: Any) -> dict[str, Any]:
+        """wrk, then wait until the servers have finished what wrk left in flight (a
+        disconnected client's request still runs to the end), so that no run measures the
+        tail of the previous one."""
+        result = wrk(url, file, **kwargs)
+        asyncio.run(settle(self.uri))
+        return result
+
+    def measure(self, name: str, api_url: str, api_file: Path, ceiling_url: str | None,
+                ceiling_file: Path | None, *, latency: bool) -> dict[str, Any]:
+        cfg = self.cfg
+        out: dict[str, Any] = {}
+        for side, url, file in (("api", api_url, api_file), ("ceiling", ceiling_url, ceiling_file)):
+            if url is None or file is None:
+                continue
+            self.wrk(url, file, connections=cfg.connections, seconds=cfg.warmup)
+            out[side] = self.wrk(url, file, connections=cfg.connections, seconds=cfg.duration)
+            if latency:
+                out[f"{side}_1"] = self.wrk(url, file, connections=1, seconds=cfg.latency,
+                                            threads=1)
+        self._log(name, out)
+        return out
+
+    def lifecycle(self, stage: Stage, api_url: str, ceiling_url: str) -> dict[str, Any]:
+        """Each of the C threads of wrk owns one connection and its own NEW tickets, and walks
+        each through the chain in order; fresh tickets are staged before every run."""
+        cfg = self.cfg
+        c = cfg.connections
+        out: dict[str, Any] = {}
+        for side, url in (("api", api_url), ("ceiling", ceiling_url)):
+            for phase, seconds in (("warmup", cfg.warmup), ("run", cfg.duration)):
+                per_thread = max(4, math.ceil(seconds * 4))
+                file = asyncio.run(stage.lifecycle(f"{side}-{phase}", c, per_thread))
+                result = self.wrk(url, file, connections=c, seconds=seconds, chain=True)
+                if phase == "run":
+                    out[side] = result
+        self._log("lifecycle", out)
+        return out
+
+    def _log(self, name: str, out: dict[str, Any]) -> None:
+        parts = []
+        for side in ("api", "ceiling", "api_1"):
+            if side in out:
+                r = out[side]
+                parts.append(f"{side} {r['rps']:.0f}/s p95 {r['p95_us'] / 1000:.1f} ms"
+                             + (f" ERRORS {r['errors']}" if r["errors"] else ""))
+        if "api" in out and "ceiling" in out:
+            parts.append(f"ratio {out['api']['rps'] / out['ceiling']['rps']:.0%}")
+        log(f"  {name:16} " + " | ".join(parts))
+
+
+async def settle(uri: str, timeout: float = 60) -> None:
+    conn = await asyncpg.connect(uri)
+    try:
+        deadline = time.monotonic() + timeout
+        quiet = 0
+        while time.monotonic() < deadline and quiet < 3:
+            # The worker shares the API's application name; its own statements (outbox claims
+            # and updates, LISTEN) do not count.
+            busy = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND application_name IN ('atum-desk', 'atum-bench-ceiling') "
+                "AND state <> 'idle' AND query NOT LIKE '%UPDATE notification_outbox%' "
+                "AND query NOT LIKE 'LISTEN%'"
+            )
+            quiet = 0 if busy else quiet + 1
+            await asyncio.sleep(0.1)
+    finally:
+        await conn.close()
+
+
+def parse_access_log(path: Path) -> dict[str, dict[str, Any]]:
+    """Statements per request and statuses per scenario, from the API's own access log."""
+    counts: dict[str, list[int]] = defaultdict(list)
+    statuses: dict[str, Counter[int]] = defaultdict(Counter)
+    if not path.exists():
+        return {}
+    with path.open() as f:
+        for line in f:
+            if not line.startswith("{"):
+                continue
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            rid = str(entry.get("request_id", ""))
+            if entry.get("event") != "request" or not rid.startswith("bench."):
+                continue
+            key = rid.removeprefix("bench.")
+            counts[key].append(int(entry.get("db_statements", 0)))
+            statuses[key][int(entry.get("status", 0))] += 1
+    return {
+        key: {
+            "requests": len(values),
+            "median": statistics.median(values),
+            "min": min(values),
+            "max": max(values),
+            "statuses": {str(k): v for k, v in sorted(statuses[key].items())},
+        }
+        for key, values in counts.items()
+    }
+
+
+async def database_facts(uri: str) -> dict[str, Any]:
+    conn = await asyncpg.connect(uri)
+    try:
+        sizes = {
+            r["t"]: r["b"]
+            for r in await conn.fetch(
+                "SELECT relname AS t, pg_total_relation_size(oid) AS b FROM pg_class "
+                "WHERE relname = ANY($1) AND relkind = 'r'",
+                ["tickets", "ticket_comments", "ticket_attachments", "audit_log",
+                 "notification_outbox"],
+            )
+        }
+        return {
+            "bytes": await conn.fetchval("SELECT pg_database_size(current_database())"),
+            "tables": sizes,
+            "version": await conn.fetchval("SHOW server_version"),
+            "shared_buffers": await conn.fetchval("SHOW shared_buffers"),
+        }
+    finally:
+        await conn.close()
+
+
+def machine_facts() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory_bytes": mem,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "load_at_start": os.getloadavg(),
+    }
+
+
+def main() -> int:
+    cfg = Config()
+    ensure_wrk()
+    started = time.time()
+    machine = machine_facts()
+    server_uri()  # start (or join) the embedded server now, and keep it for the whole run
+    runs = []
+    logs = RESULTS / "logs"
+    shutil.rmtree(logs, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="atum-bench-") as tmp:
+        for scale in cfg.scales:
+            directory = logs / f"{Sizes(scale).tickets}"
+            directory.mkdir(parents=True)
+            runs.append(ScaleRun(cfg, scale, directory, Path(tmp) / directory.name).run())
+    machine["load_at_end"] = os.getloadavg()
+    import report
+
+    summary = report.write(cfg, machine, runs, started, RESULTS)
+    log(f"report: {RESULTS / 'latest.md'}")
+    print(summary, flush=True)
+    failed = "FAIL" in summary
+    return 1 if failed and cfg.strict else 0
+
+
+if __name__ == "__main__":
+    os.chdir(API)
+    sys.exit(main())

@@ -1,0 +1,303 @@
+"""The load scenarios: the requests wrk replays against the API and against the ceiling app.
+
+Each scenario writes two request files (see replay.lua): the API's requests, authenticated with
+bearer tokens of real sessions, and the ceiling's requests for the same data (organization,
+ticket, assignee, search term) in the query string. The request id names the scenario, so the
+API's access log tells how many SQL statements each scenario's requests ran.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import asyncpg
+from textgen import RESOLUTIONS, ROOT_CAUSES, Text
+
+from app.auth.tokens import create_access_token
+
+READ = ("customer_list", "customer_detail", "new_queue", "desk_list", "search")
+WRITE = ("create", "lifecycle")
+TITLES = {
+    "health": "health (no database), ceiling (a)",
+    "customer_list": "customer ticket list",
+    "customer_detail": "customer ticket detail",
+    "new_queue": "NEW queue",
+    "desk_list": "desk list: status + assignee + breached",
+    "search": "full-text search (desk)",
+    "create": "ticket create",
+    "lifecycle": "lifecycle mix",
+}
+OPEN_WORK = ["ASSIGNED", "IN_PROGRESS", "WAITING_CUSTOMER"]
+# One ticket's way through the desk, as the lifecycle scenario replays it: accept and assign by a
+# manager, then the assignee works it: two public replies, one internal note, three status
+# changes (comments 3/8, status 3/8, accept 1/8, assign 1/8).
+CHAIN = ("accept", "assign", "in_progress", "reply", "note", "waiting", "reply", "resolve")
+
+
+@dataclass
+class Line:
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+    thread: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def render(self) -> str:
+        body = "-" if self.body is None else json.dumps(self.body, separators=(",", ":"))
+        return "\t".join(
+            [self.method, self.path, body, str(self.thread)]
+            + [f"{k}: {v}" for k, v in self.headers.items()]
+        )
+
+
+def write(path: Path, lines: list[Line]) -> Path:
+    path.write_text("".join(line.render() + "\n" for line in lines))
+    return path
+
+
+def rid(scenario: str) -> dict[str, str]:
+    return {"X-Request-ID": f"bench.{scenario}"}
+
+
+@dataclass
+class Actor:
+    id: uuid.UUID
+    org_id: uuid.UUID | None
+    role: str
+    token: str
+
+    def auth(self, scenario: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", **rid(scenario)}
+
+
+@dataclass
+class Stage:
+    """Sessions, tokens and the sampled data the scenarios use, for one bench database."""
+
+    uri: str
+    directory: Path
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+    rng: random.Random = field(default_factory=lambda: random.Random(7))
+    customers: list[Actor] = field(default_factory=list)
+    managers: list[Actor] = field(default_factory=list)
+    agents: list[Actor] = field(default_factory=list)
+    files: dict[tuple[str, str], Path] = field(default_factory=dict)
+
+    async def prepare(self, customers: int = 200) -> None:
+        conn = await asyncpg.connect(self.uri)
+        try:
+            rows = await conn.fetch(
+                "SELECT id, org_id, role FROM users WHERE is_active ORDER BY email"
+            )
+            staff = [r for r in rows if r["org_id"] is None]
+            cust = [r for r in rows if r["org_id"] is not None]
+            chosen = self.rng.sample(cust, min(customers, len(cust)))
+            now = datetime.now(UTC)
+            actors: list[Actor] = []
+            sessions = []
+            for r in [*chosen, *staff]:
+                sid = uuid.uuid4()
+                sessions.append((sid, r["id"], now + timedelta(days=2), now))
+                token = create_access_token(
+                    secret=self.secret, user_id=r["id"], session_id=sid, now=now,
+                    lifetime=timedelta(days=2),
+                )
+                actors.append(Actor(r["id"], r["org_id"], r["role"], token))
+            await conn.copy_records_to_table(
+                "auth_sessions", records=sessions,
+                columns=["id", "user_id", "expires_at", "created_at"],
+            )
+            self.customers = [a for a in actors if a.org_id is not None]
+            self.managers = [a for a in actors if a.role == "manager"]
+            self.agents = [a for a in actors if a.role == "agent"]
+            await self._reads(conn)
+        finally:
+            await conn.close()
+
+    def _files(self, scenario: str, api: list[Line], ceiling: list[Line]) -> None:
+        self.files[(scenario, "api")] = write(self.directory / f"{scenario}.api.tsv", api)
+        self.files[(scenario, "ceiling")] = write(self.directory / f"{scenario}.ceiling.tsv",
+                                                  ceiling)
+
+    async def _reads(self, conn: asyncpg.Connection) -> None:
+        r = self.rng
+        self.files[("health", "api")] = write(
+            self.directory / "health.api.tsv", [Line("GET", "/api/health", headers=rid("health"))]
+        )
+        api: list[Line] = []
+        ceiling: list[Line] = []
+        for c in self.customers:
+            api.append(Line("GET", "/api/tickets", headers=c.auth("customer_list")))
+            ceiling.append(Line("GET", f"/ceiling/customer_list?org={c.org_id}"))
+        self._files("customer_list", api, ceiling)
+
+        # Half the detail views open one of the organization's recent tickets, half any of them.
+        api, ceiling = [], []
+        total = await conn.fetchval("SELECT count(*) FROM tickets")
+        sample: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for row in await conn.fetch(
+            f"SELECT id, org_id FROM tickets TABLESAMPLE BERNOULLI "
+            f"({min(100.0, 50_000 * 100 / max(total, 1)):.4f}) REPEATABLE (7)"
+        ):
+            sample.setdefault(row["org_id"], []).append(row["id"])
+        for c in self.customers:
+            recent = await conn.fetch(
+                "SELECT id FROM tickets WHERE org_id = $1 ORDER BY created_at DESC LIMIT 100",
+                c.org_id,
+            )
+            older = sample.get(c.org_id, [])  # type: ignore[arg-type]
+            for tid in [x["id"] for x in r.sample(recent, min(5, len(recent)))] + r.sample(
+                older, min(5, len(older))
+            ):
+                api.append(Line("GET", f"/api/tickets/{tid}", headers=c.auth("customer_detail")))
+                ceiling.append(
+                    Line("GET", f"/ceiling/customer_detail?org={c.org_id}&id={tid}")
+                )
+        self._files("customer_detail", api, ceiling)
+
+        staff = self.managers + self.agents
+        self._files(
+            "new_queue",
+            [Line("GET", "/api/internal/tickets/new", headers=a.auth("new_queue")) for a in staff],
+            [Line("GET", "/ceiling/new_queue")],
+        )
+
+        statuses = "&".join(f"status={s}" for s in OPEN_WORK)
+        self._files(
+            "desk_list",
+            [
+                Line("GET", f"/api/internal/tickets?{statuses}&assigned_to={a.id}&breached=true",
+                     headers=a.auth("desk_list"))
+                for a in self.agents
+            ],
+            [
+                Line("GET", f"/ceiling/desk_list?status={','.join(OPEN_WORK)}&assignee={a.id}")
+                for a in self.agents
+            ],
+        )
+
+        terms = await self._search_terms(conn)
+        api, ceiling = [], []
+        for k, term in enumerate(terms):
+            a = staff[k % len(staff)]
+            api.append(Line("GET", f"/api/internal/tickets?q={quote(term)}",
+                            headers=a.auth("search")))
+            ceiling.append(Line("GET", f"/ceiling/search?q={quote(term)}"))
+        self._files("search", api, ceiling)
+
+    async def _search_terms(self, conn: asyncpg.Connection) -> list[str]:
+        """What agents type: a host name or an error code from a ticket, a ticket number, a
+        person, a site, a product and a symptom (selective and broad terms alike)."""
+        r = self.rng
+        text = Text(r)
+        numbers = await conn.fetch(
+            "SELECT number FROM tickets ORDER BY created_at DESC LIMIT 500"
+        )
+        terms: list[str] = []
+        for _ in range(10):
+            terms += [
+                text.host(),
+                text.error(),
+                f"#{r.choice(numbers)['number']}",
+                text.person(),
+                r.choice(["Lisbon", "Vienna", "Oslo lab", "Dublin", "Zurich office"]),
+                r.choice(["vpn", "printer", "outlook", "certificate", "mailbox"]),
+                r.choice(["printer offline", "vpn times out", "password locked", "license expired"]),
+            ]
+        r.shuffle(terms)
+        return terms
+
+    def creates(self, count: int = 2000) -> None:
+        r = self.rng
+        text = Text(r)
+        api, ceiling = [], []
+        for _ in range(count):
+            c = r.choice(self.customers)
+            body = {
+                "title": text.title(),
+                "description": text.description(),
+                "priority": r.choices(["P1", "P2", "P3", "P4"], [1, 4, 11, 4])[0],
+                "category": r.choice(["hardware", "software", "network", "access"]),
+            }
+            api.append(Line("POST", "/api/tickets", body, headers=c.auth("create")))
+            ceiling.append(Line("POST", f"/ceiling/create?user={c.id}&org={c.org_id}", body))
+        self._files("create", api, ceiling)
+
+    async def lifecycle(self, phase: str, threads: int, per_thread: int) -> Path:
+        """Stage threads x per_thread NEW tickets (rows and their creation audit, as a customer's
+        POST would leave them) and write each thread's chain of commands on its own tickets."""
+        r = self.rng
+        text = Text(r)
+        target = "ceiling" if phase.startswith("ceiling") else "api"
+        conn = await asyncpg.connect(self.uri)
+        try:
+            numbers = [
+                r[0] for r in await conn.fetch(
+                    "SELECT nextval('ticket_number_seq') FROM generate_series(1, $1)",
+                    threads * per_thread,
+                )
+            ]
+            now = datetime.now(UTC)
+            tickets, audits, lines = [], [], []
+            for t in range(1, threads + 1):
+                manager = self.managers[t % len(self.managers)]
+                agent = self.agents[t % len(self.agents)]
+                for k in range(per_thread):
+                    c = r.choice(self.customers)
+                    tid = uuid.uuid4()
+                    number = numbers[(t - 1) * per_thread + k]
+                    title = text.title()
+                    tickets.append((tid, number, c.org_id, c.id, "NEW", r.choice(["P2", "P3"]),
+                                    title, text.description(), now, now))
+                    audits.append((uuid.uuid4(), c.id, c.org_id, tid, "ticket.created", "ticket",
+                                   tid, json.dumps({"number": number, "priority": "P3",
+                                                    "title": title}), now))
+                    lines += self._chain(target, t, tid, manager, agent, text)
+            await conn.copy_records_to_table(
+                "tickets", records=tickets,
+                columns=["id", "number", "org_id", "created_by", "status", "priority", "title",
+                         "description", "created_at", "updated_at"],
+            )
+            await conn.copy_records_to_table(
+                "audit_log", records=audits,
+                columns=["id", "actor_id", "org_id", "ticket_id", "action", "entity_type",
+                         "entity_id", "new_value", "created_at"],
+            )
+        finally:
+            await conn.close()
+        return write(self.directory / f"lifecycle.{phase}.tsv", lines)
+
+    def _chain(self, target: str, thread: int, tid: uuid.UUID, manager: Actor, agent: Actor,
+               text: Text) -> list[Line]:
+        lines = []
+        for step in CHAIN:
+            op, body = {
+                "accept": ("accept", {}),
+                "assign": ("assign", {"assignee_id": str(agent.id)}),
+                "in_progress": ("status", {"status": "IN_PROGRESS"}),
+                "waiting": ("status", {"status": "WAITING_CUSTOMER"}),
+                "resolve": ("status", {"status": "RESOLVED",
+                                       "resolution": self.rng.choice(RESOLUTIONS),
+                                       "root_cause": self.rng.choice(ROOT_CAUSES)}),
+                "reply": ("comments", {"body": text.reply(staff=True, internal=False),
+                                       "is_internal": False}),
+                "note": ("comments", {"body": text.reply(staff=True, internal=True),
+                                      "is_internal": True}),
+            }[step]
+            actor = manager if step in ("accept", "assign") else agent
+            name = "comment" if op == "comments" else op
+            if target == "api":
+                lines.append(Line("POST", f"/api/internal/tickets/{tid}/{op}", body, thread,
+                                  actor.auth(f"lifecycle.{name}")))
+            else:
+                lines.append(Line("POST", f"/ceiling/lifecycle?op={name}&actor={actor.id}"
+                                  f"&ticket={tid}", body, thread))
+        return lines

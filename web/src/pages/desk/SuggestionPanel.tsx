@@ -1,0 +1,171 @@
+import { Link } from "react-router";
+import type { Priority, StaffTicketDetail } from "../../api/types";
+import { useUpdateTicket } from "../../api/internal";
+import { useSuggestions, type Suggestions } from "../../api/suggestions";
+import { Button, Card, ErrorState, Icon, Loading, PriorityPill, ticketNumber } from "../../atum";
+
+export interface SuggestionViewProps {
+  suggestions: Suggestions;
+  ticket: Pick<StaffTicketDetail, "id" | "priority" | "category" | "status">;
+  /** Apply = the staff member's own PATCH of the ticket (absent: no Apply buttons). */
+  onApply?: (change: { category: string } | { priority: Priority }) => Promise<unknown>;
+  onUseReply?: (reply: string) => void;
+  busy?: boolean;
+}
+
+const FINAL = new Set(["RESOLVED", "CLOSED", "CANCELLED"]);
+
+function percent(confidence: number): string {
+  return `${Math.round(confidence * 100)}%`;
+}
+
+/** Advisory only: every suggestion is shown with its confidence; nothing changes the ticket
+ * unless a staff member presses Apply (an ordinary, audited ticket update). */
+export function SuggestionView({ suggestions: s, ticket, onApply, onUseReply, busy }: SuggestionViewProps) {
+  if (s.status === "unavailable") {
+    return <p className="desk-ai__muted">No suggestions for this ticket yet.</p>;
+  }
+  if (s.status === "pending" && s.summary === null) {
+    return (
+      <p className="desk-ai__muted" role="status">
+        <Icon name="clock" size="sm" /> Analysing the ticket… suggestions appear here in a moment.
+      </p>
+    );
+  }
+  const canApply = Boolean(onApply) && !FINAL.has(ticket.status);
+  return (
+    <div className="atum-stack desk-ai">
+      {s.status === "pending" ? (
+        <p className="desk-ai__muted" role="status">
+          <Icon name="refresh" size="sm" /> Updating after new activity…
+        </p>
+      ) : null}
+      <p className="desk-ai__engine">
+        {s.engine === "ollama" ? "Local language model" : "Keyword engine"} · advisory, review before use
+      </p>
+      {s.summary ? (
+        <section aria-label="Summary">
+          <h3 className="desk-ai__label">Summary</h3>
+          <p className="pre-wrap">{s.summary}</p>
+        </section>
+      ) : null}
+      <dl className="atum-kv">
+        <dt>Category</dt>
+        <dd className="desk-ai__row">
+          {s.category ? (
+            <>
+              <span>
+                {s.category.value} <span className="desk-ai__muted tnum">({percent(s.category.confidence)})</span>
+              </span>
+              {canApply && s.category.value !== ticket.category ? (
+                <Button
+                  size="sm"
+                  variant="ghost"
+                  busy={busy}
+                  aria-label={`Apply category ${s.category.value}`}
+                  onClick={() => void onApply?.({ category: s.category!.value })}
+                >
+                  Apply
+                </Button>
+              ) : null}
+            </>
+          ) : (
+            <span className="desk-ai__muted">No suggestion</span>
+          )}
+        </dd>
+        <dt>Priority</dt>
+        <dd className="desk-ai__row">
+          {s.priority ? (
+            <>
+              <span>
+                <PriorityPill priority={s.priority.value} />{" "}
+                <span className="desk-ai__muted tnum">({percent(s.priority.confidence)})</span>
+              </span>
+              {canApply && s.priority.value !== ticket.priority ? (
+                <Button
+                  size="sm"
+                  variant="ghost"
+                  busy={busy}
+                  aria-label={`Apply priority ${s.priority.value}`}
+                  onClick={() => void onApply?.({ priority: s.priority!.value })}
+                >
+                  Apply
+                </Button>
+              ) : null}
+            </>
+          ) : (
+            <span className="desk-ai__muted">No suggestion</span>
+          )}
+        </dd>
+      </dl>
+      {s.similar.length > 0 ? (
+        <section aria-label="Similar tickets">
+          <h3 className="desk-ai__label">Similar tickets</h3>
+          <ul className="desk-ai__list">
+            {s.similar.map((t) => (
+              <li key={t.id}>
+                <Link to={`/desk/tickets/${t.id}`}>
+                  <span className="atum-ticket-no">{ticketNumber(t.number)}</span> {t.title}
+                </Link>
+                <span className="desk-ai__muted"> · {t.org_name}</span>
+                {t.resolution ? <p className="desk-ai__excerpt">Resolution: {t.resolution}</p> : null}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+      {s.kb.length > 0 ? (
+        <section aria-label="Knowledge base">
+          <h3 className="desk-ai__label">Runbook and docs</h3>
+          <ul className="desk-ai__list">
+            {s.kb.map((k) => (
+              <li key={`${k.source}-${k.title}`}>
+                <strong>{k.title}</strong> <span className="desk-ai__muted">({k.source})</span>
+                <p className="desk-ai__excerpt">{k.excerpt}</p>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+      {s.reply ? (
+        <section aria-label="Suggested reply">
+          <h3 className="desk-ai__label">Suggested reply</h3>
+          <p className="pre-wrap desk-ai__excerpt">{s.reply}</p>
+          {onUseReply ? (
+            <Button size="sm" variant="secondary" icon="message" onClick={() => onUseReply(s.reply!)}>
+              Use as reply draft
+            </Button>
+          ) : null}
+        </section>
+      ) : null}
+    </div>
+  );
+}
+
+export function SuggestionPanel({
+  ticket,
+  onUseReply,
+}: {
+  ticket: StaffTicketDetail;
+  onUseReply?: (reply: string) => void;
+}) {
+  const suggestions = useSuggestions(ticket.id);
+  const update = useUpdateTicket(ticket.id);
+  return (
+    <Card title={<><Icon name="spark" size="sm" /> Suggestions</>} titleId="suggestions-title" surface="content">
+      {suggestions.isPending ? (
+        <Loading label="Loading suggestions" lines={3} />
+      ) : suggestions.isError ? (
+        <ErrorState error={suggestions.error} onRetry={() => void suggestions.refetch()} />
+      ) : (
+        <SuggestionView
+          suggestions={suggestions.data}
+          ticket={ticket}
+          onApply={(change) => update.mutateAsync(change)}
+          onUseReply={ticket.actions.reply ? onUseReply : undefined}
+          busy={update.isPending}
+        />
+      )}
+    </Card>
+  );
+}
