@@ -107,6 +107,8 @@ SLA = """SELECT first_response_minutes, resolution_minutes FROM sla_policies
     ORDER BY org_id IS NULL LIMIT 1"""
 ASSIGNEE = """SELECT id, role FROM users
     WHERE id = $1 AND is_active IS true AND role IN ('agent', 'manager')"""
+AI_JOB = """INSERT INTO ai_jobs (id, ticket_id, reason) VALUES ($1, $2, $3)
+    ON CONFLICT (ticket_id) WHERE status = 'pending' DO NOTHING"""
 INSERT_COMMENT = """INSERT INTO ticket_comments (id, ticket_id, org_id, author_id, body,
     is_internal, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"""
 
@@ -220,6 +222,7 @@ async def create(q: dict[str, str], body: dict[str, Any]) -> Any:
         creator = await c.fetch(PEOPLE, [user])
         await _enqueue(c, "new_in_queue", ticket, await c.fetch(MANAGERS), user)
         await _enqueue(c, "created", ticket, creator, None)
+        await c.execute(AI_JOB, uuid.uuid4(), tid, "created")
         row = await c.fetchrow(VIEW, tid)
     return dict(row)
 
@@ -280,6 +283,8 @@ async def lifecycle(q: dict[str, str], body: dict[str, Any]) -> Any:
                 who = t["assigned_to"] if internal else t["created_by"]
                 await _enqueue(c, "internal_note" if internal else "reply", t,
                                await _people(c, who), actor)
+                if not internal:
+                    await c.execute(AI_JOB, uuid.uuid4(), tid, "comment")
                 return {"id": cid, "ticket_id": tid, "body": body["body"],
                         "is_internal": internal, "created_at": now}
         row = await c.fetchrow(VIEW, tid)

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     DateTime,
+    Result,
     Row,
     Select,
     and_,
@@ -183,18 +184,24 @@ def _bound(actor: CurrentUser, **values: Any) -> dict[str, Any]:
     return {"actor_id": actor.id, "actor_org_id": actor.org_id, **values}
 
 
+async def _core(session: AsyncSession, stmt: Select[Any], values: dict[str, Any]) -> Result[Any]:
+    """Run a read on the session's connection: plain rows, without the ORM's loading layer
+    (these statements select columns, never objects)."""
+    connection = await session.connection()
+    result: Result[Any] = await connection.execute(stmt, values)
+    return result
+
+
 @lru_cache(maxsize=16)
 def _one(role: Role) -> Select[Any]:
     return _with_refs(visible_tickets(_stand_in(role))).where(Ticket.id == bindparam("ticket_id"))
 
 
 async def get_row(session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID) -> Row[Any]:
-    row = (
-        await session.execute(_one(actor.role), _bound(actor, ticket_id=ticket_id))
-    ).one_or_none()
+    row = (await _core(session, _one(actor.role), _bound(actor, ticket_id=ticket_id))).one_or_none()
     if row is None:
         raise NotFound("Ticket not found")
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +292,7 @@ async def list_rows(
         bool(terms),
         bool(cursor),
     )
-    rows = list((await session.execute(stmt, values)).all())
+    rows = list((await _core(session, stmt, values)).all())
     if len(rows) > limit:
         rows = rows[:limit]
         return rows, encode_cursor([rows[-1].created_at, rows[-1].id])
@@ -313,7 +320,7 @@ async def new_queue(
     values = _bound(actor, limit=limit + 1)
     if cursor:
         values["after_created"], values["after_id"] = decode_cursor(cursor, [datetime, uuid.UUID])
-    rows = list((await session.execute(_queue(actor.role, bool(cursor)), values)).all())
+    rows = list((await _core(session, _queue(actor.role, bool(cursor)), values)).all())
     if len(rows) > limit:
         rows = rows[:limit]
         return rows, encode_cursor([rows[-1].created_at, rows[-1].id])
@@ -406,7 +413,7 @@ async def detail(
     """The detail view: the ticket, the comments and attachments *actor* may see (oldest first)
     and the actions open to *actor*, read in one statement."""
     row = (
-        await session.execute(_detail(actor.role), _bound(actor, ticket_id=ticket_id))
+        await _core(session, _detail(actor.role), _bound(actor, ticket_id=ticket_id))
     ).one_or_none()
     if row is None:
         raise NotFound("Ticket not found")

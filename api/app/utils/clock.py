@@ -12,7 +12,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
+    # async: FastAPI runs a plain function dependency in a worker thread, a hop per request.
     return utcnow()
 
 
