@@ -72,6 +72,15 @@ fuzz: deps
 	cd $(API) && $(UV) run --frozen --group fuzz python ../fuzz/fuzz_filetypes.py -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(CURDIR)/var/
 	cd $(API) && ATUM_SQLMAP_LEVEL=$(SQLMAP_LEVEL) $(UV) run --frozen --group fuzz python ../fuzz/sqlmap_scan.py
 
+## make bench: the load and scale benchmark (not part of `make test`): builds the data set
+## (BENCH_SCALES, default 10,000 / 100,000 / 1,000,000 tickets), loads the API the production
+## way against raw-driver ceilings measured in the same run, writes bench/results/latest.md;
+## then the worker benchmark when it is there. See bench/README.md.
+.PHONY: bench
+bench: deps
+	cd $(API) && $(UV) run --frozen python ../bench/run.py
+	@if [ -f bench/worker_bench.py ]; then cd $(API) && $(UV) run --frozen python ../bench/worker_bench.py; fi
+
 requirements:
 	cd $(API) && $(UV) export --frozen --no-dev --no-hashes --format requirements-txt -o requirements.txt
 

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 API = REPO / "api"
-RESULTS = BENCH / "results"
+# Where the report goes (BENCH_RESULTS to write a trial run elsewhere).
+RESULTS = Path(os.environ.get("BENCH_RESULTS") or BENCH / "results").resolve()
 sys.path.insert(0, str(API))
 
 DATABASE = "atum_bench"

@@ -10,11 +10,12 @@ every transition. BENCH_SCALE scales the ticket-related rows; organizations and 
 Tickets arrive at the same daily rate at every scale (a million is three years), so a smaller
 set is a shorter history with the same open backlog: the newest tickets are spread over the open
 states, older ones are resolved, closed or cancelled, with SLA clocks and breaches that follow
-from the timestamps. The schema is the migrated production schema with every index, constraint
-and trigger in place (COPY into audit_log is an INSERT to the append-only trigger).
-
-Tickets stream into COPY while they are generated; their comments, attachments and audit rows go
-to temporary files in COPY text format and are loaded afterwards on three connections at once.
+from the timestamps. The schema is the migrated production schema: the rows stream into four
+COPYs at once (tickets, comments, attachments, audit) while they are generated, with the keys,
+indexes and foreign keys of those four tables built afterwards in one pass each, as pg_restore
+does, and the result checked against the migrated schema; check constraints, the generated search
+column and the audit_log triggers stay in place throughout (COPY into audit_log is an INSERT to
+the append-only trigger).
 """
 
 from __future__ import annotations

@@ -32,6 +32,9 @@ def ms(us: float) -> str:
 
 
 def ratio(s: dict[str, Any]) -> float | None:
+    """The median of the rounds' API / ceiling ratios (older results: of the totals)."""
+    if s.get("ratio") is not None:
+        return float(s["ratio"])
     if "api" in s and "ceiling" in s and s["ceiling"]["rps"]:
         return float(s["api"]["rps"] / s["ceiling"]["rps"])
     return None
@@ -206,8 +209,12 @@ def write(cfg: Config, machine: dict[str, Any], runs: list[dict[str, Any]], star
     for r in reversed(runs):
         add(f"## {r['tickets']:,} tickets")
         add("")
+        rounds = getattr(cfg, "rounds", 1)
         add("Under load: requests/s and latency (ms) with "
-            f"{cfg.connections} connections; ratio = API / its raw-driver ceiling (b). "
+            f"{cfg.connections} connections; ratio = API / its raw-driver ceiling (b)"
+            + (f", the median of {rounds} alternating rounds (latency: the median of the "
+               "rounds' percentiles). " if rounds > 1 else ". ")
+            + 
             "p95 @1 = p95 with one connection. Statements = SQL statements per request from "
             "the API's access log (`db_statements`, authentication included; BEGIN/COMMIT are "
             "not cursor statements and are not counted).")

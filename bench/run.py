@@ -6,12 +6,14 @@ same run, and write bench/results/latest.md (+ .json, and the scale curve as PNG
 Settings (environment):
   BENCH_SCALES            comma-separated scales, default "0.01,0.1,1" (10,000 / 100,000 /
                           1,000,000 tickets); BENCH_SCALE=x alone runs just that scale
-  BENCH_DURATION          seconds of each measured run under load (default 10)
+  BENCH_DURATION          seconds under load per scenario and side (default 10), split into
+  BENCH_ROUNDS            alternating API / ceiling runs (default 3)
   BENCH_WARMUP            seconds of warm-up before each (default 3)
   BENCH_LATENCY_DURATION  seconds of each one-connection latency run (default 5)
   BENCH_CONNECTIONS       connections under load (default 64)
   ATUM_API_WORKERS        worker processes (default: the production unit's, 2)
   ATUM_DATABASE_URL       server for the bench database (default: the embedded PostgreSQL)
+  BENCH_DRAIN             seconds the worker may take for the mail backlog at the end (default 60)
   BENCH_KEEP=1            keep the bench database of the last scale afterwards
   BENCH_STRICT=1          exit 1 when a target fails (default: report PASS/FAIL, exit 0)
 
@@ -41,7 +43,7 @@ from typing import Any
 
 import asyncpg
 import generate
-from common import API, DATABASE, RESULTS, Sizes, drop_database, env_float, env_int, server_uri
+from common import API, BENCH, DATABASE, RESULTS, Sizes, drop_database, env_float, env_int, server_uri
 from scenarios import READ, TITLES, Stage
 from servers import (
     Memory,
@@ -82,6 +84,8 @@ class Config:
         self.warmup = env_float("BENCH_WARMUP", 3)
         self.latency = env_float("BENCH_LATENCY_DURATION", 5)
         self.connections = env_int("BENCH_CONNECTIONS", 64)
+        self.drain = env_float("BENCH_DRAIN", 60)
+        self.rounds = max(1, env_int("BENCH_ROUNDS", 3))
         self.workers = production_workers()
         self.keep = os.environ.get("BENCH_KEEP") == "1"
         self.strict = os.environ.get("BENCH_STRICT") == "1"
@@ -147,8 +151,8 @@ class ScaleRun:
                                        str(sink_port)], env, self.tmp / "mailsink.log")
             self.procs.append(sink)
             wait_port(sink_port, sink)
-            worker = start("worker", [py, "-m", "app.cli", "worker"], env,
-                           self.tmp / "worker.log")
+            worker = self.worker = start("worker", [py, "-m", "app.cli", "worker"], env,
+                                         self.tmp / "worker.log")
             self.procs.append(worker)
             api = start("API", gunicorn_argv(api_port, cfg.workers, self.tmp / "api.ctl"), env,
                         api_log)
@@ -156,8 +160,8 @@ class ScaleRun:
             ceiling = start(
                 "ceiling",
                 gunicorn_argv(ceiling_port, cfg.workers, self.tmp / "ceiling.ctl",
-                              app="ceiling_app:app", chdir=Path(__file__).parent),
-                env, ceiling_log, cwd=Path(__file__).parent,
+                              app="ceiling_app:app", chdir=BENCH),
+                env, ceiling_log, cwd=BENCH,
             )
             self.procs.append(ceiling)
             wait_http(f"{api_url}/api/health", api)
@@ -181,6 +185,8 @@ class ScaleRun:
                 self.results["lifecycle"] = self.lifecycle(stage, api_url, ceiling_url)
             self.memory.sample()
             rss_end = {label: dict(v) for label, v in self.memory.last.items()}
+            self.backlog = asyncio.run(drain(uri, cfg.drain))
+            log(f"  worker: {self.backlog}")
         finally:
             self.memory.stop()
             for proc in reversed(self.procs):
@@ -192,6 +198,7 @@ class ScaleRun:
         return {
             "scale": self.scale,
             "tickets": Sizes(self.scale).tickets,
+            "worker": self.backlog,
             "generate": {k: v for k, v in data.items() if k != "uri"},
             "scenarios": self.results,
             "statements": statements,
@@ -206,21 +213,39 @@ class ScaleRun:
     def wrk(self, url: str, file: Path, **kwargs: Any) -> dict[str, Any]:
         """wrk, then wait until the servers have finished what wrk left in flight (a
         disconnected client's request still runs to the end), so that no run measures the
-        tail of the previous one."""
-        result = wrk(url, file, **kwargs)
+        tail of the previous one. The worker is paused while wrk runs: the mail and triage
+        backlog a write run leaves would otherwise take its CPU from whichever run comes next
+        (it catches up in between and at the end, see drain())."""
+        self.worker.pause()
+        try:
+            result = wrk(url, file, **kwargs)
+        finally:
+            self.worker.resume()
         asyncio.run(settle(self.uri))
         return result
 
     def measure(self, name: str, api_url: str, api_file: Path, ceiling_url: str | None,
                 ceiling_file: Path | None, *, latency: bool) -> dict[str, Any]:
+        """Warm-up, then BENCH_ROUNDS alternating runs under load, API then ceiling (a change in
+        the machine's load hits both sides alike; the ratio is the median of the rounds'), then
+        the one-connection runs."""
         cfg = self.cfg
-        out: dict[str, Any] = {}
-        for side, url, file in (("api", api_url, api_file), ("ceiling", ceiling_url, ceiling_file)):
-            if url is None or file is None:
-                continue
+        sides = [
+            (side, url, file)
+            for side, url, file in (("api", api_url, api_file),
+                                    ("ceiling", ceiling_url, ceiling_file))
+            if url is not None and file is not None
+        ]
+        for _, url, file in sides:
             self.wrk(url, file, connections=cfg.connections, seconds=cfg.warmup)
-            out[side] = self.wrk(url, file, connections=cfg.connections, seconds=cfg.duration)
-            if latency:
+        rounds: dict[str, list[dict[str, Any]]] = {side: [] for side, _, _ in sides}
+        for _ in range(cfg.rounds):
+            for side, url, file in sides:
+                rounds[side].append(self.wrk(url, file, connections=cfg.connections,
+                                             seconds=cfg.duration / cfg.rounds))
+        out = self._combine(rounds)
+        if latency:
+            for side, url, file in sides:
                 out[f"{side}_1"] = self.wrk(url, file, connections=1, seconds=cfg.latency,
                                             threads=1)
         self._log(name, out)
@@ -231,15 +256,44 @@ class ScaleRun:
         each through the chain in order; fresh tickets are staged before every run."""
         cfg = self.cfg
         c = cfg.connections
-        out: dict[str, Any] = {}
-        for side, url in (("api", api_url), ("ceiling", ceiling_url)):
-            for phase, seconds in (("warmup", cfg.warmup), ("run", cfg.duration)):
-                per_thread = max(4, math.ceil(seconds * 4))
-                file = asyncio.run(stage.lifecycle(f"{side}-{phase}", c, per_thread))
-                result = self.wrk(url, file, connections=c, seconds=seconds, chain=True)
-                if phase == "run":
-                    out[side] = result
+        urls = {"api": api_url, "ceiling": ceiling_url}
+
+        def run(side: str, phase: str, seconds: float) -> dict[str, Any]:
+            per_thread = max(4, math.ceil(seconds * 4))
+            file = asyncio.run(stage.lifecycle(f"{side}-{phase}", c, per_thread))
+            return self.wrk(urls[side], file, connections=c, seconds=seconds, chain=True)
+
+        for side in urls:
+            run(side, "warmup", cfg.warmup)
+        rounds: dict[str, list[dict[str, Any]]] = {side: [] for side in urls}
+        for k in range(cfg.rounds):
+            for side in urls:
+                rounds[side].append(run(side, f"run{k + 1}", cfg.duration / cfg.rounds))
+        out = self._combine(rounds)
         self._log("lifecycle", out)
+        return out
+
+    @staticmethod
+    def _combine(rounds: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+        """Per side: requests and errors added up, requests/s over the total time, latency
+        percentiles the median of the rounds'; the ratio is the median of the rounds' ratios."""
+        out: dict[str, Any] = {}
+        for side, results in rounds.items():
+            total = dict(results[0])
+            for key in ("requests", "duration_us", "bytes", "errors", "wrapped", "connect_errors",
+                        "read_errors", "write_errors", "status_errors", "timeouts"):
+                total[key] = sum(r[key] for r in results)
+            for key in ("p50_us", "p95_us", "p99_us", "mean_us"):
+                total[key] = statistics.median(r[key] for r in results)
+            total["max_us"] = max(r["max_us"] for r in results)
+            total["rps"] = total["requests"] / (total["duration_us"] / 1e6)
+            total["rounds"] = [round(r["rps"], 1) for r in results]
+            out[side] = total
+        if "api" in rounds and "ceiling" in rounds:
+            ratios = [a["rps"] / c["rps"] for a, c in zip(rounds["api"], rounds["ceiling"],
+                                                          strict=True) if c["rps"]]
+            out["ratios"] = [round(q, 3) for q in ratios]
+            out["ratio"] = statistics.median(ratios) if ratios else None
         return out
 
     def _log(self, name: str, out: dict[str, Any]) -> None:
@@ -249,9 +303,32 @@ class ScaleRun:
                 r = out[side]
                 parts.append(f"{side} {r['rps']:.0f}/s p95 {r['p95_us'] / 1000:.1f} ms"
                              + (f" ERRORS {r['errors']}" if r["errors"] else ""))
-        if "api" in out and "ceiling" in out:
-            parts.append(f"ratio {out['api']['rps'] / out['ceiling']['rps']:.0%}")
+        if out.get("ratio") is not None:
+            parts.append(f"ratio {out['ratio']:.0%} (rounds "
+                         + ", ".join(f"{q:.0%}" for q in out["ratios"]) + ")")
         log(f"  {name:16} " + " | ".join(parts))
+
+
+async def drain(uri: str, timeout: float) -> dict[str, Any]:
+    """Let the worker deliver the mail the write scenarios queued (at most *timeout* seconds;
+    it runs triage jobs meanwhile, and what it has not reached is reported): its memory peak is
+    taken while it works through them."""
+    conn = await asyncpg.connect(uri)
+    try:
+        count = (
+            "SELECT (SELECT count(*) FROM notification_outbox WHERE status IN ('pending', "
+            "'sending')), (SELECT count(*) FROM ai_jobs WHERE status IN ('pending', 'running'))"
+        )
+        start = time.monotonic()
+        mails, jobs = await conn.fetchrow(count)
+        left = (mails, jobs)
+        while time.monotonic() - start < timeout and left[0]:
+            await asyncio.sleep(1)
+            left = tuple(await conn.fetchrow(count))
+        return {"mails_queued": mails, "ai_jobs_queued": jobs, "mails_left": left[0],
+                "ai_jobs_left": left[1], "seconds": round(time.monotonic() - start, 1)}
+    finally:
+        await conn.close()
 
 
 async def settle(uri: str, timeout: float = 60) -> None:
@@ -378,6 +455,25 @@ def main() -> int:
     return 1 if failed and cfg.strict else 0
 
 
+def rerender() -> int:
+    """`run.py --report`: write latest.md and the plot again from latest.json."""
+    import types
+
+    import report
+
+    data = json.loads((RESULTS / "latest.json").read_text())
+    cfg: Any = types.SimpleNamespace(**data["config"])
+    for run in data["runs"]:
+        for kind in ("peak", "end"):
+            run["rss"][kind] = {
+                label: {int(pid): v for pid, v in pids.items()}
+                for label, pids in run["rss"][kind].items()
+            }
+    started = datetime.fromisoformat(data["date"]).timestamp()
+    print(report.write(cfg, data["machine"], data["runs"], started, RESULTS))
+    return 0
+
+
 if __name__ == "__main__":
     os.chdir(API)
-    sys.exit(main())
+    sys.exit(rerender() if sys.argv[1:] == ["--report"] else main())

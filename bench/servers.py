@@ -81,9 +81,18 @@ class Proc:
     def alive(self) -> bool:
         return self.popen.poll() is None
 
+    def pause(self) -> None:
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGCONT)
+
     def stop(self, timeout: float = 20) -> None:
         if self.popen.poll() is not None:
             return
+        self.resume()
         try:
             os.killpg(self.popen.pid, signal.SIGTERM)
         except ProcessLookupError:
