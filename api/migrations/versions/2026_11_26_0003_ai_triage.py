@@ -5,7 +5,7 @@ distance computations.
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-27 09:00:00.000000+00:00
+Create Date: 2026-11-26 09:40:00.000000+00:00
 """
 
 from collections.abc import Sequence
