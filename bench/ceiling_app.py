@@ -171,8 +171,12 @@ async def search(q: dict[str, str], _: dict[str, Any]) -> Any:
         return {"items": _rows((await c.fetch(SEARCH, q["q"].lstrip("#"), 51))[:50])}
 
 
-def _mail(template: str, ticket: asyncpg.Record | dict[str, Any], people: list[Any],
-          actor: uuid.UUID | None) -> tuple[list[Any], ...]:
+def _mail(
+    template: str,
+    ticket: asyncpg.Record | dict[str, Any],
+    people: list[Any],
+    actor: uuid.UUID | None,
+) -> tuple[list[Any], ...]:
     event = uuid.uuid4()
     rows = [p for p in people if p["id"] != actor]
     return (
@@ -189,21 +193,38 @@ def _mail(template: str, ticket: asyncpg.Record | dict[str, Any], people: list[A
     )
 
 
-async def _enqueue(c: asyncpg.Connection, template: str, ticket: Any, people: list[Any],
-                   actor: uuid.UUID | None) -> None:
+async def _enqueue(
+    c: asyncpg.Connection, template: str, ticket: Any, people: list[Any], actor: uuid.UUID | None
+) -> None:
     columns = _mail(template, ticket, people, actor)
     if columns[0]:
         await c.execute(OUTBOX, *columns)
         await c.execute(NOTIFY)
 
 
-async def _audit(c: asyncpg.Connection, actor: uuid.UUID, ticket: Any, action: str,
-                 old: Any, new: Any, entity_type: str = "ticket",
-                 entity: uuid.UUID | None = None) -> None:
+async def _audit(
+    c: asyncpg.Connection,
+    actor: uuid.UUID,
+    ticket: Any,
+    action: str,
+    old: Any,
+    new: Any,
+    entity_type: str = "ticket",
+    entity: uuid.UUID | None = None,
+) -> None:
     await c.execute(
-        AUDIT, uuid.uuid4(), actor, ticket["org_id"], ticket["id"], action, entity_type,
-        entity or ticket["id"], json.dumps(old, default=str), json.dumps(new, default=str),
-        "127.0.0.1", uuid.uuid4().hex,
+        AUDIT,
+        uuid.uuid4(),
+        actor,
+        ticket["org_id"],
+        ticket["id"],
+        action,
+        entity_type,
+        entity or ticket["id"],
+        json.dumps(old, default=str),
+        json.dumps(new, default=str),
+        "127.0.0.1",
+        uuid.uuid4().hex,
     )
 
 
@@ -214,11 +235,26 @@ async def create(q: dict[str, str], body: dict[str, Any]) -> Any:
         await c.fetchrow(RATE_LIMIT, f"ticket:create:{user}", 3600)
         tid = uuid.uuid4()
         priority = body.get("priority", "P3")
-        number = await c.fetchval(INSERT_TICKET, tid, org, user, priority, body.get("category"),
-                                  body["title"], body["description"], now)
+        number = await c.fetchval(
+            INSERT_TICKET,
+            tid,
+            org,
+            user,
+            priority,
+            body.get("category"),
+            body["title"],
+            body["description"],
+            now,
+        )
         ticket = {"id": tid, "org_id": org, "number": number, "title": body["title"]}
-        await _audit(c, user, ticket, "ticket.created", None,
-                     {"number": number, "priority": priority, "title": body["title"]})
+        await _audit(
+            c,
+            user,
+            ticket,
+            "ticket.created",
+            None,
+            {"number": number, "priority": priority, "title": body["title"]},
+        )
         creator = await c.fetch(PEOPLE, [user])
         await _enqueue(c, "new_in_queue", ticket, await c.fetch(MANAGERS), user)
         await _enqueue(c, "created", ticket, creator, None)
@@ -245,21 +281,47 @@ async def lifecycle(q: dict[str, str], body: dict[str, Any]) -> Any:
                 await c.execute(
                     "UPDATE tickets SET accepted_by=$1, accepted_at=$2, status='ACCEPTED', "
                     "sla_first_response_due_at=$3, sla_resolution_due_at=$4, updated_at=$2 "
-                    "WHERE id = $5", actor, now, due_fr, due_res, tid)
-                await _audit(c, actor, t, "ticket.accepted", {"status": "NEW"},
-                             {"status": "ACCEPTED", "sla_first_response_due_at": due_fr,
-                              "sla_resolution_due_at": due_res})
+                    "WHERE id = $5",
+                    actor,
+                    now,
+                    due_fr,
+                    due_res,
+                    tid,
+                )
+                await _audit(
+                    c,
+                    actor,
+                    t,
+                    "ticket.accepted",
+                    {"status": "NEW"},
+                    {
+                        "status": "ACCEPTED",
+                        "sla_first_response_due_at": due_fr,
+                        "sla_resolution_due_at": due_res,
+                    },
+                )
                 await _enqueue(c, "accepted", t, await _people(c, t["created_by"]), actor)
             elif op == "assign":
                 assignee = uuid.UUID(body["assignee_id"])
                 await c.fetchrow(ASSIGNEE, assignee)
                 await c.execute(
                     "UPDATE tickets SET assigned_to=$1, status='ASSIGNED', updated_at=$2 "
-                    "WHERE id = $3", assignee, now, tid)
-                await _audit(c, actor, t, "ticket.assigned", {"assigned_to": None},
-                             {"assigned_to": assignee})
-                await _audit(c, actor, t, "ticket.status_changed", {"status": "ACCEPTED"},
-                             {"status": "ASSIGNED"})
+                    "WHERE id = $3",
+                    assignee,
+                    now,
+                    tid,
+                )
+                await _audit(
+                    c, actor, t, "ticket.assigned", {"assigned_to": None}, {"assigned_to": assignee}
+                )
+                await _audit(
+                    c,
+                    actor,
+                    t,
+                    "ticket.status_changed",
+                    {"status": "ACCEPTED"},
+                    {"status": "ASSIGNED"},
+                )
                 await _enqueue(c, "assigned", t, await _people(c, assignee), actor)
                 await _enqueue(c, "status", t, await _people(c, t["created_by"]), actor)
                 await _enqueue(c, "staff_status", t, await _people(c, assignee), actor)
@@ -267,26 +329,41 @@ async def lifecycle(q: dict[str, str], body: dict[str, Any]) -> Any:
                 new = body["status"]
                 await c.execute(
                     "UPDATE tickets SET status=$1, resolution=$2, root_cause=$3, updated_at=$4 "
-                    "WHERE id = $5", new, body.get("resolution"), body.get("root_cause"), now, tid)
-                await _audit(c, actor, t, "ticket.status_changed", {"status": t["status"]},
-                             {"status": new})
+                    "WHERE id = $5",
+                    new,
+                    body.get("resolution"),
+                    body.get("root_cause"),
+                    now,
+                    tid,
+                )
+                await _audit(
+                    c, actor, t, "ticket.status_changed", {"status": t["status"]}, {"status": new}
+                )
                 await _enqueue(c, "status", t, await _people(c, t["created_by"]), actor)
                 await _enqueue(c, "staff_status", t, await _people(c, t["assigned_to"]), actor)
             else:
                 internal = bool(body["is_internal"])
                 cid = uuid.uuid4()
-                await c.execute(INSERT_COMMENT, cid, tid, t["org_id"], actor, body["body"],
-                                internal, now)
+                await c.execute(
+                    INSERT_COMMENT, cid, tid, t["org_id"], actor, body["body"], internal, now
+                )
                 await c.execute("UPDATE tickets SET updated_at=$1 WHERE id = $2", now, tid)
-                await _audit(c, actor, t, "comment.created", None, {"is_internal": internal},
-                             "comment", cid)
+                await _audit(
+                    c, actor, t, "comment.created", None, {"is_internal": internal}, "comment", cid
+                )
                 who = t["assigned_to"] if internal else t["created_by"]
-                await _enqueue(c, "internal_note" if internal else "reply", t,
-                               await _people(c, who), actor)
+                await _enqueue(
+                    c, "internal_note" if internal else "reply", t, await _people(c, who), actor
+                )
                 if not internal:
                     await c.execute(AI_JOB, uuid.uuid4(), tid, "comment")
-                return {"id": cid, "ticket_id": tid, "body": body["body"],
-                        "is_internal": internal, "created_at": now}
+                return {
+                    "id": cid,
+                    "ticket_id": tid,
+                    "body": body["body"],
+                    "is_internal": internal,
+                    "created_at": now,
+                }
         row = await c.fetchrow(VIEW, tid)
     return dict(row)
 
@@ -313,14 +390,19 @@ async def _body(receive: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, A
     return json.loads(raw) if raw else {}
 
 
-async def _respond(send: Callable[[dict[str, Any]], Awaitable[None]], status: int,
-                   body: bytes) -> None:
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode())],
-    })
+async def _respond(
+    send: Callable[[dict[str, Any]], Awaitable[None]], status: int, body: bytes
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -332,10 +414,11 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             if message["type"] == "lifespan.startup":
                 # The API's pool: ATUM_DB_POOL_SIZE connections plus as many overflow ones.
                 pool = await asyncpg.create_pool(
-                    DSN, min_size=1, max_size=2 * POOL_SIZE,
+                    DSN,
+                    min_size=1,
+                    max_size=2 * POOL_SIZE,
                     max_inactive_connection_lifetime=5,
-                    server_settings={"application_name": "atum-bench-ceiling",
-                                     "timezone": "UTC"},
+                    server_settings={"application_name": "atum-bench-ceiling", "timezone": "UTC"},
                 )
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import plot
 from run import (
     GROWTH_TARGET,
     MAX_READ_STATEMENTS,
@@ -19,8 +20,6 @@ from run import (
     Config,
 )
 from scenarios import READ, TITLES, WRITE
-
-import plot
 
 FULL = 1_000_000
 SMALL = 10_000
@@ -52,7 +51,9 @@ def statements(run: dict[str, Any], name: str) -> str:
     e = st.get(name)
     if not e:
         return "-"
-    return f"{e['median']:g}" if e["min"] == e["max"] else f"{e['median']:g} ({e['min']}-{e['max']})"
+    return (
+        f"{e['median']:g}" if e["min"] == e["max"] else f"{e['median']:g} ({e['min']}-{e['max']})"
+    )
 
 
 def api_workers(run: dict[str, Any], which: str) -> dict[int, int]:
@@ -79,13 +80,17 @@ def evaluate(cfg: Config, runs: list[dict[str, Any]]) -> list[tuple[str, str, st
             seen.append(f"{name}@{r['tickets']:,} {q:.0%}")
             if q < need:
                 bad.append(f"{name} at {r['tickets']:,}: {q:.0%} < {need:.0%}")
-    out.append((
-        f"throughput: reads >= {READ_TARGET:.0%}, create and lifecycle >= {WRITE_TARGET:.0%} "
-        "of the raw-driver ceiling (b)",
-        "FAIL" if bad else "PASS" if seen else "NOT RUN",
-        "; ".join(bad) if bad else f"{len(seen)} ratios, lowest "
-        + (min(seen, key=lambda x: float(x.rsplit(" ", 1)[1].rstrip("%"))) if seen else "-"),
-    ))
+    out.append(
+        (
+            f"throughput: reads >= {READ_TARGET:.0%}, create and lifecycle >= {WRITE_TARGET:.0%} "
+            "of the raw-driver ceiling (b)",
+            "FAIL" if bad else "PASS" if seen else "NOT RUN",
+            "; ".join(bad)
+            if bad
+            else f"{len(seen)} ratios, lowest "
+            + (min(seen, key=lambda x: float(x.rsplit(" ", 1)[1].rstrip("%"))) if seen else "-"),
+        )
+    )
 
     def p95(run: dict[str, Any], name: str) -> float | None:
         s = run["scenarios"].get(name, {}).get("api_1")
@@ -99,47 +104,75 @@ def evaluate(cfg: Config, runs: list[dict[str, Any]]) -> list[tuple[str, str, st
     elif full is None:
         largest = runs[-1]
         worst = max(reads, key=lambda n: p95(largest, n) or 0)
-        out.append((
-            target, "NOT RUN",
-            f"1,000,000 not run; at {largest['tickets']:,}: worst {worst} "
-            f"{ms(p95(largest, worst) or 0)} ms",
-        ))
+        out.append(
+            (
+                target,
+                "NOT RUN",
+                f"1,000,000 not run; at {largest['tickets']:,}: worst {worst} "
+                f"{ms(p95(largest, worst) or 0)} ms",
+            )
+        )
     else:
-        slow = [f"{n} {ms(p95(full, n) or 0)} ms" for n in reads
-                if (p95(full, n) or 0) / 1000 >= P95_TARGET_MS]
+        slow = [
+            f"{n} {ms(p95(full, n) or 0)} ms"
+            for n in reads
+            if (p95(full, n) or 0) / 1000 >= P95_TARGET_MS
+        ]
         worst = max(reads, key=lambda n: p95(full, n) or 0)
-        out.append((
-            target, "FAIL" if slow else "PASS",
-            "; ".join(slow) if slow else f"worst {worst} {ms(p95(full, worst) or 0)} ms",
-        ))
+        out.append(
+            (
+                target,
+                "FAIL" if slow else "PASS",
+                "; ".join(slow) if slow else f"worst {worst} {ms(p95(full, worst) or 0)} ms",
+            )
+        )
     small = by_tickets.get(SMALL)
     if not reads or full is None or small is None:
-        out.append((f"p95 growth 10,000 -> 1,000,000 tickets < {GROWTH_TARGET:g}x", "NOT RUN",
-                    "needs both the 10,000 and the 1,000,000 runs"))
+        out.append(
+            (
+                f"p95 growth 10,000 -> 1,000,000 tickets < {GROWTH_TARGET:g}x",
+                "NOT RUN",
+                "needs both the 10,000 and the 1,000,000 runs",
+            )
+        )
     else:
         growth = {n: (p95(full, n) or 0) / max(1.0, p95(small, n) or 0) for n in reads}
         over = [f"{n} {g:.2f}x" for n, g in growth.items() if g >= GROWTH_TARGET]
-        out.append((
-            f"p95 growth 10,000 -> 1,000,000 tickets < {GROWTH_TARGET:g}x",
-            "FAIL" if over else "PASS",
-            "; ".join(over) if over else "max " + max(
-                (f"{n} {g:.2f}x" for n, g in growth.items()),
-                key=lambda x: float(x.rsplit(" ", 1)[1].rstrip("x"))),
-        ))
+        out.append(
+            (
+                f"p95 growth 10,000 -> 1,000,000 tickets < {GROWTH_TARGET:g}x",
+                "FAIL" if over else "PASS",
+                "; ".join(over)
+                if over
+                else "max "
+                + max(
+                    (f"{n} {g:.2f}x" for n, g in growth.items()),
+                    key=lambda x: float(x.rsplit(" ", 1)[1].rstrip("x")),
+                ),
+            )
+        )
 
     errors = [
         f"{name}@{r['tickets']:,}: {s['api']['errors']}"
-        for r in runs for name, s in r["scenarios"].items()
+        for r in runs
+        for name, s in r["scenarios"].items()
         if "api" in s and s["api"]["errors"]
     ]
-    wraps = [f"lifecycle@{r['tickets']:,} ran out of staged tickets" for r in runs
-             if any(r["scenarios"].get("lifecycle", {}).get(side, {}).get("wrapped")
-                    for side in ("api", "ceiling"))]
-    out.append((
-        f"under load ({cfg.connections} connections): no errors, p99 reported",
-        "FAIL" if errors or wraps else "PASS",
-        "; ".join(errors + wraps) if errors or wraps else "0 errors in every API run",
-    ))
+    wraps = [
+        f"lifecycle@{r['tickets']:,} ran out of staged tickets"
+        for r in runs
+        if any(
+            r["scenarios"].get("lifecycle", {}).get(side, {}).get("wrapped")
+            for side in ("api", "ceiling")
+        )
+    ]
+    out.append(
+        (
+            f"under load ({cfg.connections} connections): no errors, p99 reported",
+            "FAIL" if errors or wraps else "PASS",
+            "; ".join(errors + wraps) if errors or wraps else "0 errors in every API run",
+        )
+    )
 
     over_st = []
     for r in runs:
@@ -148,28 +181,39 @@ def evaluate(cfg: Config, runs: list[dict[str, Any]]) -> list[tuple[str, str, st
                 continue
             e = r["statements"].get(name)
             if e is None or e["max"] > MAX_READ_STATEMENTS:
-                over_st.append(f"{name}@{r['tickets']:,}: "
-                               + ("not logged" if e is None else f"max {e['max']}"))
-    out.append((
-        f"<= {MAX_READ_STATEMENTS} SQL statements per read request, authentication included",
-        "FAIL" if over_st else "PASS",
-        "; ".join(over_st) if over_st else ", ".join(
-            f"{n} {statements(runs[-1], n)}" for n in READ),
-    ))
+                over_st.append(
+                    f"{name}@{r['tickets']:,}: "
+                    + ("not logged" if e is None else f"max {e['max']}")
+                )
+    out.append(
+        (
+            f"<= {MAX_READ_STATEMENTS} SQL statements per read request, authentication included",
+            "FAIL" if over_st else "PASS",
+            "; ".join(over_st)
+            if over_st
+            else ", ".join(f"{n} {statements(runs[-1], n)}" for n in READ),
+        )
+    )
 
     ends = [(r["tickets"], rss) for r in runs for rss in api_workers(r, "end").values()]
     big = [f"{t:,}: {rss / MB:.0f} MB" for t, rss in ends if rss / MB >= RSS_TARGET_MB]
-    out.append((
-        f"API worker RSS < {RSS_TARGET_MB} MB at the end of the run",
-        "FAIL" if big or not ends else "PASS",
-        "; ".join(big) if big else (
-            "max " + f"{max(rss for _, rss in ends) / MB:.0f} MB" if ends else "not measured"),
-    ))
+    out.append(
+        (
+            f"API worker RSS < {RSS_TARGET_MB} MB at the end of the run",
+            "FAIL" if big or not ends else "PASS",
+            "; ".join(big)
+            if big
+            else (
+                "max " + f"{max(rss for _, rss in ends) / MB:.0f} MB" if ends else "not measured"
+            ),
+        )
+    )
     return out
 
 
-def write(cfg: Config, machine: dict[str, Any], runs: list[dict[str, Any]], started: float,
-          results: Path) -> str:
+def write(
+    cfg: Config, machine: dict[str, Any], runs: list[dict[str, Any]], started: float, results: Path
+) -> str:
     results.mkdir(parents=True, exist_ok=True)
     when = datetime.fromtimestamp(started, UTC)
     verdicts = evaluate(cfg, runs)
@@ -178,26 +222,33 @@ def write(cfg: Config, machine: dict[str, Any], runs: list[dict[str, Any]], star
     add = lines.append
     add(f"# ATUM DESK benchmark — {when:%Y-%m-%d %H:%M} UTC")
     add("")
-    add(f"Machine: {machine['cores']} cores ({machine['cpu']}), "
+    add(
+        f"Machine: {machine['cores']} cores ({machine['cpu']}), "
         f"{machine['memory_bytes'] / 2**30:.0f} GiB RAM, Linux {machine['kernel']}, "
         f"Python {machine['python']}, PostgreSQL {version} "
         f"(shared_buffers {runs[0]['database']['shared_buffers'] if runs else '?'}). "
         f"Load average at start {machine['load_at_start'][0]:.2f}, at end "
         f"{machine['load_at_end'][0]:.2f} (the machine is shared: ratios to the ceiling measured "
         f"minutes apart in the same run are the numbers to compare, absolute ones move with the "
-        f"load).")
+        f"load)."
+    )
     add("")
-    add(f"Server: gunicorn + `uvicorn_worker.UvicornWorker`, {cfg.workers} workers (the "
+    add(
+        f"Server: gunicorn + `uvicorn_worker.UvicornWorker`, {cfg.workers} workers (the "
         f"production unit's command line, loopback TCP), ATUM_ENV=production, JSON access log "
         f"at INFO; the mail sink and one worker process run alongside. Load: wrk, "
         f"{cfg.connections} connections, {cfg.duration:g} s per run after a {cfg.warmup:g} s "
         f"warm-up; latency runs: one connection, {cfg.latency:g} s. Scales run: "
-        + ", ".join(f"{r['tickets']:,}" for r in runs) + " tickets.")
+        + ", ".join(f"{r['tickets']:,}" for r in runs)
+        + " tickets."
+    )
     add("")
-    add("Command: `make bench` (= `cd api && uv run python ../bench/run.py`); this run: "
+    add(
+        "Command: `make bench` (= `cd api && uv run python ../bench/run.py`); this run: "
         f"`BENCH_SCALES={','.join(f'{s:g}' for s in cfg.scales)} "
         f"BENCH_DURATION={cfg.duration:g} BENCH_WARMUP={cfg.warmup:g} "
-        f"BENCH_LATENCY_DURATION={cfg.latency:g} make bench`.")
+        f"BENCH_LATENCY_DURATION={cfg.latency:g} make bench`."
+    )
     add("")
     add("## Targets")
     add("")
@@ -210,17 +261,24 @@ def write(cfg: Config, machine: dict[str, Any], runs: list[dict[str, Any]], star
         add(f"## {r['tickets']:,} tickets")
         add("")
         rounds = getattr(cfg, "rounds", 1)
-        add("Under load: requests/s and latency (ms) with "
+        add(
+            "Under load: requests/s and latency (ms) with "
             f"{cfg.connections} connections; ratio = API / its raw-driver ceiling (b)"
-            + (f", the median of {rounds} alternating rounds (latency: the median of the "
-               "rounds' percentiles). " if rounds > 1 else ". ")
-            + 
-            "p95 @1 = p95 with one connection. Statements = SQL statements per request from "
+            + (
+                f", the median of {rounds} alternating rounds (latency: the median of the "
+                "rounds' percentiles). "
+                if rounds > 1
+                else ". "
+            )
+            + "p95 @1 = p95 with one connection. Statements = SQL statements per request from "
             "the API's access log (`db_statements`, authentication included; BEGIN/COMMIT are "
-            "not cursor statements and are not counted).")
+            "not cursor statements and are not counted)."
+        )
         add("")
-        add("| scenario | API req/s | p50 | p95 | p99 | errors | ceiling req/s | ratio | target "
-            "| p95 @1 API | p95 @1 ceiling | statements |")
+        add(
+            "| scenario | API req/s | p50 | p95 | p99 | errors | ceiling req/s | ratio | target "
+            "| p95 @1 API | p95 @1 ceiling | statements |"
+        )
         add("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|")
         for name in ("health", *READ, *WRITE):
             s = r["scenarios"].get(name)
@@ -229,14 +287,26 @@ def write(cfg: Config, machine: dict[str, Any], runs: list[dict[str, Any]], star
             a = s["api"]
             c = s.get("ceiling")
             q = ratio(s)
-            need = "(a)" if name == "health" else (
-                f"{READ_TARGET:.0%}" if name in READ else f"{WRITE_TARGET:.0%}")
-            verdict = "" if q is None else (" PASS" if q >= (
-                READ_TARGET if name in READ else WRITE_TARGET) else " FAIL")
+            need = (
+                "(a)"
+                if name == "health"
+                else (f"{READ_TARGET:.0%}" if name in READ else f"{WRITE_TARGET:.0%}")
+            )
+            verdict = (
+                ""
+                if q is None
+                else (" PASS" if q >= (READ_TARGET if name in READ else WRITE_TARGET) else " FAIL")
+            )
             cells = [
-                TITLES[name], f"{a['rps']:,.0f}", ms(a["p50_us"]), ms(a["p95_us"]),
-                ms(a["p99_us"]), str(a["errors"]), f"{c['rps']:,.0f}" if c else "-",
-                "-" if q is None else f"{q:.0%}", need + verdict,
+                TITLES[name],
+                f"{a['rps']:,.0f}",
+                ms(a["p50_us"]),
+                ms(a["p95_us"]),
+                ms(a["p99_us"]),
+                str(a["errors"]),
+                f"{c['rps']:,.0f}" if c else "-",
+                "-" if q is None else f"{q:.0%}",
+                need + verdict,
                 ms(s["api_1"]["p95_us"]) if "api_1" in s else "-",
                 ms(s["ceiling_1"]["p95_us"]) if "ceiling_1" in s else "-",
                 statements(r, name),
@@ -245,72 +315,118 @@ def write(cfg: Config, machine: dict[str, Any], runs: list[dict[str, Any]], star
         add("")
         g = r["generate"]
         counts = g["counts"]
-        add(f"Data set: {counts['tickets']:,} tickets in {counts['organizations']} organizations, "
+        add(
+            f"Data set: {counts['tickets']:,} tickets in {counts['organizations']} organizations, "
             f"{counts['comments']:,} comments ({counts['internal_comments']:,} internal), "
             f"{counts['attachments']:,} attachment rows, {counts['audit']:,} audit rows, "
             f"{counts['staff']} staff, {counts['customers']:,} customer users; statuses "
             + ", ".join(f"{k} {v:,}" for k, v in sorted(g["statuses"].items()))
             + f". Generated and loaded in {g['seconds']:.0f} s. Database size "
             f"{r['database']['bytes'] / 2**30:.2f} GiB ("
-            + ", ".join(f"{k} {v / 2**20:,.0f} MiB" for k, v in
-                        sorted(r["database"]["tables"].items())) + ").")
+            + ", ".join(
+                f"{k} {v / 2**20:,.0f} MiB" for k, v in sorted(r["database"]["tables"].items())
+            )
+            + ")."
+        )
         add("")
         peak, end = api_workers(r, "peak"), api_workers(r, "end")
+        master_peak = r["rss"]["peak"].get("api", {}).get(r["rss"]["masters"].get("API"), 0)
         masters = r["rss"]["masters"]
         worker_peak = r["rss"]["peak"].get("worker", {})
-        ceiling_end = {p: v for p, v in r["rss"]["end"].get("ceiling", {}).items()
-                       if p != masters.get("ceiling")}
-        add("Memory (RSS): API workers peak "
+        ceiling_end = {
+            p: v
+            for p, v in r["rss"]["end"].get("ceiling", {}).items()
+            if p != masters.get("ceiling")
+        }
+        add(
+            "Memory (RSS): API workers peak "
             + ", ".join(f"{v / MB:.0f} MB" for v in peak.values())
-            + "; at the end " + ", ".join(f"{v / MB:.0f} MB" for v in end.values())
-            + f"; gunicorn master {r['rss']['peak'].get('api', {}).get(masters.get('API'), 0) / MB:.0f} MB"
+            + "; at the end "
+            + ", ".join(f"{v / MB:.0f} MB" for v in end.values())
+            + f"; gunicorn master {master_peak / MB:.0f} MB"
             + f"; worker process peak {max(worker_peak.values(), default=0) / MB:.0f} MB"
             + "; ceiling workers at the end "
-            + ", ".join(f"{v / MB:.0f} MB" for v in ceiling_end.values()) + ".")
+            + ", ".join(f"{v / MB:.0f} MB" for v in ceiling_end.values())
+            + "."
+        )
         add("")
         lc = r["scenarios"].get("lifecycle", {})
         st = r["statements"]
-        add("Lifecycle mix, per ticket: accept 1, assign 1, status 3 (IN_PROGRESS, "
+        add(
+            "Lifecycle mix, per ticket: accept 1, assign 1, status 3 (IN_PROGRESS, "
             "WAITING_CUSTOMER, RESOLVED), comment 3 (2 public replies, 1 internal note); accept "
             "and assign by a manager, the rest by the assignee; each wrk thread owns one "
             "connection and its own staged NEW tickets, so each ticket's commands run in order. "
             "Statuses in the API's log: "
-            + "; ".join(f"{op} {st[f'lifecycle.{op}']['statuses']}" for op in LIFECYCLE_OPS
-                        if f"lifecycle.{op}" in st)
-            + (". Ran out of staged tickets!" if any(
-                lc.get(x, {}).get("wrapped") for x in ("api", "ceiling")) else "."))
+            + "; ".join(
+                f"{op} {st[f'lifecycle.{op}']['statuses']}"
+                for op in LIFECYCLE_OPS
+                if f"lifecycle.{op}" in st
+            )
+            + (
+                ". Ran out of staged tickets!"
+                if any(lc.get(x, {}).get("wrapped") for x in ("api", "ceiling"))
+                else "."
+            )
+        )
         add("")
 
     if runs:
         add("## Scale curve (read scenarios, p95 with one connection, ms)")
         add("")
-        add("| scenario | " + " | ".join(f"{r['tickets']:,}" for r in runs)
-            + " | growth first → last |")
+        add(
+            "| scenario | "
+            + " | ".join(f"{r['tickets']:,}" for r in runs)
+            + " | growth first → last |"
+        )
         add("|---|" + "---:|" * len(runs) + "---:|")
         series: dict[str, list[tuple[int, float]]] = {}
         for name in reads_run(runs):
             values = [r["scenarios"][name]["api_1"]["p95_us"] / 1000 for r in runs]
-            series[name] = [(r["tickets"], v) for r, v in zip(runs, values)]
+            series[name] = [(r["tickets"], v) for r, v in zip(runs, values, strict=True)]
             growth = values[-1] / values[0] if values[0] else 0
-            add(f"| {TITLES[name]} | " + " | ".join(f"{v:.1f}" for v in values)
-                + f" | {growth:.2f}x |")
+            add(
+                f"| {TITLES[name]} | "
+                + " | ".join(f"{v:.1f}" for v in values)
+                + f" | {growth:.2f}x |"
+            )
         add("")
         if len(runs) > 1:
-            plot.scale_curve(series, f"ATUM DESK: p95 with one connection ({when:%Y-%m-%d})",
-                             results / "scale-curve.png", results / "scale-curve.svg")
+            plot.scale_curve(
+                series,
+                f"ATUM DESK: p95 with one connection ({when:%Y-%m-%d})",
+                results / "scale-curve.png",
+                results / "scale-curve.svg",
+            )
             add("![scale curve](scale-curve.png)")
             add("")
     add("## Not measured")
     add("")
-    add("- The AI lexical suggestion endpoint: it does not exist yet; add its scenario when it "
-        "does.")
-    missing = [f"{t:,}" for t in (10_000, 100_000, 1_000_000) if t not in {r['tickets'] for r in runs}]
+    add(
+        "- The AI lexical suggestion endpoint: it does not exist yet; add its scenario when it "
+        "does."
+    )
+    missing = [
+        f"{t:,}" for t in (10_000, 100_000, 1_000_000) if t not in {r["tickets"] for r in runs}
+    ]
     if missing:
-        add(f"- Scales not run this time: {', '.join(missing)} tickets "
-            "(`BENCH_SCALES=0.01,0.1,1 make bench` runs all three).")
+        add(
+            f"- Scales not run this time: {', '.join(missing)} tickets "
+            "(`BENCH_SCALES=0.01,0.1,1 make bench` runs all three)."
+        )
     add("")
     (results / "latest.md").write_text("\n".join(lines))
-    (results / "latest.json").write_text(json.dumps(
-        {"date": when.isoformat(), "machine": machine, "config": vars(cfg), "runs": runs,
-         "targets": verdicts}, indent=1, default=str))
+    (results / "latest.json").write_text(
+        json.dumps(
+            {
+                "date": when.isoformat(),
+                "machine": machine,
+                "config": vars(cfg),
+                "runs": runs,
+                "targets": verdicts,
+            },
+            indent=1,
+            default=str,
+        )
+    )
     return "\n".join(f"{verdict:8} {target} — {evidence}" for target, verdict, evidence in verdicts)

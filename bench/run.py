@@ -43,8 +43,18 @@ from typing import Any
 
 import asyncpg
 import generate
-from common import API, BENCH, DATABASE, RESULTS, Sizes, drop_database, env_float, env_int, server_uri
-from scenarios import READ, TITLES, Stage
+from common import (
+    API,
+    BENCH,
+    DATABASE,
+    RESULTS,
+    Sizes,
+    drop_database,
+    env_float,
+    env_int,
+    server_uri,
+)
+from scenarios import READ, Stage
 from servers import (
     Memory,
     Proc,
@@ -57,8 +67,6 @@ from servers import (
     wait_port,
     wrk,
 )
-
-import plot
 
 READ_TARGET, WRITE_TARGET = 0.40, 0.35
 P95_TARGET_MS, GROWTH_TARGET = 20.0, 1.5
@@ -147,21 +155,34 @@ class ScaleRun:
         ceiling_url = f"http://127.0.0.1:{ceiling_port}"
         py = sys.executable
         try:
-            sink = start("mail sink", [py, "-m", "app.cli", "mailsink", "--port",
-                                       str(sink_port)], env, self.tmp / "mailsink.log")
+            sink = start(
+                "mail sink",
+                [py, "-m", "app.cli", "mailsink", "--port", str(sink_port)],
+                env,
+                self.tmp / "mailsink.log",
+            )
             self.procs.append(sink)
             wait_port(sink_port, sink)
-            worker = self.worker = start("worker", [py, "-m", "app.cli", "worker"], env,
-                                         self.tmp / "worker.log")
+            worker = self.worker = start(
+                "worker", [py, "-m", "app.cli", "worker"], env, self.tmp / "worker.log"
+            )
             self.procs.append(worker)
-            api = start("API", gunicorn_argv(api_port, cfg.workers, self.tmp / "api.ctl"), env,
-                        api_log)
+            api = start(
+                "API", gunicorn_argv(api_port, cfg.workers, self.tmp / "api.ctl"), env, api_log
+            )
             self.procs.append(api)
             ceiling = start(
                 "ceiling",
-                gunicorn_argv(ceiling_port, cfg.workers, self.tmp / "ceiling.ctl",
-                              app="ceiling_app:app", chdir=BENCH),
-                env, ceiling_log, cwd=BENCH,
+                gunicorn_argv(
+                    ceiling_port,
+                    cfg.workers,
+                    self.tmp / "ceiling.ctl",
+                    app="ceiling_app:app",
+                    chdir=BENCH,
+                ),
+                env,
+                ceiling_log,
+                cwd=BENCH,
             )
             self.procs.append(ceiling)
             wait_http(f"{api_url}/api/health", api)
@@ -178,8 +199,12 @@ class ScaleRun:
             for name in (*READ, "create"):
                 if cfg.wants(name):
                     self.results[name] = self.measure(
-                        name, api_url, stage.files[(name, "api")], ceiling_url,
-                        stage.files[(name, "ceiling")], latency=name != "create",
+                        name,
+                        api_url,
+                        stage.files[(name, "api")],
+                        ceiling_url,
+                        stage.files[(name, "ceiling")],
+                        latency=name != "create",
                     )
             if cfg.wants("lifecycle"):
                 self.results["lifecycle"] = self.lifecycle(stage, api_url, ceiling_url)
@@ -224,16 +249,26 @@ class ScaleRun:
         asyncio.run(settle(self.uri))
         return result
 
-    def measure(self, name: str, api_url: str, api_file: Path, ceiling_url: str | None,
-                ceiling_file: Path | None, *, latency: bool) -> dict[str, Any]:
+    def measure(
+        self,
+        name: str,
+        api_url: str,
+        api_file: Path,
+        ceiling_url: str | None,
+        ceiling_file: Path | None,
+        *,
+        latency: bool,
+    ) -> dict[str, Any]:
         """Warm-up, then BENCH_ROUNDS alternating runs under load, API then ceiling (a change in
         the machine's load hits both sides alike; the ratio is the median of the rounds'), then
         the one-connection runs."""
         cfg = self.cfg
         sides = [
             (side, url, file)
-            for side, url, file in (("api", api_url, api_file),
-                                    ("ceiling", ceiling_url, ceiling_file))
+            for side, url, file in (
+                ("api", api_url, api_file),
+                ("ceiling", ceiling_url, ceiling_file),
+            )
             if url is not None and file is not None
         ]
         for _, url, file in sides:
@@ -241,13 +276,17 @@ class ScaleRun:
         rounds: dict[str, list[dict[str, Any]]] = {side: [] for side, _, _ in sides}
         for _ in range(cfg.rounds):
             for side, url, file in sides:
-                rounds[side].append(self.wrk(url, file, connections=cfg.connections,
-                                             seconds=cfg.duration / cfg.rounds))
+                rounds[side].append(
+                    self.wrk(
+                        url, file, connections=cfg.connections, seconds=cfg.duration / cfg.rounds
+                    )
+                )
         out = self._combine(rounds)
         if latency:
             for side, url, file in sides:
-                out[f"{side}_1"] = self.wrk(url, file, connections=1, seconds=cfg.latency,
-                                            threads=1)
+                out[f"{side}_1"] = self.wrk(
+                    url, file, connections=1, seconds=cfg.latency, threads=1
+                )
         self._log(name, out)
         return out
 
@@ -259,7 +298,8 @@ class ScaleRun:
         urls = {"api": api_url, "ceiling": ceiling_url}
 
         def run(side: str, phase: str, seconds: float) -> dict[str, Any]:
-            per_thread = max(4, math.ceil(seconds * 4))
+            # Generous: a thread that runs out starts over and its repeated commands fail.
+            per_thread = max(8, math.ceil(seconds * 10))
             file = asyncio.run(stage.lifecycle(f"{side}-{phase}", c, per_thread))
             return self.wrk(urls[side], file, connections=c, seconds=seconds, chain=True)
 
@@ -280,8 +320,18 @@ class ScaleRun:
         out: dict[str, Any] = {}
         for side, results in rounds.items():
             total = dict(results[0])
-            for key in ("requests", "duration_us", "bytes", "errors", "wrapped", "connect_errors",
-                        "read_errors", "write_errors", "status_errors", "timeouts"):
+            for key in (
+                "requests",
+                "duration_us",
+                "bytes",
+                "errors",
+                "wrapped",
+                "connect_errors",
+                "read_errors",
+                "write_errors",
+                "status_errors",
+                "timeouts",
+            ):
                 total[key] = sum(r[key] for r in results)
             for key in ("p50_us", "p95_us", "p99_us", "mean_us"):
                 total[key] = statistics.median(r[key] for r in results)
@@ -290,8 +340,11 @@ class ScaleRun:
             total["rounds"] = [round(r["rps"], 1) for r in results]
             out[side] = total
         if "api" in rounds and "ceiling" in rounds:
-            ratios = [a["rps"] / c["rps"] for a, c in zip(rounds["api"], rounds["ceiling"],
-                                                          strict=True) if c["rps"]]
+            ratios = [
+                a["rps"] / c["rps"]
+                for a, c in zip(rounds["api"], rounds["ceiling"], strict=True)
+                if c["rps"]
+            ]
             out["ratios"] = [round(q, 3) for q in ratios]
             out["ratio"] = statistics.median(ratios) if ratios else None
         return out
@@ -301,16 +354,21 @@ class ScaleRun:
         for side in ("api", "ceiling", "api_1"):
             if side in out:
                 r = out[side]
-                parts.append(f"{side} {r['rps']:.0f}/s p95 {r['p95_us'] / 1000:.1f} ms"
-                             + (f" ERRORS {r['errors']}" if r["errors"] else ""))
+                parts.append(
+                    f"{side} {r['rps']:.0f}/s p95 {r['p95_us'] / 1000:.1f} ms"
+                    + (f" ERRORS {r['errors']}" if r["errors"] else "")
+                )
         if out.get("ratio") is not None:
-            parts.append(f"ratio {out['ratio']:.0%} (rounds "
-                         + ", ".join(f"{q:.0%}" for q in out["ratios"]) + ")")
+            parts.append(
+                f"ratio {out['ratio']:.0%} (rounds "
+                + ", ".join(f"{q:.0%}" for q in out["ratios"])
+                + ")"
+            )
         log(f"  {name:16} " + " | ".join(parts))
 
 
-async def drain(uri: str, timeout: float) -> dict[str, Any]:
-    """Let the worker deliver the mail the write scenarios queued (at most *timeout* seconds;
+async def drain(uri: str, seconds: float) -> dict[str, Any]:
+    """Let the worker deliver the mail the write scenarios queued (at most *seconds*;
     it runs triage jobs meanwhile, and what it has not reached is reported): its memory peak is
     taken while it works through them."""
     conn = await asyncpg.connect(uri)
@@ -322,19 +380,24 @@ async def drain(uri: str, timeout: float) -> dict[str, Any]:
         start = time.monotonic()
         mails, jobs = await conn.fetchrow(count)
         left = (mails, jobs)
-        while time.monotonic() - start < timeout and left[0]:
+        while time.monotonic() - start < seconds and left[0]:
             await asyncio.sleep(1)
             left = tuple(await conn.fetchrow(count))
-        return {"mails_queued": mails, "ai_jobs_queued": jobs, "mails_left": left[0],
-                "ai_jobs_left": left[1], "seconds": round(time.monotonic() - start, 1)}
+        return {
+            "mails_queued": mails,
+            "ai_jobs_queued": jobs,
+            "mails_left": left[0],
+            "ai_jobs_left": left[1],
+            "seconds": round(time.monotonic() - start, 1),
+        }
     finally:
         await conn.close()
 
 
-async def settle(uri: str, timeout: float = 60) -> None:
+async def settle(uri: str, seconds: float = 60) -> None:
     conn = await asyncpg.connect(uri)
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + seconds
         quiet = 0
         while time.monotonic() < deadline and quiet < 3:
             # The worker shares the API's application name; its own statements (outbox claims
@@ -391,8 +454,13 @@ async def database_facts(uri: str) -> dict[str, Any]:
             for r in await conn.fetch(
                 "SELECT relname AS t, pg_total_relation_size(oid) AS b FROM pg_class "
                 "WHERE relname = ANY($1) AND relkind = 'r'",
-                ["tickets", "ticket_comments", "ticket_attachments", "audit_log",
-                 "notification_outbox"],
+                [
+                    "tickets",
+                    "ticket_comments",
+                    "ticket_attachments",
+                    "audit_log",
+                    "notification_outbox",
+                ],
             )
         }
         return {

@@ -107,12 +107,16 @@ class Stage:
                 sid = uuid.uuid4()
                 sessions.append((sid, r["id"], now + timedelta(days=2), now))
                 token = create_access_token(
-                    secret=self.secret, user_id=r["id"], session_id=sid, now=now,
+                    secret=self.secret,
+                    user_id=r["id"],
+                    session_id=sid,
+                    now=now,
                     lifetime=timedelta(days=2),
                 )
                 actors.append(Actor(r["id"], r["org_id"], r["role"], token))
             await conn.copy_records_to_table(
-                "auth_sessions", records=sessions,
+                "auth_sessions",
+                records=sessions,
                 columns=["id", "user_id", "expires_at", "created_at"],
             )
             self.customers = [a for a in actors if a.org_id is not None]
@@ -124,8 +128,9 @@ class Stage:
 
     def _files(self, scenario: str, api: list[Line], ceiling: list[Line]) -> None:
         self.files[(scenario, "api")] = write(self.directory / f"{scenario}.api.tsv", api)
-        self.files[(scenario, "ceiling")] = write(self.directory / f"{scenario}.ceiling.tsv",
-                                                  ceiling)
+        self.files[(scenario, "ceiling")] = write(
+            self.directory / f"{scenario}.ceiling.tsv", ceiling
+        )
 
     async def _reads(self, conn: asyncpg.Connection) -> None:
         r = self.rng
@@ -158,9 +163,7 @@ class Stage:
                 older, min(5, len(older))
             ):
                 api.append(Line("GET", f"/api/tickets/{tid}", headers=c.auth("customer_detail")))
-                ceiling.append(
-                    Line("GET", f"/ceiling/customer_detail?org={c.org_id}&id={tid}")
-                )
+                ceiling.append(Line("GET", f"/ceiling/customer_detail?org={c.org_id}&id={tid}"))
         self._files("customer_detail", api, ceiling)
 
         staff = self.managers + self.agents
@@ -174,8 +177,11 @@ class Stage:
         self._files(
             "desk_list",
             [
-                Line("GET", f"/api/internal/tickets?{statuses}&assigned_to={a.id}&breached=true",
-                     headers=a.auth("desk_list"))
+                Line(
+                    "GET",
+                    f"/api/internal/tickets?{statuses}&assigned_to={a.id}&breached=true",
+                    headers=a.auth("desk_list"),
+                )
                 for a in self.agents
             ],
             [
@@ -188,8 +194,9 @@ class Stage:
         api, ceiling = [], []
         for k, term in enumerate(terms):
             a = staff[k % len(staff)]
-            api.append(Line("GET", f"/api/internal/tickets?q={quote(term)}",
-                            headers=a.auth("search")))
+            api.append(
+                Line("GET", f"/api/internal/tickets?q={quote(term)}", headers=a.auth("search"))
+            )
             ceiling.append(Line("GET", f"/ceiling/search?q={quote(term)}"))
         self._files("search", api, ceiling)
 
@@ -198,9 +205,7 @@ class Stage:
         person, a site, a product and a symptom (selective and broad terms alike)."""
         r = self.rng
         text = Text(r)
-        numbers = await conn.fetch(
-            "SELECT number FROM tickets ORDER BY created_at DESC LIMIT 500"
-        )
+        numbers = await conn.fetch("SELECT number FROM tickets ORDER BY created_at DESC LIMIT 500")
         terms: list[str] = []
         for _ in range(10):
             terms += [
@@ -210,7 +215,9 @@ class Stage:
                 text.person(),
                 r.choice(["Lisbon", "Vienna", "Oslo lab", "Dublin", "Zurich office"]),
                 r.choice(["vpn", "printer", "outlook", "certificate", "mailbox"]),
-                r.choice(["printer offline", "vpn times out", "password locked", "license expired"]),
+                r.choice(
+                    ["printer offline", "vpn times out", "password locked", "license expired"]
+                ),
             ]
         r.shuffle(terms)
         return terms
@@ -240,7 +247,8 @@ class Stage:
         conn = await asyncpg.connect(self.uri)
         try:
             numbers = [
-                r[0] for r in await conn.fetch(
+                r[0]
+                for r in await conn.fetch(
                     "SELECT nextval('ticket_number_seq') FROM generate_series(1, $1)",
                     threads * per_thread,
                 )
@@ -255,28 +263,72 @@ class Stage:
                     tid = uuid.uuid4()
                     number = numbers[(t - 1) * per_thread + k]
                     title = text.title()
-                    tickets.append((tid, number, c.org_id, c.id, "NEW", r.choice(["P2", "P3"]),
-                                    title, text.description(), now, now))
-                    audits.append((uuid.uuid4(), c.id, c.org_id, tid, "ticket.created", "ticket",
-                                   tid, json.dumps({"number": number, "priority": "P3",
-                                                    "title": title}), now))
+                    tickets.append(
+                        (
+                            tid,
+                            number,
+                            c.org_id,
+                            c.id,
+                            "NEW",
+                            r.choice(["P2", "P3"]),
+                            title,
+                            text.description(),
+                            now,
+                            now,
+                        )
+                    )
+                    audits.append(
+                        (
+                            uuid.uuid4(),
+                            c.id,
+                            c.org_id,
+                            tid,
+                            "ticket.created",
+                            "ticket",
+                            tid,
+                            json.dumps({"number": number, "priority": "P3", "title": title}),
+                            now,
+                        )
+                    )
                     lines += self._chain(target, t, tid, manager, agent, text)
             await conn.copy_records_to_table(
-                "tickets", records=tickets,
-                columns=["id", "number", "org_id", "created_by", "status", "priority", "title",
-                         "description", "created_at", "updated_at"],
+                "tickets",
+                records=tickets,
+                columns=[
+                    "id",
+                    "number",
+                    "org_id",
+                    "created_by",
+                    "status",
+                    "priority",
+                    "title",
+                    "description",
+                    "created_at",
+                    "updated_at",
+                ],
             )
             await conn.copy_records_to_table(
-                "audit_log", records=audits,
-                columns=["id", "actor_id", "org_id", "ticket_id", "action", "entity_type",
-                         "entity_id", "new_value", "created_at"],
+                "audit_log",
+                records=audits,
+                columns=[
+                    "id",
+                    "actor_id",
+                    "org_id",
+                    "ticket_id",
+                    "action",
+                    "entity_type",
+                    "entity_id",
+                    "new_value",
+                    "created_at",
+                ],
             )
         finally:
             await conn.close()
         return write(self.directory / f"lifecycle.{phase}.tsv", lines)
 
-    def _chain(self, target: str, thread: int, tid: uuid.UUID, manager: Actor, agent: Actor,
-               text: Text) -> list[Line]:
+    def _chain(
+        self, target: str, thread: int, tid: uuid.UUID, manager: Actor, agent: Actor, text: Text
+    ) -> list[Line]:
         lines = []
         for step in CHAIN:
             op, body = {
@@ -284,20 +336,42 @@ class Stage:
                 "assign": ("assign", {"assignee_id": str(agent.id)}),
                 "in_progress": ("status", {"status": "IN_PROGRESS"}),
                 "waiting": ("status", {"status": "WAITING_CUSTOMER"}),
-                "resolve": ("status", {"status": "RESOLVED",
-                                       "resolution": self.rng.choice(RESOLUTIONS),
-                                       "root_cause": self.rng.choice(ROOT_CAUSES)}),
-                "reply": ("comments", {"body": text.reply(staff=True, internal=False),
-                                       "is_internal": False}),
-                "note": ("comments", {"body": text.reply(staff=True, internal=True),
-                                      "is_internal": True}),
+                "resolve": (
+                    "status",
+                    {
+                        "status": "RESOLVED",
+                        "resolution": self.rng.choice(RESOLUTIONS),
+                        "root_cause": self.rng.choice(ROOT_CAUSES),
+                    },
+                ),
+                "reply": (
+                    "comments",
+                    {"body": text.reply(staff=True, internal=False), "is_internal": False},
+                ),
+                "note": (
+                    "comments",
+                    {"body": text.reply(staff=True, internal=True), "is_internal": True},
+                ),
             }[step]
             actor = manager if step in ("accept", "assign") else agent
             name = "comment" if op == "comments" else op
             if target == "api":
-                lines.append(Line("POST", f"/api/internal/tickets/{tid}/{op}", body, thread,
-                                  actor.auth(f"lifecycle.{name}")))
+                lines.append(
+                    Line(
+                        "POST",
+                        f"/api/internal/tickets/{tid}/{op}",
+                        body,
+                        thread,
+                        actor.auth(f"lifecycle.{name}"),
+                    )
+                )
             else:
-                lines.append(Line("POST", f"/ceiling/lifecycle?op={name}&actor={actor.id}"
-                                  f"&ticket={tid}", body, thread))
+                lines.append(
+                    Line(
+                        "POST",
+                        f"/ceiling/lifecycle?op={name}&actor={actor.id}&ticket={tid}",
+                        body,
+                        thread,
+                    )
+                )
         return lines

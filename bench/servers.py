@@ -38,25 +38,30 @@ def production_workers() -> int:
     if os.environ.get("ATUM_API_WORKERS"):
         return int(os.environ["ATUM_API_WORKERS"])
     for line in UNIT.read_text().splitlines():
-        for word in shlex.split(line.removeprefix("Environment=")) if line.startswith(
-            "Environment="
-        ) else []:
+        for word in (
+            shlex.split(line.removeprefix("Environment="))
+            if line.startswith("Environment=")
+            else []
+        ):
             if word.startswith("ATUM_API_WORKERS="):
                 return int(word.split("=", 1)[1])
     raise RuntimeError(f"no ATUM_API_WORKERS in {UNIT}")
 
 
-def gunicorn_argv(port: int, workers: int, control: Path, *, app: str | None = None,
-                  chdir: Path = API) -> list[str]:
+def gunicorn_argv(
+    port: int, workers: int, control: Path, *, app: str | None = None, chdir: Path = API
+) -> list[str]:
     """The unit's ExecStart, with loopback TCP instead of the unix socket (wrk speaks TCP) and,
     for the ceiling, another application module: same worker class, count, timeouts, logging."""
     line = next(x for x in UNIT.read_text().splitlines() if x.startswith("ExecStart="))
-    argv = shlex.split(line.removeprefix("ExecStart=").replace("${ATUM_API_WORKERS}",
-                                                               str(workers)))
+    argv = shlex.split(line.removeprefix("ExecStart=").replace("${ATUM_API_WORKERS}", str(workers)))
     argv[0] = str(VENV_BIN / "gunicorn")
     out: list[str] = []
-    replace = {"--chdir": str(chdir), "--bind": f"127.0.0.1:{port}",
-               "--control-socket": str(control)}
+    replace = {
+        "--chdir": str(chdir),
+        "--bind": f"127.0.0.1:{port}",
+        "--control-socket": str(control),
+    }
     skip = False
     for k, word in enumerate(argv):
         if skip:
@@ -104,11 +109,17 @@ class Proc:
             self.popen.wait(timeout=5)
 
 
-def start(name: str, argv: list[str], env: dict[str, str], log: Path,
-          cwd: Path = API) -> Proc:
+def start(name: str, argv: list[str], env: dict[str, str], log: Path, cwd: Path = API) -> Proc:
     handle = log.open("ab")
-    popen = subprocess.Popen(argv, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, start_new_session=True)
+    popen = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     handle.close()
     return Proc(name, popen, log)
 
@@ -122,7 +133,7 @@ def wait_http(url: str, proc: Proc, timeout: float = 60) -> None:
             with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 (loopback)
                 if r.status < 500:
                     return
-        except Exception:  # noqa: BLE001,S110 (not up yet)
+        except Exception:  # noqa: S110 (not up yet)
             pass
         time.sleep(0.2)
     raise RuntimeError(f"{proc.name} did not answer {url} within {timeout} s")
@@ -201,13 +212,32 @@ def ensure_wrk() -> str:
     return found
 
 
-def wrk(url: str, requests: Path, *, connections: int, seconds: float, chain: bool = False,
-        threads: int | None = None) -> dict[str, Any]:
+def wrk(
+    url: str,
+    requests: Path,
+    *,
+    connections: int,
+    seconds: float,
+    chain: bool = False,
+    threads: int | None = None,
+) -> dict[str, Any]:
     """One wrk run; the replay script's summary line, plus requests/s."""
     t = threads or (connections if chain else min(2, connections))
     argv = [
-        ensure_wrk(), "-t", str(t), "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
-        "--timeout", "10s", "-s", str(LUA), url, "--", str(requests),
+        ensure_wrk(),
+        "-t",
+        str(t),
+        "-c",
+        str(connections),
+        "-d",
+        f"{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA),
+        url,
+        "--",
+        str(requests),
         "chain" if chain else "shared",
     ]
     out = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=seconds + 120)
@@ -217,8 +247,8 @@ def wrk(url: str, requests: Path, *, connections: int, seconds: float, chain: bo
     result: dict[str, Any] = json.loads(summary)
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
     result["errors"] = sum(
-        result[k] for k in ("connect_errors", "read_errors", "write_errors", "status_errors",
-                            "timeouts")
+        result[k]
+        for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts")
     )
     result["connections"] = connections
     return result
