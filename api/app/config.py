@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     login_max_failures_per_ip: int = Field(default=100, ge=1)
     login_window_seconds: int = Field(default=15 * 60, ge=1)
     ticket_create_per_hour: int = Field(default=60, ge=1)
-    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_size: int = Field(default=20, ge=1)
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_username: str | None = None

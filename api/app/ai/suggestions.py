@@ -52,21 +52,39 @@ async def _similar(
 
 
 async def view(session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID) -> dict[str, Any]:
-    visible = await session.execute(
-        visible_tickets(actor).with_only_columns(Ticket.id).where(Ticket.id == ticket_id)
-    )
-    if visible.first() is None:
-        raise NotFound("Ticket not found")
-    suggestion = await session.get(AiSuggestion, ticket_id, populate_existing=True)
+    """The ticket's suggestions in at most two statements: the ticket (through the caller's
+    visibility) with its stored suggestion and whether a job is still waiting, then the similar
+    tickets, re-selected through the same visibility."""
     waiting = (
+        select(AiJob.id)
+        .where(AiJob.ticket_id == Ticket.id, AiJob.status.in_(("pending", "running")))
+        .exists()
+    )
+    row = (
         await session.execute(
-            select(AiJob.id)
-            .where(AiJob.ticket_id == ticket_id, AiJob.status.in_(("pending", "running")))
-            .limit(1)
+            visible_tickets(actor)
+            .with_only_columns(
+                Ticket.id,
+                waiting.label("waiting"),
+                AiSuggestion.ticket_id.label("suggested"),
+                AiSuggestion.engine,
+                AiSuggestion.summary,
+                AiSuggestion.category,
+                AiSuggestion.category_confidence,
+                AiSuggestion.priority,
+                AiSuggestion.priority_confidence,
+                AiSuggestion.similar,
+                AiSuggestion.kb,
+                AiSuggestion.reply,
+            )
+            .outerjoin(AiSuggestion, AiSuggestion.ticket_id == Ticket.id)
+            .where(Ticket.id == ticket_id)
         )
-    ).first() is not None
-    status = "pending" if waiting else "ready" if suggestion is not None else "unavailable"
-    if suggestion is None:
+    ).one_or_none()
+    if row is None:
+        raise NotFound("Ticket not found")
+    status = "pending" if row.waiting else "ready" if row.suggested is not None else "unavailable"
+    if row.suggested is None:
         return {
             "status": status,
             "engine": configured_engine_name(get_settings()),
@@ -85,11 +103,11 @@ async def view(session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID) 
 
     return {
         "status": status,
-        "engine": suggestion.engine,
-        "summary": suggestion.summary,
-        "category": vote(suggestion.category, suggestion.category_confidence),
-        "priority": vote(suggestion.priority, suggestion.priority_confidence),
-        "similar": await _similar(session, actor, suggestion.similar),
-        "kb": suggestion.kb,
-        "reply": suggestion.reply,
+        "engine": row.engine,
+        "summary": row.summary,
+        "category": vote(row.category, row.category_confidence),
+        "priority": vote(row.priority, row.priority_confidence),
+        "similar": await _similar(session, actor, row.similar or []),
+        "kb": row.kb or [],
+        "reply": row.reply,
     }

@@ -35,6 +35,38 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def entry(
+    *,
+    actor: CurrentUser | uuid.UUID | None,
+    action: str,
+    entity_type: str,
+    entity_id: uuid.UUID | None,
+    org_id: uuid.UUID | None = None,
+    ticket_id: uuid.UUID | None = None,
+    old_value: Jsonable | None = None,
+    new_value: Jsonable | None = None,
+) -> dict[str, Any]:
+    """One audit row (not yet written): for ``write``, when a command records several."""
+    return {
+        "actor_id": actor.id if isinstance(actor, CurrentUser) else actor,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "org_id": org_id,
+        "ticket_id": ticket_id,
+        "old_value": _jsonable(old_value) if old_value is not None else None,
+        "new_value": _jsonable(new_value) if new_value is not None else None,
+        "ip": client_ip_var.get(),
+        "request_id": request_id_var.get(),
+    }
+
+
+async def write(session: AsyncSession, *entries: dict[str, Any]) -> None:
+    """Insert the entries in one statement, in the given order."""
+    if entries:
+        await session.execute(insert(AuditLog).values(list(entries)))
+
+
 async def record(
     session: AsyncSession,
     *,
@@ -47,20 +79,18 @@ async def record(
     old_value: Jsonable | None = None,
     new_value: Jsonable | None = None,
 ) -> None:
-    actor_id = actor.id if isinstance(actor, CurrentUser) else actor
-    await session.execute(
-        insert(AuditLog).values(
-            actor_id=actor_id,
+    await write(
+        session,
+        entry(
+            actor=actor,
             action=action,
             entity_type=entity_type,
             entity_id=entity_id,
             org_id=org_id,
             ticket_id=ticket_id,
-            old_value=_jsonable(old_value) if old_value is not None else None,
-            new_value=_jsonable(new_value) if new_value is not None else None,
-            ip=client_ip_var.get(),
-            request_id=request_id_var.get(),
-        )
+            old_value=old_value,
+            new_value=new_value,
+        ),
     )
 
 

@@ -15,8 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.config import get_settings
 from app.models import OutboxMessage, Ticket, User
@@ -98,127 +99,155 @@ def render(
     )
 
 
-async def _people(session: AsyncSession, ids: Iterable[uuid.UUID | None]) -> list[Recipient]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return []
+_RECIPIENT_COLUMNS = (User.id, User.email, User.name, User.role, User.notify_enabled)
+
+
+@dataclass(frozen=True, slots=True)
+class Mail:
+    """One mail event of a command: its template and words, and who should get it (users by id,
+    and/or every active manager). ``send`` turns a command's mails into outbox rows."""
+
+    template: str
+    ticket: Ticket
+    subject: str
+    lines: tuple[str, ...]
+    to: tuple[uuid.UUID | None, ...] = ()
+    managers: bool = False
+    actor_id: uuid.UUID | None = None
+    quote: str | None = None
+    staff_recipients_only: bool = False
+
+
+async def _recipients(
+    session: AsyncSession, ids: set[uuid.UUID], managers: bool
+) -> dict[uuid.UUID, Recipient]:
+    """Every active user a command's mails name, and every active manager if one of them goes to
+    the managers: one statement whatever the number of mails."""
+    conditions: list[ColumnElement[bool]] = []
+    if ids:
+        conditions.append(User.id.in_(ids))
+    if managers:
+        conditions.append(User.role == Role.MANAGER.value)
+    if not conditions:
+        return {}
+    wanted = or_(*conditions)
     rows = await session.execute(
-        select(User.id, User.email, User.name, User.role, User.notify_enabled).where(
-            User.id.in_(wanted), User.is_active.is_(True)
-        )
+        select(*_RECIPIENT_COLUMNS).where(wanted, User.is_active.is_(True)).order_by(User.email)
     )
-    return [Recipient(r.id, r.email, r.name, Role(r.role), r.notify_enabled) for r in rows]
+    return {r.id: Recipient(r.id, r.email, r.name, Role(r.role), r.notify_enabled) for r in rows}
 
 
-async def _managers(session: AsyncSession) -> list[Recipient]:
-    rows = await session.execute(
-        select(User.id, User.email, User.name, User.role, User.notify_enabled).where(
-            User.role == Role.MANAGER.value, User.is_active.is_(True)
-        )
-    )
-    return [Recipient(r.id, r.email, r.name, Role(r.role), r.notify_enabled) for r in rows]
-
-
-async def _enqueue(
-    session: AsyncSession,
-    template: str,
-    ticket: Ticket,
-    recipients: Iterable[Recipient],
-    *,
-    actor_id: uuid.UUID | None,
-    subject: str,
-    lines: Sequence[str],
-    quote: str | None = None,
-) -> int:
+def _rows(mail: Mail, recipients: Iterable[Recipient]) -> list[dict[str, object]]:
     event = uuid.uuid4()
-    rows = []
+    rows: list[dict[str, object]] = []
     seen: set[uuid.UUID] = set()
     for r in recipients:
-        if r.id == actor_id or r.id in seen:
+        if r.id == mail.actor_id or r.id in seen:
             continue
-        if template in STAFF_ONLY and not r.is_staff:
-            raise AssertionError(f"{template} mails are for staff only")
-        if not r.notify_enabled and template not in ESSENTIAL:
+        if mail.staff_recipients_only and not r.is_staff:
+            continue
+        if mail.template in STAFF_ONLY and not r.is_staff:
+            raise AssertionError(f"{mail.template} mails are for staff only")
+        if not r.notify_enabled and mail.template not in ESSENTIAL:
             continue
         seen.add(r.id)
         mail_subject, body_text, body_html = render(
-            template, ticket, r, subject=subject, lines=lines, quote=quote
+            mail.template,
+            mail.ticket,
+            r,
+            subject=mail.subject,
+            lines=mail.lines,
+            quote=mail.quote,
         )
         rows.append(
             {
                 "id": uuid.uuid4(),
-                "idempotency_key": f"{template}:{event}:{r.id}",
+                "idempotency_key": f"{mail.template}:{event}:{r.id}",
                 "recipient_id": r.id,
                 "recipient_email": r.email,
-                "template": template,
-                "ticket_id": ticket.id,
-                "org_id": ticket.org_id,
+                "template": mail.template,
+                "ticket_id": mail.ticket.id,
+                "org_id": mail.ticket.org_id,
                 "subject": mail_subject,
                 "body_text": body_text,
                 "body_html": body_html,
             }
         )
+    return rows
+
+
+async def send(session: AsyncSession, mails: Iterable[Mail]) -> int:
+    """Write the mails of one command to the outbox: one statement for the recipients and one
+    that inserts every row and wakes the workers (``pg_notify`` is delivered when, and only if,
+    the transaction commits). Returns the number of mails queued."""
+    mails = list(mails)
+    ids = {i for m in mails for i in m.to if i is not None}
+    people = await _recipients(session, ids, any(m.managers for m in mails))
+    managers = [p for p in people.values() if p.role is Role.MANAGER]
+    rows: list[dict[str, object]] = []
+    for mail in mails:
+        named = [people[i] for i in mail.to if i is not None and i in people]
+        rows += _rows(mail, named + (managers if mail.managers else []))
     if rows:
-        await session.execute(insert(OutboxMessage), rows)
-        # Delivered to listening workers when (and only if) the transaction commits.
-        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+        queued = insert(OutboxMessage).values(rows).cte("queued")
+        await session.execute(select(func.pg_notify(CHANNEL, "")).add_cte(queued))
     return len(rows)
 
 
-async def ticket_created(session: AsyncSession, ticket: Ticket) -> None:
-    creator = await _people(session, [ticket.created_by])
-    await _enqueue(
-        session,
-        "new_in_queue",
-        ticket,
-        await _managers(session),
-        actor_id=ticket.created_by,
-        subject="new ticket waiting for acceptance",
-        lines=[f"A new {ticket.priority} ticket is waiting in the queue for acceptance."],
-        quote=ticket.description,
-    )
-    await _enqueue(
-        session,
-        "created",
-        ticket,
-        creator,
-        actor_id=None,
-        subject="we received your ticket",
-        lines=[
-            f"Thank you. We received your ticket and gave it the number #{ticket.number}.",
-            "A support manager will review it shortly.",
-        ],
-    )
+# ---------------------------------------------------------------- the mails of each event
 
 
-async def ticket_accepted(session: AsyncSession, ticket: Ticket, actor_id: uuid.UUID) -> None:
-    await _enqueue(
-        session,
-        "accepted",
-        ticket,
-        await _people(session, [ticket.created_by]),
-        actor_id=actor_id,
-        subject="accepted",
-        lines=["Your ticket was accepted by our support team and is now being planned."],
-    )
+def created(ticket: Ticket) -> list[Mail]:
+    return [
+        Mail(
+            "new_in_queue",
+            ticket,
+            "new ticket waiting for acceptance",
+            (f"A new {ticket.priority} ticket is waiting in the queue for acceptance.",),
+            managers=True,
+            actor_id=ticket.created_by,
+            quote=ticket.description,
+        ),
+        Mail(
+            "created",
+            ticket,
+            "we received your ticket",
+            (
+                f"Thank you. We received your ticket and gave it the number #{ticket.number}.",
+                "A support manager will review it shortly.",
+            ),
+            to=(ticket.created_by,),
+        ),
+    ]
 
 
-async def ticket_assigned(session: AsyncSession, ticket: Ticket, actor_id: uuid.UUID) -> None:
-    await _enqueue(
-        session,
-        "assigned",
-        ticket,
-        await _people(session, [ticket.assigned_to]),
-        actor_id=actor_id,
-        subject="assigned to you",
-        lines=[f"This {ticket.priority} ticket was assigned to you."],
-    )
+def accepted(ticket: Ticket, actor_id: uuid.UUID) -> list[Mail]:
+    return [
+        Mail(
+            "accepted",
+            ticket,
+            "accepted",
+            ("Your ticket was accepted by our support team and is now being planned.",),
+            to=(ticket.created_by,),
+            actor_id=actor_id,
+        )
+    ]
 
 
-async def status_changed(
-    session: AsyncSession, ticket: Ticket, actor_id: uuid.UUID | None, new: S
-) -> None:
-    customer = await _people(session, [ticket.created_by])
+def assigned(ticket: Ticket, actor_id: uuid.UUID) -> list[Mail]:
+    return [
+        Mail(
+            "assigned",
+            ticket,
+            "assigned to you",
+            (f"This {ticket.priority} ticket was assigned to you.",),
+            to=(ticket.assigned_to,),
+            actor_id=actor_id,
+        )
+    ]
+
+
+def status(ticket: Ticket, actor_id: uuid.UUID | None, new: S) -> list[Mail]:
     wording = CUSTOMER_STATUS[new]
     lines = [f"Your ticket is now {wording}."]
     quote = None
@@ -226,87 +255,94 @@ async def status_changed(
         lines.append("Our resolution:")
         quote = ticket.resolution
         lines.append("If this does not solve it, simply reply on the ticket to reopen it.")
-    template = "waiting_for_you" if new is S.WAITING_CUSTOMER else "status"
-    await _enqueue(
-        session,
-        template,
-        ticket,
-        customer,
-        actor_id=actor_id,
-        subject=wording,
-        lines=lines,
-        quote=quote,
-    )
-    await _enqueue(
-        session,
-        "staff_status",
-        ticket,
-        await _people(session, [ticket.assigned_to]),
-        actor_id=actor_id,
-        subject=f"status {new.value}",
-        lines=[f"The ticket moved to {new.value}."],
-    )
+    return [
+        Mail(
+            "waiting_for_you" if new is S.WAITING_CUSTOMER else "status",
+            ticket,
+            wording,
+            tuple(lines),
+            to=(ticket.created_by,),
+            actor_id=actor_id,
+            quote=quote,
+        ),
+        Mail(
+            "staff_status",
+            ticket,
+            f"status {new.value}",
+            (f"The ticket moved to {new.value}.",),
+            to=(ticket.assigned_to,),
+            actor_id=actor_id,
+        ),
+    ]
 
 
-async def comment_added(
-    session: AsyncSession,
+def comment(
     ticket: Ticket,
     *,
     author_id: uuid.UUID,
     author_is_staff: bool,
     body: str,
     is_internal: bool,
-) -> None:
+) -> list[Mail]:
     if is_internal:
-        staff = await _people(session, [ticket.assigned_to])
-        await _enqueue(
-            session,
-            "internal_note",
-            ticket,
-            [r for r in staff if r.is_staff],
-            actor_id=author_id,
-            subject="internal note",
-            lines=["An internal note was added."],
-            quote=body,
-        )
-    elif author_is_staff:
-        await _enqueue(
-            session,
-            "reply",
-            ticket,
-            await _people(session, [ticket.created_by]),
-            actor_id=author_id,
-            subject="new reply from support",
-            lines=["Our support team replied to your ticket:"],
-            quote=body,
-        )
-    else:
-        staff = (
-            await _people(session, [ticket.assigned_to])
-            if ticket.assigned_to is not None
-            else await _managers(session)
-        )
-        await _enqueue(
-            session,
+        return [
+            Mail(
+                "internal_note",
+                ticket,
+                "internal note",
+                ("An internal note was added.",),
+                to=(ticket.assigned_to,),
+                actor_id=author_id,
+                quote=body,
+                staff_recipients_only=True,
+            )
+        ]
+    if author_is_staff:
+        return [
+            Mail(
+                "reply",
+                ticket,
+                "new reply from support",
+                ("Our support team replied to your ticket:",),
+                to=(ticket.created_by,),
+                actor_id=author_id,
+                quote=body,
+            )
+        ]
+    return [
+        Mail(
             "customer_reply",
             ticket,
-            staff,
+            "the customer replied",
+            ("The customer replied:",),
+            to=(ticket.assigned_to,),
+            managers=ticket.assigned_to is None,
             actor_id=author_id,
-            subject="the customer replied",
-            lines=["The customer replied:"],
             quote=body,
         )
+    ]
+
+
+def breached(ticket: Ticket, kind: str) -> list[Mail]:
+    what = "first response" if kind == "first_response" else "resolution"
+    return [
+        Mail(
+            "sla_breached",
+            ticket,
+            f"SLA breached ({what})",
+            (f"The {what} target of this {ticket.priority} ticket has passed.",),
+            to=(ticket.assigned_to,),
+            managers=True,
+        )
+    ]
+
+
+# One-event shorthands.
+
+
+async def ticket_created(session: AsyncSession, ticket: Ticket) -> None:
+    await send(session, created(ticket))
 
 
 async def sla_breached(session: AsyncSession, ticket: Ticket, kind: str) -> None:
-    people = await _people(session, [ticket.assigned_to]) + await _managers(session)
-    what = "first response" if kind == "first_response" else "resolution"
-    await _enqueue(
-        session,
-        "sla_breached",
-        ticket,
-        people,
-        actor_id=None,
-        subject=f"SLA breached ({what})",
-        lines=[f"The {what} target of this {ticket.priority} ticket has passed."],
-    )
+    await send(session, breached(ticket, kind))

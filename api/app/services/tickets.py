@@ -470,15 +470,10 @@ async def lock(session: AsyncSession, actor: CurrentUser | None, ticket_id: uuid
     return ticket
 
 
-async def _audit_status(
-    session: AsyncSession,
-    actor: CurrentUser | None,
-    t: Ticket,
-    change: workflow.Change,
-    **extra: Any,
-) -> None:
-    await audit.record(
-        session,
+def _status_entry(
+    actor: CurrentUser | None, t: Ticket, change: workflow.Change, **extra: Any
+) -> dict[str, Any]:
+    return audit.entry(
         actor=actor,
         action="ticket.status_changed",
         entity_type="ticket",
@@ -488,6 +483,16 @@ async def _audit_status(
         old_value={"status": change.old.value},
         new_value={"status": change.new.value, **{k: v for k, v in extra.items() if v is not None}},
     )
+
+
+async def _audit_status(
+    session: AsyncSession,
+    actor: CurrentUser | None,
+    t: Ticket,
+    change: workflow.Change,
+    **extra: Any,
+) -> None:
+    await audit.write(session, _status_entry(actor, t, change, **extra))
 
 
 async def create(
@@ -531,7 +536,7 @@ async def create(
         ticket_id=ticket.id,
         new_value={"number": ticket.number, "priority": ticket.priority, "title": ticket.title},
     )
-    await notifications.ticket_created(session, ticket)
+    await notifications.send(session, notifications.created(ticket))
     await ai_queue.enqueue(session, ticket.id, "created")
     return ticket
 
@@ -547,7 +552,7 @@ async def withdraw(
     change = workflow.transition(ticket, S.CANCELLED, actor, now)
     await session.flush()
     await _audit_status(session, actor, ticket, change, reason=reason, withdrawn=True)
-    await notifications.status_changed(session, ticket, actor.id, change.new)
+    await notifications.send(session, notifications.status(ticket, actor.id, change.new))
     return ticket
 
 
@@ -598,7 +603,7 @@ async def accept(
             **new,
         },
     )
-    await notifications.ticket_accepted(session, ticket, actor.id)
+    await notifications.send(session, notifications.accepted(ticket, actor.id))
     return ticket
 
 
@@ -649,23 +654,31 @@ async def assign(
     old, new = audit.changes(
         before, {"assigned_to": ticket.assigned_to, "assigned_team_id": ticket.assigned_team_id}
     )
-    await audit.record(
-        session,
-        actor=actor,
-        action="ticket.assigned",
-        entity_type="ticket",
-        entity_id=ticket.id,
-        org_id=ticket.org_id,
-        ticket_id=ticket.id,
-        old_value=old,
-        new_value=new,
-    )
-    if change is not None:
-        await _audit_status(session, actor, ticket, change)
+    entries = [
+        audit.entry(
+            actor=actor,
+            action="ticket.assigned",
+            entity_type="ticket",
+            entity_id=ticket.id,
+            org_id=ticket.org_id,
+            ticket_id=ticket.id,
+            old_value=old,
+            new_value=new,
+        )
+    ]
+    mails: list[notifications.Mail] = []
     if "assigned_to" in new:
-        await notifications.ticket_assigned(session, ticket, actor.id)
+        mails += notifications.assigned(ticket, actor.id)
     if change is not None:
-        await notifications.status_changed(session, ticket, actor.id, change.new)
+        entries.append(_status_entry(actor, ticket, change))
+        # The new assignee already gets the "assigned to you" mail: no second one for the status.
+        mails += [
+            m
+            for m in notifications.status(ticket, actor.id, change.new)
+            if not (m.template == "staff_status" and "assigned_to" in new)
+        ]
+    await audit.write(session, *entries)
+    await notifications.send(session, mails)
     return ticket
 
 
@@ -698,7 +711,7 @@ async def change_status(
         resolution=body.resolution if body.status is S.RESOLVED else None,
         root_cause=body.root_cause if body.status is S.RESOLVED else None,
     )
-    await notifications.status_changed(session, ticket, actor.id, change.new)
+    await notifications.send(session, notifications.status(ticket, actor.id, change.new))
     return ticket
 
 
@@ -807,20 +820,18 @@ async def add_comment(
         change = workflow.transition(ticket, S.IN_PROGRESS, None, now)
     ticket.updated_at = now
     await session.flush()
-    await audit.record(
-        session,
-        actor=actor,
-        action="comment.created",
-        entity_type="comment",
-        entity_id=comment.id,
-        org_id=ticket.org_id,
-        ticket_id=ticket.id,
-        new_value={"is_internal": is_internal},
-    )
-    if change is not None:
-        await _audit_status(session, None, ticket, change, trigger="customer_comment")
-    await notifications.comment_added(
-        session,
+    entries = [
+        audit.entry(
+            actor=actor,
+            action="comment.created",
+            entity_type="comment",
+            entity_id=comment.id,
+            org_id=ticket.org_id,
+            ticket_id=ticket.id,
+            new_value={"is_internal": is_internal},
+        )
+    ]
+    mails = notifications.comment(
         ticket,
         author_id=actor.id,
         author_is_staff=actor.is_staff,
@@ -828,8 +839,11 @@ async def add_comment(
         is_internal=is_internal,
     )
     if change is not None:
+        entries.append(_status_entry(None, ticket, change, trigger="customer_comment"))
         # Triggered by the customer's own comment: not worth a mail to that customer.
-        await notifications.status_changed(session, ticket, actor.id, change.new)
+        mails += notifications.status(ticket, actor.id, change.new)
+    await audit.write(session, *entries)
+    await notifications.send(session, mails)
     if not is_internal:
         await ai_queue.enqueue(session, ticket.id, "comment")
     return comment
@@ -867,7 +881,7 @@ async def sweep_breaches(session: AsyncSession, now: datetime) -> list[uuid.UUID
             breached.append(ticket_id)
             ticket = await session.get(Ticket, ticket_id)
             if ticket is not None:
-                await notifications.sla_breached(session, ticket, kind)
+                await notifications.send(session, notifications.breached(ticket, kind))
             await audit.record(
                 session,
                 actor=None,
