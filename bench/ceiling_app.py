@@ -27,7 +27,7 @@ from urllib.parse import parse_qs
 import asyncpg
 
 DSN = os.environ["ATUM_DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://", 1)
-POOL_SIZE = int(os.environ.get("ATUM_DB_POOL_SIZE", "10"))
+POOL_SIZE = int(os.environ.get("ATUM_DB_POOL_SIZE", "20"))
 
 # ---------------------------------------------------------------- the scenarios' statements
 
@@ -111,6 +111,22 @@ AI_JOB = """INSERT INTO ai_jobs (id, ticket_id, reason) VALUES ($1, $2, $3)
     ON CONFLICT (ticket_id) WHERE status = 'pending' DO NOTHING"""
 INSERT_COMMENT = """INSERT INTO ticket_comments (id, ticket_id, org_id, author_id, body,
     is_internal, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"""
+# A ticket's AI suggestions (staff see every ticket): the ticket with its stored suggestion and
+# whether a job is still waiting, then the similar tickets the suggestion ranks.
+SUGGESTION = """SELECT tickets.id, EXISTS (SELECT 1 FROM ai_jobs
+        WHERE ai_jobs.ticket_id = tickets.id AND ai_jobs.status IN ('pending', 'running'))
+        AS waiting,
+    ai_suggestions.ticket_id AS suggested, ai_suggestions.engine, ai_suggestions.summary,
+    ai_suggestions.category, ai_suggestions.category_confidence, ai_suggestions.priority,
+    ai_suggestions.priority_confidence, ai_suggestions.similar, ai_suggestions.kb,
+    ai_suggestions.reply
+    FROM tickets LEFT OUTER JOIN ai_suggestions ON ai_suggestions.ticket_id = tickets.id
+    WHERE tickets.id = $1"""
+SIMILAR = """SELECT tickets.id, tickets.number, tickets.title, tickets.resolution,
+    organizations.name
+    FROM tickets JOIN organizations ON organizations.id = tickets.org_id
+    WHERE tickets.id = ANY($1::uuid[])"""
+ENGINE = "ollama" if os.environ.get("ATUM_OLLAMA_URL") else "lexical"
 
 # A rendered mail of the size the API renders (the API renders its templates; the ceiling does
 # not, it stores text of the same length).
@@ -169,6 +185,59 @@ async def desk_list(q: dict[str, str], _: dict[str, Any]) -> Any:
 async def search(q: dict[str, str], _: dict[str, Any]) -> Any:
     async with pool.acquire() as c:  # type: ignore[union-attr]
         return {"items": _rows((await c.fetch(SEARCH, q["q"].lstrip("#"), 51))[:50])}
+
+
+def _vote(value: str | None, confidence: float | None) -> dict[str, Any] | None:
+    if value is None or confidence is None:
+        return None
+    return {"value": value, "confidence": confidence}
+
+
+async def suggestions(q: dict[str, str], _: dict[str, Any]) -> Any:
+    async with pool.acquire() as c:  # type: ignore[union-attr]
+        row = await c.fetchrow(SUGGESTION, uuid.UUID(q["id"]))
+        if row is None:
+            return {}
+        if row["suggested"] is None:
+            return {
+                "status": "pending" if row["waiting"] else "unavailable",
+                "engine": ENGINE,
+                "summary": None,
+                "category": None,
+                "priority": None,
+                "similar": [],
+                "kb": [],
+                "reply": None,
+            }
+        # jsonb arrives as text (asyncpg has no codec for it unless one is set).
+        scores: dict[uuid.UUID, float] = {}
+        for item in json.loads(row["similar"]) if row["similar"] else []:
+            scores[uuid.UUID(item["ticket_id"])] = float(item["score"])
+        similar: list[dict[str, Any]] = []
+        if scores:
+            found = {r["id"]: r for r in await c.fetch(SIMILAR, list(scores))}
+            similar = [
+                {
+                    "id": key,
+                    "number": found[key]["number"],
+                    "title": found[key]["title"],
+                    "org_name": found[key]["name"],
+                    "score": score,
+                    "resolution": found[key]["resolution"],
+                }
+                for key, score in scores.items()
+                if key in found
+            ]
+    return {
+        "status": "pending" if row["waiting"] else "ready",
+        "engine": row["engine"],
+        "summary": row["summary"],
+        "category": _vote(row["category"], row["category_confidence"]),
+        "priority": _vote(row["priority"], row["priority_confidence"]),
+        "similar": similar,
+        "kb": json.loads(row["kb"]) if row["kb"] else [],
+        "reply": row["reply"],
+    }
 
 
 def _mail(
@@ -374,6 +443,7 @@ ROUTES: dict[str, Handler] = {
     "/ceiling/new_queue": new_queue,
     "/ceiling/desk_list": desk_list,
     "/ceiling/search": search,
+    "/ceiling/suggestions": suggestions,
     "/ceiling/create": create,
     "/ceiling/lifecycle": lifecycle,
 }
@@ -412,11 +482,11 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                # The API's pool: ATUM_DB_POOL_SIZE connections plus as many overflow ones.
+                # The API's pool: ATUM_DB_POOL_SIZE connections, kept open.
                 pool = await asyncpg.create_pool(
                     DSN,
                     min_size=1,
-                    max_size=2 * POOL_SIZE,
+                    max_size=POOL_SIZE,
                     max_inactive_connection_lifetime=5,
                     server_settings={"application_name": "atum-bench-ceiling", "timezone": "UTC"},
                 )

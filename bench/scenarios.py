@@ -9,8 +9,11 @@ API's access log tells how many SQL statements each scenario's requests ran.
 from __future__ import annotations
 
 import json
+import math
 import random
 import secrets
+import statistics
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,7 +26,7 @@ from textgen import RESOLUTIONS, ROOT_CAUSES, Text
 
 from app.auth.tokens import create_access_token
 
-READ = ("customer_list", "customer_detail", "new_queue", "desk_list", "search")
+READ = ("customer_list", "customer_detail", "new_queue", "desk_list", "search", "suggestions")
 WRITE = ("create", "lifecycle")
 TITLES = {
     "health": "health (no database), ceiling (a)",
@@ -32,6 +35,7 @@ TITLES = {
     "new_queue": "NEW queue",
     "desk_list": "desk list: status + assignee + breached",
     "search": "full-text search (desk)",
+    "suggestions": "AI suggestions (desk, lexical)",
     "create": "ticket create",
     "lifecycle": "lifecycle mix",
 }
@@ -40,6 +44,9 @@ OPEN_WORK = ["ASSIGNED", "IN_PROGRESS", "WAITING_CUSTOMER"]
 # manager, then the assignee works it: two public replies, one internal note, three status
 # changes (comments 3/8, status 3/8, accept 1/8, assign 1/8).
 CHAIN = ("accept", "assign", "in_progress", "reply", "note", "waiting", "reply", "resolve")
+# The suggestions scenario: open tickets whose suggestion is computed (and timed) beforehand, and
+# the untimed warm-up before them.
+SUGGESTED_TICKETS, SUGGESTION_WARMUP = 150, 10
 
 
 @dataclass
@@ -90,8 +97,14 @@ class Stage:
     managers: list[Actor] = field(default_factory=list)
     agents: list[Actor] = field(default_factory=list)
     files: dict[tuple[str, str], Path] = field(default_factory=dict)
+    # The lexical engine's time per ticket (count, p50/p95/max ms), measured by suggest().
+    computation: dict[str, Any] | None = None
 
-    async def prepare(self, customers: int = 200) -> None:
+    async def prepare(self, customers: int = 200, *, suggestions: bool = True) -> None:
+        """Sessions and the read scenarios' request files; with *suggestions*, also the stored
+        suggestion of every ticket the suggestions scenario reads (see suggest())."""
+        suggested: list[uuid.UUID] = []
+        warmup: list[uuid.UUID] = []
         conn = await asyncpg.connect(self.uri)
         try:
             rows = await conn.fetch(
@@ -123,8 +136,12 @@ class Stage:
             self.managers = [a for a in actors if a.role == "manager"]
             self.agents = [a for a in actors if a.role == "agent"]
             await self._reads(conn)
+            if suggestions:
+                suggested, warmup = await self._suggestions(conn)
         finally:
             await conn.close()
+        if suggested:
+            await self.suggest(suggested, warmup)
 
     def _files(self, scenario: str, api: list[Line], ceiling: list[Line]) -> None:
         self.files[(scenario, "api")] = write(self.directory / f"{scenario}.api.tsv", api)
@@ -199,6 +216,83 @@ class Stage:
             )
             ceiling.append(Line("GET", f"/ceiling/search?q={quote(term)}"))
         self._files("search", api, ceiling)
+
+    async def _suggestions(
+        self, conn: asyncpg.Connection
+    ) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+        """Managers and agents reading the suggestions of open tickets (assigned, in progress,
+        waiting for the customer); returns those tickets and others for the warm-up."""
+        open_work = [
+            row["id"]
+            for row in await conn.fetch(
+                "SELECT id FROM tickets WHERE status = ANY($1::varchar[]) ORDER BY id", OPEN_WORK
+            )
+        ]
+        # A generator of its own: the other scenarios' data stay the same with or without this.
+        chosen = random.Random(11).sample(
+            open_work, min(SUGGESTED_TICKETS + SUGGESTION_WARMUP, len(open_work))
+        )
+        warmup, tickets = chosen[:SUGGESTION_WARMUP], chosen[SUGGESTION_WARMUP:] or chosen
+        staff = self.managers + self.agents
+        self._files(
+            "suggestions",
+            [
+                Line(
+                    "GET",
+                    f"/api/internal/tickets/{tid}/suggestions",
+                    headers=staff[k % len(staff)].auth("suggestions"),
+                )
+                for k, tid in enumerate(tickets)
+            ],
+            [Line("GET", f"/ceiling/suggestions?id={tid}") for tid in tickets],
+        )
+        return tickets, warmup
+
+    async def suggest(self, tickets: list[uuid.UUID], warmup: list[uuid.UUID]) -> None:
+        """Store each ticket's suggestion as the worker does (app.ai.jobs.run_job with the
+        lexical engine: the ticket's text, analyse(), store, commit), after loading docs/*.md
+        into the knowledge base, and time ticket_text + analyse() per ticket. The warm-up tickets
+        are analysed first, untimed and not stored."""
+        from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+        from app.ai import jobs
+        from app.ai.engines import LexicalEngine
+        from app.config import get_settings
+        from app.db.embedded import to_async_url
+
+        engine = create_async_engine(to_async_url(self.uri))
+        lexical = LexicalEngine(get_settings())
+        try:
+            await jobs.sync_docs(engine)
+            for tid in warmup:
+                async with AsyncSession(engine, expire_on_commit=False) as session:
+                    found = await jobs.ticket_text(session, tid)
+                    if found is not None:
+                        await lexical.analyse(session, found)
+            times: list[float] = []
+            for tid in tickets:
+                async with AsyncSession(engine, expire_on_commit=False) as session:
+                    started = time.perf_counter()
+                    found = await jobs.ticket_text(session, tid)
+                    if found is None:
+                        continue
+                    analysis = await lexical.analyse(session, found)
+                    times.append((time.perf_counter() - started) * 1000)
+                    await jobs.store(session, tid, analysis)
+                    await session.commit()
+        finally:
+            await engine.dispose()
+        if not times:
+            return
+        ordered = sorted(times)
+        self.computation = {
+            "tickets": len(times),
+            "warmup": len(warmup),
+            "p50_ms": round(statistics.median(ordered), 2),
+            "p95_ms": round(ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)], 2),
+            "max_ms": round(ordered[-1], 2),
+            "mean_ms": round(statistics.fmean(ordered), 2),
+        }
 
     async def _search_terms(self, conn: asyncpg.Connection) -> list[str]:
         """What agents type: a host name or an error code from a ticket, a ticket number, a
