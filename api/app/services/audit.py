@@ -9,9 +9,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.deps import CurrentUser
@@ -48,6 +48,7 @@ def entry(
 ) -> dict[str, Any]:
     """One audit row (not yet written): for ``write``, when a command records several."""
     return {
+        "id": uuid.uuid4(),
         "actor_id": actor.id if isinstance(actor, CurrentUser) else actor,
         "action": action,
         "entity_type": entity_type,
@@ -61,10 +62,16 @@ def entry(
     }
 
 
+_INSERT = insert(cast(Table, AuditLog.__table__))
+
+
 async def write(session: AsyncSession, *entries: dict[str, Any]) -> None:
-    """Insert the entries in one statement, in the given order."""
-    if entries:
-        await session.execute(insert(AuditLog).values(list(entries)))
+    """Insert the entries in one round trip, in the given order (a plain Core insert, compiled
+    once; several entries are sent as one batch)."""
+    if len(entries) == 1:
+        await session.execute(_INSERT, entries[0])
+    elif entries:
+        await session.execute(_INSERT, list(entries))
 
 
 async def record(

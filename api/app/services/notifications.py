@@ -15,12 +15,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.config import get_settings
-from app.models import OutboxMessage, Ticket, User
+from app.models import Ticket, User
 from app.models.enums import STAFF_ROLES, Role
 from app.models.enums import TicketStatus as S
 
@@ -100,6 +100,35 @@ def render(
 
 
 _RECIPIENT_COLUMNS = (User.id, User.email, User.name, User.role, User.notify_enabled)
+
+
+_OUTBOX_COLUMNS = (
+    "id",
+    "idempotency_key",
+    "recipient_id",
+    "recipient_email",
+    "template",
+    "ticket_id",
+    "org_id",
+    "subject",
+    "body_text",
+    "body_html",
+)
+# Every row of a command and the workers' wake-up in one statement, the same statement whatever
+# the number of rows (one array per column): prepared once per connection, never recompiled.
+_QUEUE = text(
+    """
+    WITH queued AS (
+        INSERT INTO notification_outbox (id, idempotency_key, recipient_id, recipient_email,
+            template, ticket_id, org_id, subject, body_text, body_html)
+        SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:idempotency_key AS text[]),
+            CAST(:recipient_id AS uuid[]), CAST(:recipient_email AS text[]),
+            CAST(:template AS text[]), CAST(:ticket_id AS uuid[]), CAST(:org_id AS uuid[]),
+            CAST(:subject AS text[]), CAST(:body_text AS text[]), CAST(:body_html AS text[]))
+    )
+    SELECT pg_notify('atum_outbox', '')
+    """
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +218,9 @@ async def send(session: AsyncSession, mails: Iterable[Mail]) -> int:
         named = [people[i] for i in mail.to if i is not None and i in people]
         rows += _rows(mail, named + (managers if mail.managers else []))
     if rows:
-        queued = insert(OutboxMessage).values(rows).cte("queued")
-        await session.execute(select(func.pg_notify(CHANNEL, "")).add_cte(queued))
+        await session.execute(
+            _QUEUE, {column: [row[column] for row in rows] for column in _OUTBOX_COLUMNS}
+        )
     return len(rows)
 
 
