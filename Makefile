@@ -81,6 +81,14 @@ bench: deps
 	cd $(API) && $(UV) run --frozen python ../bench/run.py
 	@if [ -f bench/worker_bench.py ]; then cd $(API) && $(UV) run --frozen python ../bench/worker_bench.py; fi
 
+## make eval: AI triage on the labelled set eval/tickets.jsonl (not part of `make test`):
+## leave-one-out on a throwaway database, category/priority accuracy against the majority
+## baseline, coverage, recall@5 of duplicates; the Ollama engine too when ATUM_OLLAMA_URL
+## answers. Writes eval/results/latest.md; see docs/AI.md.
+.PHONY: eval
+eval: deps
+	cd $(API) && $(UV) run --frozen python ../eval/run.py
+
 requirements:
 	cd $(API) && $(UV) export --frozen --no-dev --no-hashes --format requirements-txt -o requirements.txt
 

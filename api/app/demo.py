@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.deps import CurrentUser
 from app.models import User
 from app.models.enums import Role
+from app.schemas.kb import KbArticleCreate
 from app.schemas.org import OrgCreate
 from app.schemas.service import ServiceCreate
 from app.schemas.user import UserCreate
-from app.services import catalog, orgs, teams, users
+from app.services import catalog, kb_articles, orgs, teams, users
 
 # (role, e-mail, password, name, organization)
 _PEOPLE = [
@@ -29,6 +33,34 @@ _PEOPLE = [
     (Role.CUSTOMER_USER, "user@globex.test", "globex-user-demo", "Gina Globex", "Globex"),
 ]
 DEMO_LOGINS = [(r.value, e, p) for r, e, p, _, _ in _PEOPLE]
+
+# (title, Markdown body, visibility): what customers are offered while they write a ticket, and
+# what triage suggestions cite next to the runbook.
+_ARTICLES = [
+    (
+        "VPN disconnects every few minutes",
+        "If the VPN client drops the connection again and again:\n\n"
+        "1. Check that your laptop is on the latest VPN client version (Help > About).\n"
+        "2. Switch off *Wi-Fi power saving* in the network adapter settings.\n"
+        "3. Sign out of the VPN client and sign in again to renew your certificate.\n\n"
+        "If it still disconnects, open a ticket with the time of the last disconnect.",
+        "public",
+    ),
+    (
+        "Resetting your e-mail password",
+        "You can reset your mailbox password yourself on the sign-in page with *Forgot "
+        "password*. The new password must be at least 12 characters long. Phones and tablets "
+        "ask for the new password within an hour; enter it there too.",
+        "public",
+    ),
+    (
+        "Printer queue stuck on the print server",
+        "Internal: restart the spooler on the print server (`systemctl restart cups`), then "
+        "clear the stuck job with `cancel -a`. Tell the customer to print again; no reply is "
+        "needed when the queue drains.",
+        "internal",
+    ),
+]
 
 
 async def seed(session: AsyncSession) -> list[tuple[str, str, str]] | None:
@@ -56,4 +88,20 @@ async def seed(session: AsyncSession) -> list[tuple[str, str, str]] | None:
     for service in ("E-mail", "VPN", "Billing"):
         await catalog.create(session, None, ServiceCreate(name=service))
     await teams.create(session, "First line", staff)
+    manager = (
+        await session.execute(select(User).where(User.role == Role.MANAGER.value).limit(1))
+    ).scalar_one()
+    author = CurrentUser(
+        id=manager.id,
+        email=manager.email,
+        name=manager.name,
+        role=Role.MANAGER,
+        org_id=None,
+        org_name=None,
+        session_id=uuid.UUID(int=0),
+    )
+    for title, body, visibility in _ARTICLES:
+        await kb_articles.create(
+            session, author, KbArticleCreate(title=title, body=body, visibility=visibility)
+        )
     return DEMO_LOGINS

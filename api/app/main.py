@@ -27,6 +27,7 @@ from app.routers import (
     auth,
     health,
     internal_tickets,
+    kb,
     notifications,
     orgs,
     services,
@@ -82,6 +83,7 @@ _ROUTERS = (
     (sla, (400, 401, 403, 404, 409, 503)),
     (services, (400, 401, 403, 404, 409, 503)),
     (teams, (400, 401, 403, 404, 409, 503)),
+    (kb, (400, 401, 403, 404, 503)),
     (audit, (401, 403, 503)),
 )
 

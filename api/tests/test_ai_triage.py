@@ -27,6 +27,7 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.ai import apply as ai_apply
 from app.ai import jobs as ai_jobs
 from app.ai import queue as ai_queue
 from app.ai import suggestions
@@ -37,7 +38,8 @@ from app.ai.text import extractive_summary, or_query
 from app.auth.deps import CurrentUser
 from app.config import Settings, get_settings
 from app.db.session import get_engine
-from app.models import AiJob, AuditLog, Organization, Ticket, User
+from app.errors import NotFound
+from app.models import AiJob, AiSuggestion, AuditLog, Organization, Ticket, User
 from app.models.enums import Role
 from app.models.enums import TicketStatus as S
 from app.utils.clock import utcnow
@@ -46,6 +48,19 @@ from tests.factories import Actor, login, make_org, make_user
 APP_AI = Path(__file__).resolve().parents[1] / "app" / "ai"
 SUGGESTION_FIELDS = {"summary", "similar", "kb", "suggestions", "confidence"}
 AI_SCHEMAS = ("Suggestion", "SimilarTicket", "KbPassage")
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module (and ``module.name``) *path* imports, at any depth."""
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            imported |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+        elif isinstance(node, ast.ImportFrom) and node.level and path.parent.name == "ai":
+            imported |= {f"app.ai.{a.name}" for a in node.names}
+    return imported
 
 
 def tagger() -> Any:
@@ -453,16 +468,21 @@ class TestJobs:
             assert view["category"]["value"] == "facilities"
 
     def test_the_triage_code_has_no_path_to_the_ticket_or_workflow_services(self) -> None:
+        """Only ``app/ai/apply.py`` (a staff request's own update) calls the ticket service;
+        neither the triage modules nor the worker import it."""
         forbidden = {"app.services.tickets", "app.services.workflow", "app.services.audit"}
+        apply_module = {"app.ai.apply"}
+        checked = 0
         for path in APP_AI.glob("*.py"):
-            tree = ast.parse(path.read_text())
-            imported: set[str] = set()
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Import):
-                    imported |= {a.name for a in node.names}
-                elif isinstance(node, ast.ImportFrom) and node.module:
-                    imported |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+            imported = imports_of(path)
+            if path.name == "apply.py":
+                assert "app.services.tickets" in imported
+                continue
             assert not imported & forbidden, path.name
+            assert not imported & apply_module, path.name
+            checked += 1
+        assert checked >= 10
+        assert not imports_of(APP_AI.parent / "worker.py") & apply_module
 
 
 class TestEndpoint:
@@ -517,12 +537,13 @@ class TestEndpoint:
         assert {s["org_name"] for s in seen["similar"]} == {world.org.name}
         assert str(world.duplicate.id) not in {str(s["id"]) for s in seen["similar"]}
 
-    async def test_apply_is_the_staff_members_audited_patch(
+    async def test_apply_is_the_staff_members_audited_update(
         self, live: AsyncClient, world: World, committed: AsyncSession
     ) -> None:
         ticket = await open_ticket(live, world)
         await run_worker_jobs()
         suggestion = await suggestions_of(live, world.agent, ticket["id"])
+        assert suggestion["category"]["value"] == "mail"
         ticket_id = uuid.UUID(ticket["id"])
         trail = await committed.execute(
             select(AuditLog.action, AuditLog.actor_id).where(AuditLog.ticket_id == ticket_id)
@@ -530,13 +551,14 @@ class TestEndpoint:
         assert [tuple(r) for r in trail.all()] == [("ticket.created", world.customer.id)]
         await committed.commit()
 
-        applied = await live.patch(
-            f"/api/internal/tickets/{ticket['id']}",
+        applied = await live.post(
+            f"/api/internal/tickets/{ticket['id']}/suggestions/apply",
             headers=world.agent.headers,
-            json={"category": suggestion["category"]["value"]},
+            json={"field": "category"},
         )
-        assert applied.status_code == 200
+        assert applied.status_code == 200, applied.text
         assert applied.json()["category"] == "mail"
+        assert applied.json()["priority"] == "P4", "only the applied field changes"
         entry = (
             await committed.execute(
                 select(AuditLog).where(
@@ -545,4 +567,193 @@ class TestEndpoint:
             )
         ).scalar_one()
         assert entry.actor_id == world.agent.id
-        assert entry.new_value == {"category": "mail"}
+        assert (entry.old_value, entry.new_value) == ({"category": None}, {"category": "mail"})
+
+
+# ---------------------------------------------------------------- applying a stored suggestion
+
+
+def apply_url(ticket: Ticket) -> str:
+    return f"/api/internal/tickets/{ticket.id}/suggestions/apply"
+
+
+async def suggest(
+    db: AsyncSession, ticket: Ticket, *, category: str | None, priority: str | None
+) -> None:
+    db.add(
+        AiSuggestion(
+            ticket_id=ticket.id,
+            engine="lexical",
+            summary=ticket.title,
+            category=category,
+            category_confidence=0.9 if category else None,
+            priority=priority,
+            priority_confidence=0.8 if priority else None,
+            generated_at=utcnow(),
+        )
+    )
+    await db.flush()
+
+
+async def audit_of(db: AsyncSession, ticket: Ticket) -> list[tuple[Any, ...]]:
+    rows = await db.execute(
+        select(AuditLog.action, AuditLog.actor_id, AuditLog.old_value, AuditLog.new_value)
+        .where(AuditLog.ticket_id == ticket.id)
+        .order_by(AuditLog.seq)
+    )
+    return [tuple(r) for r in rows.all()]
+
+
+class Desk:
+    org: Organization
+    customer: Actor
+    agent: Actor
+    ticket: Ticket
+
+
+@pytest.fixture
+async def desk(db: AsyncSession, client: AsyncClient) -> Desk:
+    """An organization's in-progress P4 ticket without a category, an agent and the customer."""
+    found = Desk()
+    found.org = await make_org(db)
+    customer = await make_user(db, role=Role.CUSTOMER_USER, org=found.org)
+    found.ticket = add_ticket(
+        db,
+        found.org,
+        customer,
+        title="Printer on floor 3 jams",
+        status=S.IN_PROGRESS,
+        priority="P4",
+    )
+    await db.flush()
+    found.customer = await login(client, customer)
+    found.agent = await login(client, await make_user(db, role=Role.AGENT))
+    return found
+
+
+class TestApplyEndpoint:
+    async def test_applies_the_stored_value_as_the_staff_members_audited_update(
+        self, client: AsyncClient, db: AsyncSession, desk: Desk
+    ) -> None:
+        await suggest(db, desk.ticket, category="printing", priority="P2")
+        due_before = desk.ticket.sla_resolution_due_at
+
+        category = await client.post(
+            apply_url(desk.ticket), headers=desk.agent.headers, json={"field": "category"}
+        )
+        assert category.status_code == 200, category.text
+        assert (category.json()["category"], category.json()["priority"]) == ("printing", "P4")
+        assert "sla" in category.json(), "the staff ticket view"
+
+        priority = await client.post(
+            apply_url(desk.ticket), headers=desk.agent.headers, json={"field": "priority"}
+        )
+        assert priority.status_code == 200, priority.text
+        assert (priority.json()["category"], priority.json()["priority"]) == ("printing", "P2")
+
+        assert await audit_of(db, desk.ticket) == [
+            ("ticket.updated", desk.agent.id, {"category": None}, {"category": "printing"}),
+            ("ticket.updated", desk.agent.id, {"priority": "P4"}, {"priority": "P2"}),
+        ]
+        await db.refresh(desk.ticket)
+        assert desk.ticket.sla_resolution_due_at != due_before, "the PATCH's SLA retargeting"
+
+    async def test_no_suggestion_for_the_field_is_409_and_changes_nothing(
+        self, client: AsyncClient, db: AsyncSession, desk: Desk
+    ) -> None:
+        bare = await client.post(
+            apply_url(desk.ticket), headers=desk.agent.headers, json={"field": "priority"}
+        )
+        assert (bare.status_code, bare.json()["code"]) == (409, "conflict")
+
+        await suggest(db, desk.ticket, category=None, priority="P1")  # category below threshold
+        refused = await client.post(
+            apply_url(desk.ticket), headers=desk.agent.headers, json={"field": "category"}
+        )
+        assert (refused.status_code, refused.json()["code"]) == (409, "conflict")
+        assert "category" in refused.json()["detail"]
+        await db.refresh(desk.ticket)
+        assert (desk.ticket.category, desk.ticket.priority) == (None, "P4")
+        assert await audit_of(db, desk.ticket) == []
+
+    async def test_a_closed_ticket_answers_like_the_patch(
+        self, client: AsyncClient, db: AsyncSession, desk: Desk
+    ) -> None:
+        desk.ticket.status = S.CLOSED.value
+        desk.ticket.resolved_at = desk.ticket.closed_at = utcnow()
+        await suggest(db, desk.ticket, category="printing", priority="P2")
+
+        for field, value in (("category", "printing"), ("priority", "P2")):
+            applied = await client.post(
+                apply_url(desk.ticket), headers=desk.agent.headers, json={"field": field}
+            )
+            patched = await client.patch(
+                f"/api/internal/tickets/{desk.ticket.id}",
+                headers=desk.agent.headers,
+                json={field: value},
+            )
+            assert patched.status_code == 409
+            assert (applied.status_code, applied.json()) == (409, patched.json())
+        await db.refresh(desk.ticket)
+        assert (desk.ticket.category, desk.ticket.priority) == (None, "P4")
+        assert await audit_of(db, desk.ticket) == []
+
+    async def test_customers_get_403_and_strangers_401_even_with_a_suggestion(
+        self, client: AsyncClient, db: AsyncSession, desk: Desk
+    ) -> None:
+        await suggest(db, desk.ticket, category="printing", priority="P2")
+        body = {"field": "category"}
+        own = await client.post(apply_url(desk.ticket), headers=desk.customer.headers, json=body)
+        assert own.status_code == 403
+        assert (await client.post(apply_url(desk.ticket), json=body)).status_code == 401
+        await db.refresh(desk.ticket)
+        assert desk.ticket.category is None
+        assert await audit_of(db, desk.ticket) == []
+
+    async def test_a_ticket_outside_the_callers_visibility_is_404(
+        self, client: AsyncClient, db: AsyncSession, desk: Desk
+    ) -> None:
+        missing = await client.post(
+            f"/api/internal/tickets/{uuid.uuid4()}/suggestions/apply",
+            headers=desk.agent.headers,
+            json={"field": "category"},
+        )
+        assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
+
+        await suggest(db, desk.ticket, category="printing", priority="P2")
+        other = await make_org(db)
+        stranger = await make_user(db, role=Role.CUSTOMER_USER, org=other)
+        as_stranger = CurrentUser(
+            stranger.id,
+            stranger.email,
+            stranger.name,
+            Role.CUSTOMER_USER,
+            other.id,
+            other.name,
+            uuid.uuid4(),
+        )
+        for field in ("category", "priority"):
+            with pytest.raises(NotFound):
+                await ai_apply.apply(db, as_stranger, desk.ticket.id, field, utcnow())
+        await db.refresh(desk.ticket)
+        assert (desk.ticket.category, desk.ticket.priority) == (None, "P4")
+        assert await audit_of(db, desk.ticket) == []
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {},
+            {"field": "status"},
+            {"field": "assignee"},
+            {"field": "category", "value": "network"},
+            {"field": ["category"]},
+        ],
+        ids=["empty", "status", "assignee", "unknown-key", "list"],
+    )
+    async def test_anything_but_category_or_priority_is_422(
+        self, client: AsyncClient, db: AsyncSession, desk: Desk, body: dict[str, Any]
+    ) -> None:
+        await suggest(db, desk.ticket, category="printing", priority="P2")
+        refused = await client.post(apply_url(desk.ticket), headers=desk.agent.headers, json=body)
+        assert refused.status_code == 422, refused.text
+        assert await audit_of(db, desk.ticket) == []

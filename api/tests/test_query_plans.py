@@ -21,6 +21,7 @@ from httpx import AsyncClient
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from app.ai import retrieval
 from app.auth.tokens import create_access_token
 from app.config import get_settings
 from app.models import AuthSession, Organization, User
@@ -281,3 +282,28 @@ async def test_list_queries_use_their_indexes(
         "/api/internal/tickets", params={"q": RARE_WORD}, headers=headers["staff"]
     )
     assert len(staff_search.json()["items"]) == TICKETS // 1000
+
+
+async def test_similar_ticket_candidates_are_bounded_whatever_the_history(
+    connection: AsyncConnection, db: AsyncSession, recorder: Recorder
+) -> None:
+    """The AI's similar-ticket search ranks at most ``retrieval.POOL`` candidates even for a
+    document whose words are in every ticket (ranking all 30,000 would read every search
+    document, and a million at full size)."""
+    await populate(db, connection)
+    document = "Printer broken on floor 3, reported by the front desk: printer slow and offline"
+    hits = await retrieval.similar_tickets(db, uuid.uuid4(), document)
+    assert 0 < len(hits) <= retrieval.CANDIDATES
+    [(sql, params)] = [(s, p) for s, p in recorder.ticket_queries() if "ts_rank" in s]
+    result = await connection.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+    raw = result.scalar_one()
+    tree = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+    reads = [
+        node
+        for node in nodes(tree)
+        if node.get("Relation Name") == "tickets"
+        or (node.get("Index Name") or "").startswith("ix_tickets")
+    ]
+    assert reads, json.dumps(tree)[:4000]
+    assert all(node["Node Type"] != "Seq Scan" for node in reads), json.dumps(tree)[:4000]
+    assert max(node["Actual Rows"] for node in reads) <= retrieval.POOL, json.dumps(tree)[:4000]

@@ -31,6 +31,7 @@ from app.config import get_settings
 from app.models import (
     AuditLog,
     AuthSession,
+    KbArticle,
     Organization,
     OutboxMessage,
     Service,
@@ -59,7 +60,9 @@ PORTAL_HIDDEN: Statuses = (401, 404, 404, 403, 403, 403)
 PORTAL_CREATE: Statuses = (401, 201, 201, 403, 403, 403)
 DESK: Statuses = (401, 403, 403, 200, 200, 200)
 DESK_CREATE: Statuses = (401, 403, 403, 201, 201, 201)
+DESK_NO_SUGGESTION: Statuses = (401, 403, 403, 409, 409, 409)
 MANAGERS: Statuses = (401, 403, 403, 403, 200, 200)
+MANAGERS_DELETE: Statuses = (401, 403, 403, 403, 204, 204)
 ADMIN_ONLY: Statuses = (401, 403, 403, 403, 403, 200)
 ADMIN_CREATE: Statuses = (401, 403, 403, 403, 403, 201)
 
@@ -86,6 +89,8 @@ I = "/api/internal/tickets/{ticket_id}"  # noqa: E741
 NEW_TICKET = {"ticket_id": "ticket_new"}
 ASSIGNED_TICKET = {"ticket_id": "ticket_assigned"}
 FILE = {"ticket_id": "ticket_new", "attachment_id": "attachment"}
+KB = "/api/internal/kb/articles"
+ARTICLE = {"article_id": "article"}
 
 TABLE: tuple[Entry, ...] = (
     Entry("GET", "/api/health", PUBLIC),
@@ -119,7 +124,18 @@ TABLE: tuple[Entry, ...] = (
     Entry("GET", I + "/attachments/{attachment_id}", DESK, DESK, FILE),
     Entry("GET", I + "/audit", DESK, DESK, NEW_TICKET),
     Entry("GET", I + "/suggestions", DESK, DESK, NEW_TICKET),
-    Entry("GET", I + "/suggestions", DESK, DESK, NEW_TICKET),
+    # The world's tickets have no stored suggestion: staff get 409 (tests/test_ai_triage.py
+    # applies real ones).
+    Entry("POST", I + "/suggestions/apply", DESK_NO_SUGGESTION, DESK_NO_SUGGESTION, NEW_TICKET),
+    # Knowledge base: staff articles (managers and admins delete); customers find public ones.
+    # The "own" article is public, the "other" one internal.
+    Entry("GET", KB, DESK),
+    Entry("POST", KB, DESK_CREATE),
+    Entry("GET", KB + "/{article_id}", DESK, DESK, ARTICLE),
+    Entry("PATCH", KB + "/{article_id}", DESK, DESK, ARTICLE),
+    Entry("DELETE", KB + "/{article_id}", MANAGERS_DELETE, MANAGERS_DELETE, ARTICLE),
+    Entry("GET", "/api/kb/articles", PORTAL),
+    Entry("GET", "/api/kb/articles/{article_id}", PORTAL, PORTAL_HIDDEN, ARTICLE),
     # Administration.
     Entry("GET", "/api/orgs", DESK),
     Entry("POST", "/api/orgs", ADMIN_CREATE),
@@ -347,6 +363,20 @@ async def build_world(db: AsyncSession, caller_role: str, stored: StoredFile) ->
                 (side, "team"): team.id,
             }
         )
+    articles = {
+        side: KbArticle(
+            id=uuid.uuid4(),
+            title=f"Coverage article {side}",
+            body="Route coverage.",
+            visibility="public" if side == OWN else "internal",
+            created_by=agent.id,
+            updated_by=agent.id,
+        )
+        for side in (OWN, OTHER)
+    }
+    db.add_all(articles.values())
+    await db.flush()
+    objects.update({(side, "article"): article.id for side, article in articles.items()})
     headers = await token_for(db, caller) if caller is not None else {}
     return World(
         caller=caller,
@@ -386,6 +416,7 @@ def request_kwargs(entry: Entry, world: World, side: str) -> dict[str, Any]:
         ("POST", T + "/comments"): {"body": "Any news?"},
         ("POST", T + "/withdraw"): {"reason": "Solved it myself"},
         ("PATCH", I): {"priority": "P1"},
+        ("POST", I + "/suggestions/apply"): {"field": "category"},
         ("POST", I + "/accept"): {},
         ("POST", I + "/assign"): {"assignee_id": str(world.agent.id)},
         ("POST", I + "/status"): {"status": "IN_PROGRESS"},
@@ -411,6 +442,8 @@ def request_kwargs(entry: Entry, world: World, side: str) -> dict[str, Any]:
         ("PATCH", "/api/services/{service_id}"): {"name": f"Renamed {tag}"},
         ("POST", "/api/teams"): {"name": f"New team {tag}", "member_ids": [str(world.agent.id)]},
         ("PATCH", "/api/teams/{team_id}"): {"name": f"Renamed {tag}"},
+        ("POST", KB): {"title": f"Article {tag}", "body": "Restart the relay."},
+        ("PATCH", KB + "/{article_id}"): {"body": f"Restart the relay {tag}."},
     }
     if entry.route in bodies:
         return {"json": bodies[entry.route]}

@@ -375,6 +375,7 @@ def internal_calls(world: World) -> list[tuple[str, str, dict[str, Any]]]:
         ("GET", f"{base}/attachments/{world.a.public_attachment}", {}),
         ("GET", f"{base}/audit", {}),
         ("GET", f"{base}/suggestions", {}),
+        ("POST", f"{base}/suggestions/apply", {"json": {"field": "category"}}),
     ]
 
 

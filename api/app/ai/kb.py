@@ -1,11 +1,14 @@
-"""The knowledge base: the project's own Markdown documents (docs/*.md) cut into passages (one per
-section, long sections split at paragraphs) and loaded into ``kb_passages``. A file is reloaded
-only when its content changed; files that disappeared are removed."""
+"""The knowledge base: the project's own Markdown documents (docs/*.md) and the articles staff
+write (``kb_articles``), cut into passages (one per section, long sections split at paragraphs) in
+``kb_passages``. A document is reloaded only when its content changed; documents that disappeared
+are removed. An article's passages (source ``kb:<id>``) are replaced or removed in the
+transaction that writes the article; the document sync never touches them."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +20,8 @@ from app.config import REPO_ROOT
 from app.models import KbPassage
 
 DOCS_DIR = REPO_ROOT / "docs"
+DOCS_PREFIX = "docs/"
+ARTICLE_PREFIX = "kb:"
 MAX_PASSAGE_CHARS = 1500
 _HEADING = re.compile(r"^(#{1,4})\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -74,7 +79,7 @@ def read_docs(docs_dir: Path) -> list[tuple[str, str]]:
     if not docs_dir.is_dir():
         return []
     return [
-        (f"docs/{path.name}", path.read_text(encoding="utf-8", errors="replace"))
+        (f"{DOCS_PREFIX}{path.name}", path.read_text(encoding="utf-8", errors="replace"))
         for path in sorted(docs_dir.glob("*.md"))
     ]
 
@@ -82,7 +87,11 @@ def read_docs(docs_dir: Path) -> list[tuple[str, str]]:
 async def load_docs(session: AsyncSession, docs_dir: Path = DOCS_DIR) -> int:
     """Synchronise ``kb_passages`` with *docs_dir*/*.md; returns the number of files reloaded."""
     documents = await asyncio.to_thread(read_docs, docs_dir)
-    rows = await session.execute(select(KbPassage.source, KbPassage.file_hash).distinct())
+    rows = await session.execute(
+        select(KbPassage.source, KbPassage.file_hash)
+        .where(KbPassage.source.startswith(DOCS_PREFIX, autoescape=True))
+        .distinct()
+    )
     stored: dict[str, str] = dict(rows.all())
     present = {source for source, _ in documents}
     gone = [source for source in stored if source not in present]
@@ -95,7 +104,7 @@ async def load_docs(session: AsyncSession, docs_dir: Path = DOCS_DIR) -> int:
             continue
         await session.execute(delete(KbPassage).where(KbPassage.source == source))
         for position, passage in enumerate(
-            split_markdown(content, source.removeprefix("docs/").removesuffix(".md"))
+            split_markdown(content, source.removeprefix(DOCS_PREFIX).removesuffix(".md"))
         ):
             session.add(
                 KbPassage(
@@ -109,3 +118,36 @@ async def load_docs(session: AsyncSession, docs_dir: Path = DOCS_DIR) -> int:
         reloaded += 1
     await session.flush()
     return reloaded
+
+
+def article_source(article_id: uuid.UUID) -> str:
+    return f"{ARTICLE_PREFIX}{article_id}"
+
+
+async def remove_article(session: AsyncSession, article_id: uuid.UUID) -> None:
+    """Drop an article's passages (in the caller's transaction)."""
+    await session.execute(delete(KbPassage).where(KbPassage.source == article_source(article_id)))
+
+
+async def replace_article(
+    session: AsyncSession, article_id: uuid.UUID, title: str, body: str
+) -> int:
+    """Replace an article's passages with its current text (in the caller's transaction); returns
+    how many passages it now has. New passages carry no embedding: the ollama engine embeds them
+    like any other passage, and full-text finds them meanwhile."""
+    await remove_article(session, article_id)
+    source = article_source(article_id)
+    file_hash = digest(f"{title}\n\n{body}")
+    passages = split_markdown(body, title) or [Passage(title, title)]
+    for position, passage in enumerate(passages):
+        session.add(
+            KbPassage(
+                source=source,
+                position=position,
+                title=passage.title[:300],
+                body=passage.body,
+                file_hash=file_hash,
+            )
+        )
+    await session.flush()
+    return len(passages)

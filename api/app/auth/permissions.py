@@ -29,6 +29,12 @@ class Action(StrEnum):
     NOTIFICATION_ADMIN = "notification.admin"
     # Advisory AI triage suggestions on a ticket (summary, category/priority, similar, KB).
     AI_SUGGESTIONS = "ai.suggestions"
+    # Knowledge-base articles: every staff member reads and writes them, managers and admins
+    # delete them; customers find the public ones from the portal (deflection).
+    KB_READ = "kb.read"
+    KB_WRITE = "kb.write"
+    KB_DELETE = "kb.delete"
+    KB_PORTAL = "kb.portal"
 
 
 _STAFF = {Role.AGENT, Role.MANAGER, Role.ADMIN}
@@ -52,6 +58,10 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.TICKET_ACCEPT: frozenset({Role.MANAGER, Role.ADMIN}),
     Action.NOTIFICATION_ADMIN: frozenset({Role.ADMIN}),
     Action.AI_SUGGESTIONS: frozenset(_STAFF),
+    Action.KB_READ: frozenset(_STAFF),
+    Action.KB_WRITE: frozenset(_STAFF),
+    Action.KB_DELETE: frozenset({Role.MANAGER, Role.ADMIN}),
+    Action.KB_PORTAL: frozenset({Role.CUSTOMER_USER, Role.CUSTOMER_ADMIN}),
 }
 
 # Roles a customer_admin may hand out (never a staff role).

@@ -5,6 +5,7 @@ from app.models.attachment import TicketAttachment
 from app.models.audit import AuditLog
 from app.models.auth_session import AuthSession
 from app.models.comment import TicketComment
+from app.models.kb import KbArticle
 from app.models.organization import Organization
 from app.models.outbox import OutboxMessage
 from app.models.rate_limit import RateLimitCounter
@@ -19,6 +20,7 @@ __all__ = [
     "AiSuggestion",
     "AuditLog",
     "AuthSession",
+    "KbArticle",
     "KbPassage",
     "Organization",
     "OutboxMessage",

@@ -11,6 +11,7 @@ from sqlalchemy import Select, false, or_, select
 
 from app.auth.deps import CurrentUser
 from app.models import (
+    KbArticle,
     Organization,
     Service,
     SlaPolicy,
@@ -81,3 +82,9 @@ def visible_attachments(actor: CurrentUser) -> Select[TicketAttachment]:
     return stmt.where(
         TicketAttachment.org_id == actor.org_id, TicketAttachment.is_internal.is_(False)
     )
+
+
+def visible_kb_articles(actor: CurrentUser) -> Select[KbArticle]:
+    """Staff see every knowledge-base article; customers (of any organization) the public ones."""
+    stmt = select(KbArticle)
+    return stmt if actor.is_staff else stmt.where(KbArticle.visibility == "public")

@@ -1,9 +1,12 @@
-/** AI triage suggestions of a desk ticket: GET /api/internal/tickets/{id}/suggestions (staff). */
-import { useQuery } from "@tanstack/react-query";
+/** AI triage suggestions of a desk ticket: GET /api/internal/tickets/{id}/suggestions (staff),
+ * and POST …/suggestions/apply to take one (the staff member's own, audited ticket update). */
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { request } from "./client";
+import { useRefreshDeskTicket } from "./internal";
 import type { Schemas } from "./types";
 
 export type Suggestions = Schemas["Suggestions"];
+export type SuggestionField = Schemas["ApplySuggestion"]["field"];
 
 export const suggestionKeys = {
   detail: (id: string) => ["internal-tickets", "suggestions", id] as const,
@@ -18,5 +21,20 @@ export function useSuggestions(ticketId: string) {
     queryFn: ({ signal }) =>
       request("get", "/api/internal/tickets/{ticket_id}/suggestions", { path: { ticket_id: ticketId }, signal }),
     refetchInterval: (query) => (query.state.data?.status === "pending" ? SUGGESTION_POLL_MS : false),
+  });
+}
+
+/** Apply the stored category or priority suggestion; the server takes the value from the stored
+ * suggestion (409 when there is none) and answers the updated staff ticket. */
+export function useApplySuggestion(ticketId: string) {
+  const refresh = useRefreshDeskTicket();
+  return useMutation({
+    mutationFn: (field: SuggestionField) =>
+      request("post", "/api/internal/tickets/{ticket_id}/suggestions/apply", {
+        path: { ticket_id: ticketId },
+        body: { field },
+      }),
+    meta: { success: "Suggestion applied" },
+    onSuccess: () => refresh(ticketId),
   });
 }

@@ -19,11 +19,13 @@ const PortalTickets = lazyPage(() => import("../pages/portal"), "PortalTicketsPa
 const PortalNewTicket = lazyPage(() => import("../pages/portal"), "NewTicketPage");
 const PortalTicket = lazyPage(() => import("../pages/portal"), "PortalTicketPage");
 const PortalUsers = lazyPage(() => import("../pages/portal"), "PortalUsersPage");
+const PortalKbArticle = lazyPage(() => import("../pages/portal"), "PortalKbArticlePage");
 
 const DeskInbox = lazyPage(() => import("../pages/desk"), "InboxPage");
 const DeskTickets = lazyPage(() => import("../pages/desk"), "DeskTicketsPage");
 const DeskTicket = lazyPage(() => import("../pages/desk"), "DeskTicketPage");
 const DeskDashboard = lazyPage(() => import("../pages/desk"), "DashboardPage");
+const DeskKb = lazyPage(() => import("../pages/desk"), "KbPage");
 
 const AdminLayout = lazyPage(() => import("../pages/admin"), "AdminLayout");
 const AdminOrgs = lazyPage(() => import("../pages/admin"), "AdminOrgsPage");
@@ -60,6 +62,7 @@ export const routes: RouteObject[] = [
           { path: "tickets", element: <Navigate to="/portal" replace /> },
           { path: "tickets/new", element: el(PortalNewTicket) },
           { path: "tickets/:id", element: el(PortalTicket) },
+          { path: "kb/:id", element: el(PortalKbArticle) },
           {
             path: "users",
             element: (
@@ -84,6 +87,7 @@ export const routes: RouteObject[] = [
           { path: "tickets", element: el(DeskTickets) },
           { path: "tickets/:id", element: el(DeskTicket) },
           { path: "dashboard", element: el(DeskDashboard) },
+          { path: "kb", element: el(DeskKb) },
           {
             path: "admin",
             element: (

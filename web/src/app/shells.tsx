@@ -47,6 +47,7 @@ export function DeskShell() {
     { to: "/desk/inbox", label: "Inbox", icon: "inbox", badge: waiting },
     { to: "/desk/tickets", label: "Tickets", icon: "ticket" },
     { to: "/desk/dashboard", label: "Dashboard", icon: "dashboard" },
+    { to: "/desk/kb", label: "Knowledge base", icon: "file" },
   ];
   if (me.role === "admin") nav.push({ to: "/desk/admin", label: "Admin", icon: "settings" });
   return (

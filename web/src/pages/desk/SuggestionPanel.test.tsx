@@ -80,9 +80,9 @@ describe("suggestion panel", () => {
     expect(screen.getByText("Local language model · advisory, review before use")).toBeInTheDocument();
 
     await userEvent.click(screen.getByRole("button", { name: "Apply category network" }));
-    expect(onApply).toHaveBeenLastCalledWith({ category: "network" });
+    expect(onApply).toHaveBeenLastCalledWith("category");
     await userEvent.click(screen.getByRole("button", { name: "Apply priority P1" }));
-    expect(onApply).toHaveBeenLastCalledWith({ priority: "P1" });
+    expect(onApply).toHaveBeenLastCalledWith("priority");
     await userEvent.click(screen.getByRole("button", { name: "Use as reply draft" }));
     expect(onUseReply).toHaveBeenCalledWith("Hello, please update the client [T977].");
   });
@@ -115,14 +115,21 @@ describe("suggestion panel", () => {
     expect(screen.queryByRole("button", { name: /Apply/ })).toBeNull();
   });
 
-  it("Apply goes through the ordinary ticket PATCH", async () => {
-    const { calls } = stubFetch({ "/api/internal/tickets/11111111-1111-4111-8111-111111111111/suggestions": READY });
+  it("Apply posts the field to the apply endpoint (the server takes the stored value)", async () => {
+    const base = "/api/internal/tickets/11111111-1111-4111-8111-111111111111";
+    const { calls } = stubFetch({
+      [`${base}/suggestions/apply`]: staffTicket({ category: "network" }),
+      [`${base}/suggestions`]: READY,
+    });
     document.cookie = "atum_csrf=t0k3n";
     renderWithApp(<SuggestionPanel ticket={staffTicket({ actions: { ...NO_ACTIONS, reply: true } })} />);
-    await userEvent.click(await screen.findByRole("button", { name: "Apply category network" }));
-    const patch = calls.find((c) => c.init.method === "PATCH");
-    expect(patch?.url).toBe("/api/internal/tickets/11111111-1111-4111-8111-111111111111");
-    expect(JSON.parse(String(patch?.init.body))).toEqual({ category: "network" });
+    await userEvent.click(await screen.findByRole("button", { name: "Apply priority P1" }));
+    await userEvent.click(screen.getByRole("button", { name: "Apply category network" }));
+    const posts = calls.filter((c) => c.init.method === "POST");
+    expect(posts.map((c) => c.url)).toEqual([`${base}/suggestions/apply`, `${base}/suggestions/apply`]);
+    expect(posts.map((c) => JSON.parse(String(c.init.body)))).toEqual([{ field: "priority" }, { field: "category" }]);
+    expect(new Headers(posts[0]!.init.headers).get("X-CSRF-Token")).toBe("t0k3n");
+    expect(calls.some((c) => c.init.method === "PATCH")).toBe(false);
   });
 
   it("a used reply lands in the public reply box, editable", async () => {

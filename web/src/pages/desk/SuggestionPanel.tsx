@@ -1,14 +1,14 @@
 import { Link } from "react-router";
-import type { Priority, StaffTicketDetail } from "../../api/types";
-import { useUpdateTicket } from "../../api/internal";
-import { useSuggestions, type Suggestions } from "../../api/suggestions";
+import type { StaffTicketDetail } from "../../api/types";
+import { useApplySuggestion, useSuggestions, type SuggestionField, type Suggestions } from "../../api/suggestions";
 import { Button, Card, ErrorState, Icon, Loading, PriorityPill, ticketNumber } from "../../atum";
 
 export interface SuggestionViewProps {
   suggestions: Suggestions;
   ticket: Pick<StaffTicketDetail, "id" | "priority" | "category" | "status">;
-  /** Apply = the staff member's own PATCH of the ticket (absent: no Apply buttons). */
-  onApply?: (change: { category: string } | { priority: Priority }) => Promise<unknown>;
+  /** Apply = the staff member's own, audited update of the ticket to the stored suggestion
+   * (absent: no Apply buttons). */
+  onApply?: (field: SuggestionField) => Promise<unknown>;
   onUseReply?: (reply: string) => void;
   busy?: boolean;
 }
@@ -63,7 +63,7 @@ export function SuggestionView({ suggestions: s, ticket, onApply, onUseReply, bu
                   variant="ghost"
                   busy={busy}
                   aria-label={`Apply category ${s.category.value}`}
-                  onClick={() => void onApply?.({ category: s.category!.value })}
+                  onClick={() => void onApply?.("category")}
                 >
                   Apply
                 </Button>
@@ -87,7 +87,7 @@ export function SuggestionView({ suggestions: s, ticket, onApply, onUseReply, bu
                   variant="ghost"
                   busy={busy}
                   aria-label={`Apply priority ${s.priority.value}`}
-                  onClick={() => void onApply?.({ priority: s.priority!.value })}
+                  onClick={() => void onApply?.("priority")}
                 >
                   Apply
                 </Button>
@@ -150,7 +150,7 @@ export function SuggestionPanel({
   onUseReply?: (reply: string) => void;
 }) {
   const suggestions = useSuggestions(ticket.id);
-  const update = useUpdateTicket(ticket.id);
+  const apply = useApplySuggestion(ticket.id);
   return (
     <Card title={<><Icon name="spark" size="sm" /> Suggestions</>} titleId="suggestions-title" surface="content">
       {suggestions.isPending ? (
@@ -161,9 +161,9 @@ export function SuggestionPanel({
         <SuggestionView
           suggestions={suggestions.data}
           ticket={ticket}
-          onApply={(change) => update.mutateAsync(change)}
+          onApply={(field) => apply.mutateAsync(field)}
           onUseReply={ticket.actions.reply ? onUseReply : undefined}
-          busy={update.isPending}
+          busy={apply.isPending}
         />
       )}
     </Card>

@@ -3,3 +3,4 @@ export { DashboardPage } from "./DashboardPage";
 export { DeskTicketPage } from "./DeskTicketPage";
 export { DeskTicketsPage } from "./DeskTicketsPage";
 export { InboxPage } from "./InboxPage";
+export { KbPage } from "./KbPage";

@@ -18,6 +18,7 @@ import {
   useToast,
   useUploadQueue,
 } from "../../atum";
+import { KbDeflection } from "./KbDeflection";
 import "./portal.css";
 
 export function NewTicketPage() {
@@ -105,6 +106,7 @@ export function NewTicketPage() {
             hint="What happened, since when, who is affected, what you already tried."
             error={errors.description}
           />
+          <KbDeflection title={title} description={description} />
           <div className="atum-form__row">
             <SelectField
               label="Priority"
