@@ -3,6 +3,7 @@ and (in development) the built web UI."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -62,6 +63,12 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await check_durability()
     except Exception as exc:  # the API still starts; /api/health/ready reports the database
         log.error("database_unreachable_at_startup", error_type=type(exc).__name__)
+    # Everything loaded so far (the framework, the models, the compiled schemas: ~175,000
+    # objects) lives as long as the process. Frozen, the garbage collector no longer walks it on
+    # every full collection: those walks stalled one request in a few hundred by ~100 ms and
+    # cost ~15 % of a list request's CPU when measured.
+    gc.collect()
+    gc.freeze()
     yield
     await get_engine().dispose()
 

@@ -53,6 +53,9 @@ _UTF8_B64.header_encoding = BASE64
 # visible to every worker at once and kept when a worker dies; only a crash of the database server
 # itself could lose the last ones, and those mails would then be sent again. A synchronous commit
 # (a WAL flush) per mail would cost more than the mail.
+# Seconds of mail delivery per worker cycle before the SLA sweep and the triage jobs get their turn.
+CYCLE_BUDGET_SECONDS = 5.0
+
 _CLAIM = text(
     """
     WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
@@ -214,6 +217,7 @@ class Worker:
         self.stopping = asyncio.Event()
         self.wakeup = asyncio.Event()
         self.delivered = 0
+        self.mail_left = False
         self.sender = envelope_sender(settings)
         self._smtp: aiosmtplib.SMTP | None = None
         self._marking: asyncio.Future[None] | None = None
@@ -327,9 +331,14 @@ class Worker:
         async with self.engine.begin() as conn:
             await conn.execute(_RELEASE, {"ids": [r.id for r in rows], "token": token})
 
-    async def drain(self) -> int:
-        """Deliver due rows until none are left (or we are asked to stop)."""
+    async def drain(self, budget_seconds: float | None = None) -> int:
+        """Deliver due rows until none are left, we are asked to stop or (with a budget) the
+        budget is spent (checked after each batch, so every call delivers a batch);
+        ``self.mail_left`` tells whether rows may still be waiting."""
         total = 0
+        loop = asyncio.get_running_loop()
+        deadline = None if budget_seconds is None else loop.time() + budget_seconds
+        self.mail_left = False
         async with self.engine.connect() as conn:
             self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             try:
@@ -344,6 +353,10 @@ class Worker:
                             break
                         await self.deliver(token, row)
                         total += 1
+                    # At least one batch per call, then the budget is checked between batches.
+                    if deadline is not None and loop.time() >= deadline:
+                        self.mail_left = True
+                        break
             finally:
                 try:
                     await self.settle()
@@ -388,9 +401,15 @@ class Worker:
                     if loop.time() - last_sweep >= self.settings.sla_sweep_seconds:
                         last_sweep = loop.time()
                         await self.sweep()
-                    await self.drain()
+                    # Each kind of work gets a bounded slice per cycle, so that a flood of mail
+                    # never holds back the SLA sweep or the triage jobs (nor the other way).
+                    await self.drain(CYCLE_BUDGET_SECONDS)
                     # Advisory AI triage (app/ai/jobs.py): bounded time per cycle.
-                    await ai_jobs.process_due(self.engine, self.settings, stopping=self.stopping)
+                    triaged = await ai_jobs.process_due(
+                        self.engine, self.settings, stopping=self.stopping
+                    )
+                    if self.mail_left or triaged:
+                        self.wakeup.set()  # work may be waiting: the next cycle at once
                 except (OSError, asyncpg.PostgresError, ConnectionError) as exc:
                     log.warning("worker_cycle_failed", error_type=type(exc).__name__)
                 except Exception as exc:

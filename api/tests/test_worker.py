@@ -37,6 +37,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from app import mailsink
+from app import worker as worker_module
 from app.auth.tokens import create_access_token
 from app.config import Settings, get_settings
 from app.db import migrations
@@ -875,6 +876,30 @@ class TestCrashesAndConcurrency:
         assert_each_delivered_once(sink, [r.id for r in rows])
 
 
+class TestFairness:
+    async def test_a_mail_flood_gives_way_to_the_sla_sweep_each_cycle_and_resumes_at_once(
+        self, engine: AsyncEngine, sink: Sink, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # No time budget at all: each cycle delivers one batch, then the sweep (and the triage
+        # jobs) get their turn; the next cycle starts at once although the poll is a minute.
+        monkeypatch.setattr(worker_module, "CYCLE_BUDGET_SECONDS", 0.0)
+        ids = await enqueue(engine, 60)
+        worker = SweepCountingWorker(
+            worker_settings(
+                sink.port, worker_poll_seconds=60, sla_sweep_seconds=0.001, mail_batch_size=20
+            ),
+            engine,
+        )
+        running = asyncio.create_task(worker.run())
+        try:
+            await sink.wait_for(60, deadline_s=20)
+        finally:
+            worker.stopping.set()
+            await asyncio.wait_for(running, timeout=10)
+        assert_each_delivered_once(sink, ids)
+        assert worker.sweeps >= 3, "one batch of 20 per cycle, a sweep before each"
+
+
 class ObservedWorker(Worker):
     """A Worker that says when its first drain is over (it is then waiting: poll or NOTIFY)."""
 
@@ -882,10 +907,20 @@ class ObservedWorker(Worker):
         super().__init__(settings, engine)
         self.drained = asyncio.Event()
 
-    async def drain(self) -> int:
-        done = await super().drain()
+    async def drain(self, budget_seconds: float | None = None) -> int:
+        done = await super().drain(budget_seconds)
         self.drained.set()
         return done
+
+
+class SweepCountingWorker(Worker):
+    def __init__(self, settings: Settings, engine: AsyncEngine) -> None:
+        super().__init__(settings, engine)
+        self.sweeps = 0
+
+    async def sweep(self, now: datetime | None = None) -> int:
+        self.sweeps += 1
+        return await super().sweep(now)
 
 
 class TestTransactions:
