@@ -235,7 +235,7 @@ async def test_list_queries_use_their_indexes(
                 ("assigned_to", me),
                 *(("status", s) for s in ("ASSIGNED", "IN_PROGRESS", "WAITING_CUSTOMER")),
             ],
-            "ix_tickets_assignee_created",
+            "ix_tickets_assignee_status_created",
         ),
         case(
             "(e) staff search",

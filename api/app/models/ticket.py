@@ -58,6 +58,13 @@ class Ticket(UUIDPrimaryKey, Timestamps, Base):
         Index(
             "ix_tickets_assignee_created", "assigned_to", text("created_at DESC"), text("id DESC")
         ),
+        Index(
+            "ix_tickets_assignee_status_created",
+            "assigned_to",
+            "status",
+            text("created_at DESC"),
+            text("id DESC"),
+        ),
         Index("ix_tickets_team_status", "assigned_team_id", "status"),
         Index("ix_tickets_new_queue", "created_at", "id", postgresql_where=text("status = 'NEW'")),
         Index(
