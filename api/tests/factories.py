@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.passwords import hash_password
-from app.models import Organization, User
+from app.auth.tokens import create_access_token
+from app.config import get_settings
+from app.models import AuthSession, Organization, User
 from app.models.enums import CUSTOMER_ROLES, Role
+from app.utils.clock import utcnow
 
 PASSWORD = "correct horse battery"
 _HASH = hash_password(PASSWORD)
@@ -76,3 +80,20 @@ async def make_actor(
     session: AsyncSession, client: AsyncClient, *, role: Role, org: Organization | None = None
 ) -> Actor:
     return await login(client, await make_user(session, role=role, org=org))
+
+
+async def bearer_headers(db: AsyncSession, user: User) -> dict[str, str]:
+    """A real bearer token for *user* (a server-side session row + a signed JWT) without the
+    cost of an argon2 password check per test."""
+    now, lifetime = utcnow(), timedelta(hours=1)
+    session = AuthSession(id=uuid.uuid4(), user_id=user.id, expires_at=now + lifetime)
+    db.add(session)
+    await db.flush()
+    token = create_access_token(
+        secret=get_settings().resolved_secret_key() or "",
+        user_id=user.id,
+        session_id=session.id,
+        now=now,
+        lifetime=lifetime,
+    )
+    return {"Authorization": f"Bearer {token}"}

@@ -14,7 +14,6 @@ import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,10 +23,7 @@ from httpx import AsyncClient, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.tokens import create_access_token
-from app.config import get_settings
 from app.models import (
-    AuthSession,
     Organization,
     OutboxMessage,
     Service,
@@ -37,8 +33,8 @@ from app.models import (
     User,
 )
 from app.models.enums import Role
-from app.utils.clock import utcnow
 from tests.factories import PASSWORD, make_org, make_user
+from tests.factories import bearer_headers as bearer
 
 ANONYMOUS = "anonymous"
 COLUMNS = (
@@ -181,22 +177,6 @@ async def _world(db: AsyncSession) -> World:
         **{key: service.id for key, service in services.items()},
     }
     return World(org_a=org_a, org_b=org_b, staff=staff, ids=ids)
-
-
-async def bearer(db: AsyncSession, user: User) -> dict[str, str]:
-    """A real token for *user* (server-side session + signed JWT) without paying for argon2."""
-    now, lifetime = utcnow(), timedelta(minutes=10)
-    session = AuthSession(id=uuid.uuid4(), user_id=user.id, expires_at=now + lifetime)
-    db.add(session)
-    await db.flush()
-    token = create_access_token(
-        secret=get_settings().resolved_secret_key() or "",
-        user_id=user.id,
-        session_id=session.id,
-        now=now,
-        lifetime=lifetime,
-    )
-    return {"Authorization": f"Bearer {token}"}
 
 
 def _body(cell: Cell, world: World) -> dict[str, Any] | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.ai import retrieval
 from app.ai.engines import OllamaEngine, TicketText
 from app.ai.kb import DOCS_DIR, load_docs
-from app.auth.tokens import create_access_token
-from app.config import get_settings
-from app.models import AuditLog, AuthSession, KbArticle, KbPassage, User
+from app.models import AuditLog, KbArticle, KbPassage
 from app.models.enums import Role
 from app.models.enums import TicketStatus as S
-from app.utils.clock import utcnow
+from tests.factories import bearer_headers as headers_for
 from tests.factories import login, make_org, make_user
 from tests.test_ai_ollama import EMBED_MODEL, FakeOllama, embed, ollama, settings_for
 from tests.test_ai_triage import add_ticket, committed, live, run_worker_jobs, tagger
@@ -38,22 +35,6 @@ STAFF_URL = "/api/internal/kb/articles"
 PORTAL_URL = "/api/kb/articles"
 ROLES = (Role.CUSTOMER_USER, Role.CUSTOMER_ADMIN, Role.AGENT, Role.MANAGER, Role.ADMIN)
 Headers = dict[str, str]
-
-
-async def headers_for(db: AsyncSession, user: User) -> Headers:
-    """A bearer token on a real session row (no password hashing per test)."""
-    now, lifetime = utcnow(), timedelta(minutes=10)
-    session = AuthSession(id=uuid.uuid4(), user_id=user.id, expires_at=now + lifetime)
-    db.add(session)
-    await db.flush()
-    token = create_access_token(
-        secret=get_settings().resolved_secret_key() or "",
-        user_id=user.id,
-        session_id=session.id,
-        now=now,
-        lifetime=lifetime,
-    )
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -340,7 +340,7 @@ class TestPreferences:
         assert await outbox.new() == set()
         ticket = await db.get(Ticket, uuid.UUID(d.ticket["id"]))
         assert ticket is not None
-        await notifications.sla_breached(db, ticket, "resolution")
+        await notifications.send(db, notifications.breached(ticket, "resolution"))
         breach = await outbox.new()
 
         everyone = await managers_mailed(db, essential=True)

@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,10 +22,9 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.ai import retrieval
-from app.auth.tokens import create_access_token
-from app.config import get_settings
-from app.models import AuthSession, Organization, User
+from app.models import Organization, User
 from app.models.enums import Role
+from tests.factories import bearer_headers as headers_for
 from tests.factories import make_org, make_user
 
 TICKETS = 30_000
@@ -95,22 +94,6 @@ def recorder(connection: AsyncConnection) -> Iterator[Recorder]:
         yield recorder
     finally:
         event.remove(sync, "before_cursor_execute", recorder)
-
-
-async def headers_for(db: AsyncSession, user: User) -> dict[str, str]:
-    now = datetime.now(UTC)
-    lifetime = timedelta(hours=1)
-    session = AuthSession(id=uuid.uuid4(), user_id=user.id, expires_at=now + lifetime)
-    db.add(session)
-    await db.flush()
-    token = create_access_token(
-        secret=get_settings().resolved_secret_key() or "",
-        user_id=user.id,
-        session_id=session.id,
-        now=now,
-        lifetime=lifetime,
-    )
-    return {"Authorization": f"Bearer {token}"}
 
 
 @dataclass

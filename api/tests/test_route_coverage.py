@@ -26,11 +26,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import Mount, Route
 
-from app.auth.tokens import create_access_token
-from app.config import get_settings
 from app.models import (
     AuditLog,
-    AuthSession,
     KbArticle,
     Organization,
     OutboxMessage,
@@ -46,6 +43,7 @@ from app.services.attachments import file_store
 from app.services.storage import StoredFile
 from app.utils.clock import utcnow
 from tests.factories import PASSWORD, make_org, make_user
+from tests.factories import bearer_headers as token_for
 
 ANONYMOUS = "anonymous"
 CALLERS: tuple[str, ...] = (ANONYMOUS, *(role.value for role in Role))
@@ -245,21 +243,6 @@ async def stored_file() -> AsyncIterator[StoredFile]:
     )
     yield stored
     await file_store().delete(stored.key)
-
-
-async def token_for(db: AsyncSession, user: User) -> dict[str, str]:
-    now, lifetime = utcnow(), timedelta(minutes=10)
-    session = AuthSession(id=uuid.uuid4(), user_id=user.id, expires_at=now + lifetime)
-    db.add(session)
-    await db.flush()
-    token = create_access_token(
-        secret=get_settings().resolved_secret_key() or "",
-        user_id=user.id,
-        session_id=session.id,
-        now=now,
-        lifetime=lifetime,
-    )
-    return {"Authorization": f"Bearer {token}"}
 
 
 def _ticket(org: Organization, creator: User, status: str, assignee: User | None) -> Ticket:

@@ -18,11 +18,9 @@ from httpx import AsyncClient, Response
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from app.auth.tokens import create_access_token
 from app.config import get_settings
 from app.models import (
     AuditLog,
-    AuthSession,
     Organization,
     Team,
     Ticket,
@@ -32,6 +30,7 @@ from app.models import (
 )
 from app.models.enums import Role
 from app.utils.clock import get_now
+from tests.factories import bearer_headers as headers_for
 from tests.factories import make_org, make_user
 
 Headers = dict[str, str]
@@ -41,23 +40,6 @@ T0 = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
 # and its attachments.
 LIST_STATEMENTS = 5
 DETAIL_STATEMENTS = 6
-
-
-async def headers_for(db: AsyncSession, user: User) -> Headers:
-    """A bearer token for *user* without the cost of a password check."""
-    now = datetime.now(UTC)
-    lifetime = timedelta(hours=1)
-    session = AuthSession(id=uuid.uuid4(), user_id=user.id, expires_at=now + lifetime)
-    db.add(session)
-    await db.flush()
-    token = create_access_token(
-        secret=get_settings().resolved_secret_key() or "",
-        user_id=user.id,
-        session_id=session.id,
-        now=now,
-        lifetime=lifetime,
-    )
-    return {"Authorization": f"Bearer {token}"}
 
 
 def ok(response: Response, status: int = 200) -> Any:

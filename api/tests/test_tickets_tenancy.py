@@ -11,7 +11,6 @@ import json
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,11 +20,8 @@ from httpx import AsyncClient, Response
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.tokens import create_access_token
-from app.config import get_settings
 from app.models import (
     AuditLog,
-    AuthSession,
     Organization,
     Service,
     Team,
@@ -35,6 +31,7 @@ from app.models import (
     User,
 )
 from app.models.enums import Role
+from tests.factories import bearer_headers as headers_for
 from tests.factories import make_org, make_user
 
 Headers = dict[str, str]
@@ -68,23 +65,6 @@ COMMENT_KEYS = frozenset({"id", "ticket_id", "author", "body", "is_internal", "c
 ATTACHMENT_KEYS = frozenset({"id", "file_name", "mime_type", "size_bytes", "sha256", "created_at"})
 PERSON_KEYS = frozenset({"id", "name"})
 AUTHOR_KEYS = frozenset({"id", "name", "is_staff"})
-
-
-async def headers_for(db: AsyncSession, user: User) -> Headers:
-    """A bearer token for *user* without the cost of a password check."""
-    now = datetime.now(UTC)
-    lifetime = timedelta(hours=1)
-    session = AuthSession(id=uuid.uuid4(), user_id=user.id, expires_at=now + lifetime)
-    db.add(session)
-    await db.flush()
-    token = create_access_token(
-        secret=get_settings().resolved_secret_key() or "",
-        user_id=user.id,
-        session_id=session.id,
-        now=now,
-        lifetime=lifetime,
-    )
-    return {"Authorization": f"Bearer {token}"}
 
 
 def upload_file(name: str, content: bytes) -> dict[str, tuple[str, bytes, str]]:

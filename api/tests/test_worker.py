@@ -864,7 +864,7 @@ class TestCrashesAndConcurrency:
             async with AsyncSession(engine, expire_on_commit=False) as session:
                 session.add(ticket)
                 await session.flush()
-                await notifications.ticket_created(session, ticket)
+                await notifications.send(session, notifications.created(ticket))
                 await session.commit()
             rows = await outbox_of(engine, ticket.id)
             assert len(rows) >= 3
@@ -940,7 +940,7 @@ class TestTransactions:
             async with AsyncSession(engine, expire_on_commit=False) as session:
                 session.add(rolled_back)
                 await session.flush()
-                await notifications.ticket_created(session, rolled_back)
+                await notifications.send(session, notifications.created(rolled_back))
                 inside = await session.scalar(
                     select(func.count())
                     .select_from(OutboxMessage)
@@ -952,7 +952,7 @@ class TestTransactions:
             async with AsyncSession(engine, expire_on_commit=False) as session:
                 session.add(committed)
                 await session.flush()
-                await notifications.ticket_created(session, committed)
+                await notifications.send(session, notifications.created(committed))
                 await session.commit()
             loop = asyncio.get_running_loop()
             deadline = loop.time() + 10

@@ -365,14 +365,3 @@ def breached(ticket: Ticket, kind: str) -> list[Mail]:
             managers=True,
         )
     ]
-
-
-# One-event shorthands.
-
-
-async def ticket_created(session: AsyncSession, ticket: Ticket) -> None:
-    await send(session, created(ticket))
-
-
-async def sla_breached(session: AsyncSession, ticket: Ticket, kind: str) -> None:
-    await send(session, breached(ticket, kind))

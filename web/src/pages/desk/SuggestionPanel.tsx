@@ -1,3 +1,4 @@
+import type { ReactNode } from "react";
 import { Link } from "react-router";
 import type { StaffTicketDetail } from "../../api/types";
 import { useApplySuggestion, useSuggestions, type SuggestionField, type Suggestions } from "../../api/suggestions";
@@ -17,6 +18,44 @@ const FINAL = new Set(["RESOLVED", "CLOSED", "CANCELLED"]);
 
 function percent(confidence: number): string {
   return `${Math.round(confidence * 100)}%`;
+}
+
+interface VoteRowProps {
+  field: SuggestionField;
+  vote: { value: string; confidence: number } | null;
+  current: string | null;
+  label: (value: string) => ReactNode;
+  canApply: boolean;
+  busy?: boolean;
+  onApply?: (field: SuggestionField) => Promise<unknown>;
+}
+
+/** One suggested value with its confidence, and Apply when it differs from the ticket's. */
+function VoteRow({ field, vote, current, label, canApply, busy, onApply }: VoteRowProps) {
+  return (
+    <dd className="desk-ai__row">
+      {vote ? (
+        <>
+          <span>
+            {label(vote.value)} <span className="desk-ai__muted tnum">({percent(vote.confidence)})</span>
+          </span>
+          {canApply && vote.value !== current ? (
+            <Button
+              size="sm"
+              variant="ghost"
+              busy={busy}
+              aria-label={`Apply ${field} ${vote.value}`}
+              onClick={() => void onApply?.(field)}
+            >
+              Apply
+            </Button>
+          ) : null}
+        </>
+      ) : (
+        <span className="desk-ai__muted">No suggestion</span>
+      )}
+    </dd>
+  );
 }
 
 /** Advisory only: every suggestion is shown with its confidence; nothing changes the ticket
@@ -51,52 +90,25 @@ export function SuggestionView({ suggestions: s, ticket, onApply, onUseReply, bu
       ) : null}
       <dl className="atum-kv">
         <dt>Category</dt>
-        <dd className="desk-ai__row">
-          {s.category ? (
-            <>
-              <span>
-                {s.category.value} <span className="desk-ai__muted tnum">({percent(s.category.confidence)})</span>
-              </span>
-              {canApply && s.category.value !== ticket.category ? (
-                <Button
-                  size="sm"
-                  variant="ghost"
-                  busy={busy}
-                  aria-label={`Apply category ${s.category.value}`}
-                  onClick={() => void onApply?.("category")}
-                >
-                  Apply
-                </Button>
-              ) : null}
-            </>
-          ) : (
-            <span className="desk-ai__muted">No suggestion</span>
-          )}
-        </dd>
+        <VoteRow
+          field="category"
+          vote={s.category}
+          current={ticket.category}
+          label={(value) => value}
+          canApply={canApply}
+          busy={busy}
+          onApply={onApply}
+        />
         <dt>Priority</dt>
-        <dd className="desk-ai__row">
-          {s.priority ? (
-            <>
-              <span>
-                <PriorityPill priority={s.priority.value} />{" "}
-                <span className="desk-ai__muted tnum">({percent(s.priority.confidence)})</span>
-              </span>
-              {canApply && s.priority.value !== ticket.priority ? (
-                <Button
-                  size="sm"
-                  variant="ghost"
-                  busy={busy}
-                  aria-label={`Apply priority ${s.priority.value}`}
-                  onClick={() => void onApply?.("priority")}
-                >
-                  Apply
-                </Button>
-              ) : null}
-            </>
-          ) : (
-            <span className="desk-ai__muted">No suggestion</span>
-          )}
-        </dd>
+        <VoteRow
+          field="priority"
+          vote={s.priority}
+          current={ticket.priority}
+          label={(value) => <PriorityPill priority={value as StaffTicketDetail["priority"]} />}
+          canApply={canApply}
+          busy={busy}
+          onApply={onApply}
+        />
       </dl>
       {s.similar.length > 0 ? (
         <section aria-label="Similar tickets">
