@@ -4,7 +4,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV := uv
 API := api
 
-.PHONY: run test deps web web-check lint typecheck fmt requirements clean
+.PHONY: run test test-packages deps web web-check lint typecheck fmt requirements clean
 
 deps: $(API)/.venv/.synced
 
@@ -37,9 +37,13 @@ web-check: deps web/node_modules/.installed
 	npm --prefix web run lint
 	npm --prefix web run check:api
 
-## make test: the whole suite on a real PostgreSQL (and a real browser)
-test: deps web web-check
-	@infra/scripts/ensure-chromium.sh
+## the Debian packages the tests need (nginx, shellcheck, chromium, Postfix, Dovecot, …): installed
+## when missing and running as root; otherwise the exact `sudo apt-get install` line, and a stop
+test-packages:
+	@infra/scripts/test-packages.sh
+
+## make test: the whole suite on a real PostgreSQL (and a real browser, nginx, Postfix, Dovecot)
+test: test-packages deps web web-check
 	cd $(API) && $(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .
 	cd $(API) && $(UV) run --frozen mypy
 	cd $(API) && $(UV) run --frozen pytest

@@ -88,7 +88,7 @@ def require_built_ui() -> None:
     if not AXE_JS.is_file():
         raise AssertionError(f"{AXE_JS} is missing: run `npm --prefix web ci`.")
     if not Path(CHROMIUM).is_file():
-        raise AssertionError(f"{CHROMIUM} is missing: run `infra/scripts/ensure-chromium.sh`.")
+        raise AssertionError(f"{CHROMIUM} is missing: run `infra/scripts/test-packages.sh`.")
 
 
 def free_port() -> int:
