@@ -288,11 +288,20 @@ def dev() -> None:
 
     from app.db.migrations import upgrade
     from app.demo import DEMO_LOGINS, seed
+    from app.services.mail_admin import ensure_default_mailbox
 
-    upgrade()
-    created = _run(seed)
     settings = get_settings()
     env = dict(os.environ)
+    # Links in mails and the mail domain follow the address actually served.
+    if "ATUM_PUBLIC_URL" not in os.environ:
+        env["ATUM_PUBLIC_URL"] = os.environ["ATUM_PUBLIC_URL"] = (
+            f"http://{settings.host}:{settings.port}"
+        )
+        get_settings.cache_clear()
+        settings = get_settings()
+    upgrade()
+    created = _run(seed)
+    _run(lambda session: ensure_default_mailbox(session, settings.resolved_inbound_address))
     children: list[subprocess.Popen[bytes]] = []
     mail_note = f"mail goes to {settings.smtp_host}:{settings.smtp_port}"
     if not settings.smtp_host:
@@ -300,12 +309,17 @@ def dev() -> None:
         children.append(subprocess.Popen([sys.executable, "-m", "app.cli", "mailsink"], env=env))
         mail_note = f"outgoing mail is kept in {settings.data_dir / 'mail'} (.eml files)"
     children.append(subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env))
+    children.append(subprocess.Popen([sys.executable, "-m", "app.cli", "lmtp"], env=env))
     typer.echo("")
     typer.echo(f"ATUM DESK on http://{settings.host}:{settings.port}  (API docs: /api/docs)")
     if created is not None:
         typer.echo("Demo data loaded.")
     _print_logins(DEMO_LOGINS)
     typer.echo(f"Worker running; {mail_note}.")
+    typer.echo(
+        f"Mail in: LMTP on {settings.lmtp_host}:{settings.lmtp_port} for "
+        f"{settings.resolved_inbound_address} (docs/EMAIL.md)."
+    )
     typer.echo("Ctrl-C stops the server, the worker and the database.\n")
     try:
         serve(host=None, port=None)
@@ -330,6 +344,19 @@ def worker() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     asyncio.run(run_worker(settings))
+
+
+@cli.command()
+def lmtp() -> None:
+    """The LMTP listener the MTA (Postfix) delivers incoming mail to (ATUM_LMTP_HOST/PORT): it
+    stores each message and answers 250 only once it is committed (451 on any failure)."""
+    from app.logging import configure_logging
+    from app.mail.lmtp import serve
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    typer.echo(f"LMTP listener on {settings.lmtp_host}:{settings.lmtp_port}")
+    asyncio.run(serve(settings))
 
 
 @cli.command()

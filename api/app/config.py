@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,9 +57,24 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_ssl: bool = False
     smtp_timeout_seconds: float = Field(default=30, gt=0)
-    mail_from: str = "ATUM DESK <desk@localhost>"
-    # Host part of Message-IDs (default: this machine's FQDN).
+    # The From of every notification (default: "ATUM DESK <ATUM_INBOUND_ADDRESS>", so that a
+    # reply reaches the desk even when a client ignores Reply-To).
+    mail_from: str | None = None
+    # Host part of Message-IDs (kept for compatibility; ATUM_MAIL_DOMAIN wins when set).
     mail_host: str | None = None
+    # The e-mail channel (docs/EMAIL.md): the domain of our Message-IDs and reply addresses
+    # (default: the host of ATUM_PUBLIC_URL; "localhost" when that is an IP address), the default
+    # mailbox, the LMTP listener and the largest message taken (default: uploads + 5 MB).
+    mail_domain: str | None = None
+    inbound_address: str | None = None
+    lmtp_host: str = "127.0.0.1"
+    lmtp_port: int = Field(default=8024, ge=1, le=65535)
+    mail_max_mb: int | None = Field(default=None, ge=1, le=10_240)
+    # Mails for one recipient about one ticket within this many seconds become one mail.
+    mail_coalesce_seconds: int = Field(default=60, ge=0, le=3600)
+    imap_poll_seconds: float = Field(default=60, gt=0)
+    # Inbound messages whose processing failed are retried this many times, then quarantined.
+    inbound_max_attempts: int = Field(default=5, ge=1)
     mail_batch_size: int = Field(default=20, ge=1, le=1000)
     mail_lease_seconds: int = Field(default=120, ge=5)
     mail_max_attempts: int = Field(default=8, ge=1)
@@ -103,6 +120,29 @@ class Settings(BaseSettings):
     @property
     def upload_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def resolved_mail_domain(self) -> str:
+        if self.mail_domain:
+            return self.mail_domain.lower()
+        host = (urlsplit(self.public_url).hostname or "localhost").lower()
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            return host
+        return "localhost"
+
+    @property
+    def resolved_inbound_address(self) -> str:
+        return (self.inbound_address or f"support@{self.resolved_mail_domain}").lower()
+
+    @property
+    def resolved_mail_from(self) -> str:
+        return self.mail_from or f"ATUM DESK <{self.resolved_inbound_address}>"
+
+    @property
+    def mail_max_bytes(self) -> int:
+        return (self.mail_max_mb or self.max_upload_mb + 5) * 1024 * 1024
 
 
 @lru_cache

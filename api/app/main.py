@@ -29,6 +29,7 @@ from app.routers import (
     health,
     internal_tickets,
     kb,
+    mail,
     notifications,
     orgs,
     services,
@@ -92,6 +93,7 @@ _ROUTERS = (
     (teams, (400, 401, 403, 404, 409, 503)),
     (kb, (400, 401, 403, 404, 503)),
     (audit, (401, 403, 503)),
+    (mail, (400, 401, 403, 404, 409, 503)),
 )
 
 

@@ -1,4 +1,5 @@
-"""The background worker: delivers the notification outbox over SMTP and sweeps SLA breaches.
+"""The background worker: delivers the notification outbox over SMTP, sweeps SLA breaches, turns
+stored mail into tickets and comments (app/mail/inbound.py) and polls IMAP mailboxes.
 
 Delivery is at-least-once with a narrow window: rows are claimed in small batches with
 ``FOR UPDATE SKIP LOCKED`` and a lease (a random token and an expiry); a row is marked sent only
@@ -41,6 +42,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from app.ai import jobs as ai_jobs
 from app.config import Settings
 from app.db.session import get_engine
+from app.mail import imap, inbound
+from app.mail.tokens import reply_address
 from app.services import notifications, tickets
 from app.utils.clock import utcnow
 
@@ -71,7 +74,18 @@ _CLAIM = text(
         LIMIT :batch
         FOR UPDATE SKIP LOCKED
     )
-    RETURNING o.id, o.recipient_email, o.subject, o.body_text, o.body_html, o.attempts
+    RETURNING o.id, o.recipient_email, o.subject, o.body_text, o.body_html, o.attempts,
+        o.message_id, o.reply_token,
+        -- the thread: this recipient's earlier mails about the ticket, oldest first (References)
+        ARRAY(
+            SELECT e.message_id FROM (
+                SELECT p.message_id, p.created_at FROM notification_outbox p
+                WHERE p.ticket_id = o.ticket_id AND p.recipient_id = o.recipient_id
+                  AND p.created_at < o.created_at AND p.status = 'sent'
+                  AND p.message_id IS NOT NULL
+                ORDER BY p.created_at DESC LIMIT 20
+            ) e ORDER BY e.created_at
+        )
     """
 )
 _SENT = text(
@@ -107,6 +121,9 @@ class Claimed:
     body_text: str
     body_html: str
     attempts: int
+    message_id: str | None = None
+    reply_token: str | None = None
+    references: tuple[str, ...] | list[str] = ()
 
 
 class PermanentFailure(Exception):
@@ -124,7 +141,7 @@ def _fqdn() -> str:
 
 
 def envelope_sender(settings: Settings) -> str:
-    return parseaddr(settings.mail_from)[1]
+    return parseaddr(settings.resolved_mail_from)[1]
 
 
 def _one_line(value: str) -> str:
@@ -151,15 +168,29 @@ def build_message(row: Claimed, settings: Settings) -> bytes:
     stable Message-ID. Written directly (the boundary cannot occur in quoted-printable text, which
     never has "=_"): ten times cheaper than ``email.mime``, which cost more than the SMTP dialogue.
     Raises ``ValueError`` when a header cannot be written safely."""
-    name, address = parseaddr(settings.mail_from)
+    name, address = parseaddr(settings.resolved_mail_from)
     boundary = f"=_atum_{row.id.hex}"
+    message_id = row.message_id or f"<outbox-{row.id}@{settings.mail_host or _fqdn()}>"
+    thread = ""
+    if row.references:
+        thread = (
+            f"In-Reply-To: {_one_line(row.references[-1])}\n"
+            f"References: {' '.join(_one_line(r) for r in row.references)}\n"
+        )
+    reply_to = ""
+    if row.reply_token:
+        to = reply_address(settings.resolved_inbound_address, row.reply_token)
+        reply_to = f"Reply-To: {_address(to)}\n"
     head = (
         f"From: {formataddr((name, _address(address)), charset='utf-8')}\n"
         f"To: {_address(row.recipient)}\n"
         f"Subject: {_encoded(row.subject)}\n"
         f"Date: {format_datetime(utcnow())}\n"
-        f"Message-ID: <outbox-{row.id}@{settings.mail_host or _fqdn()}>\n"
+        f"Message-ID: {_one_line(message_id)}\n"
+        f"{thread}{reply_to}"
         "Auto-Submitted: auto-generated\n"
+        # Exchange and Outlook: no out-of-office or read receipts for our notifications.
+        "X-Auto-Response-Suppress: All\n"
         "MIME-Version: 1.0\n"
         f'Content-Type: multipart/alternative; boundary="{boundary}"\n'
     )
@@ -404,11 +435,17 @@ class Worker:
                     # Each kind of work gets a bounded slice per cycle, so that a flood of mail
                     # never holds back the SLA sweep or the triage jobs (nor the other way).
                     await self.drain(CYCLE_BUDGET_SECONDS)
+                    # Mail in: stored messages become tickets and comments, then the IMAP
+                    # mailboxes that are due are polled (each bounded in time per cycle).
+                    received = await inbound.process_due(
+                        self.engine, self.settings, stopping=self.stopping
+                    )
+                    fetched = await imap.poll_due(self.engine, self.settings)
                     # Advisory AI triage (app/ai/jobs.py): bounded time per cycle.
                     triaged = await ai_jobs.process_due(
                         self.engine, self.settings, stopping=self.stopping
                     )
-                    if self.mail_left or triaged:
+                    if self.mail_left or triaged or received or fetched:
                         self.wakeup.set()  # work may be waiting: the next cycle at once
                 except (OSError, asyncpg.PostgresError, ConnectionError) as exc:
                     log.warning("worker_cycle_failed", error_type=type(exc).__name__)

@@ -81,6 +81,8 @@ os.environ["ATUM_ENV"] = "test"
 os.environ.setdefault("ATUM_SECRET_KEY", secrets.token_urlsafe(48))
 os.environ["ATUM_DATA_DIR"] = str(REPO / "var" / "test" / "data")
 os.environ.setdefault("ATUM_LOG_LEVEL", "WARNING")
+# Mails go out at once in the tests; the coalescing tests set their own window.
+os.environ.setdefault("ATUM_MAIL_COALESCE_SECONDS", "0")
 
 from app.db import migrations  # noqa: E402
 

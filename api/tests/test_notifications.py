@@ -28,7 +28,6 @@ from tests.test_worker import (
     Received,
     Sink,
     body_of,
-    message_id,
     outbox_engine,
     worker_database,
     worker_settings,
@@ -185,7 +184,7 @@ async def copy_to_worker_db(engine: AsyncEngine, rows: list[OutboxMessage]) -> N
     """The rows exactly as the API wrote them, committed where a Worker can claim them (people
     and tickets live in the test transaction only, so their references stay behind)."""
     columns = ("id", "idempotency_key", "recipient_email", "template", "subject")
-    columns += ("body_text", "body_html")
+    columns += ("body_text", "body_html", "message_id", "reply_token")
     async with engine.begin() as conn:
         await conn.execute(
             insert(OutboxMessage),
@@ -232,7 +231,8 @@ class TestTheBlueprintFlow:
         await d.status(d.agent, S.WAITING_CUSTOMER)
         assert await outbox.new() == {("waiting_for_you", customer)}
         await d.customer_comment(answer)
-        assert await outbox.new() == {("customer_reply", agent), ("staff_status", agent)}
+        # The reply and the status change it caused: one mail to the assignee.
+        assert await outbox.new() == {("customer_reply", agent)}
         await d.status(d.agent, S.RESOLVED, resolution=resolution, root_cause=root_cause)
         assert await outbox.new() == {("status", customer)}
         await d.status(d.manager, S.CLOSED)
@@ -256,6 +256,7 @@ class TestTheBlueprintFlow:
         assert note in by_template["internal_note", agent].body_text
         assert reply in by_template["reply", customer].body_text
         assert answer in by_template["customer_reply", agent].body_html
+        assert "now being worked on" in by_template["customer_reply", agent].body_text
         statuses = [r for r in outbox.rows if r.template == "status"]
         assert [r.subject.rsplit(" — ", 1)[1] for r in statuses] == [
             CUSTOMER_STATUS[S.ASSIGNED],
@@ -268,10 +269,14 @@ class TestTheBlueprintFlow:
         received = await deliver(engine, sink, outbox.rows)
 
         assert sorted(mail.message_id for mail in received) == sorted(
-            message_id(row.id) for row in outbox.rows
+            str(row.message_id) for row in outbox.rows
         )
         for mail in received:
-            [row] = [r for r in outbox.rows if message_id(r.id) == mail.message_id]
+            [row] = [r for r in outbox.rows if r.message_id == mail.message_id]
+            assert mail.message["Auto-Submitted"] == "auto-generated"
+            assert mail.message["Reply-To"] == (
+                f"support+{row.reply_token}@{get_settings().resolved_mail_domain}"
+            )
             assert mail.envelope_to == (row.recipient_email,)
             assert mail.message["To"] == row.recipient_email
             assert mail.message["Subject"] == row.subject

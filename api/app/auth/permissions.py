@@ -35,6 +35,10 @@ class Action(StrEnum):
     KB_WRITE = "kb.write"
     KB_DELETE = "kb.delete"
     KB_PORTAL = "kb.portal"
+    # The e-mail channel: held mail (managers decide), mailboxes and bounces (admins), the
+    # original .eml of a mail on a ticket (staff).
+    MAIL_HELD = "mail.held"
+    MAIL_ADMIN = "mail.admin"
 
 
 _STAFF = {Role.AGENT, Role.MANAGER, Role.ADMIN}
@@ -62,6 +66,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.KB_WRITE: frozenset(_STAFF),
     Action.KB_DELETE: frozenset({Role.MANAGER, Role.ADMIN}),
     Action.KB_PORTAL: frozenset({Role.CUSTOMER_USER, Role.CUSTOMER_ADMIN}),
+    Action.MAIL_HELD: frozenset({Role.MANAGER, Role.ADMIN}),
+    Action.MAIL_ADMIN: frozenset({Role.ADMIN}),
 }
 
 # Roles a customer_admin may hand out (never a staff role).

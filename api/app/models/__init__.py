@@ -6,6 +6,7 @@ from app.models.audit import AuditLog
 from app.models.auth_session import AuthSession
 from app.models.comment import TicketComment
 from app.models.kb import KbArticle
+from app.models.mail import InboundMessage, InboundRaw, MailBounce, Mailbox, OrgEmailDomain
 from app.models.organization import Organization
 from app.models.outbox import OutboxMessage
 from app.models.rate_limit import RateLimitCounter
@@ -20,8 +21,13 @@ __all__ = [
     "AiSuggestion",
     "AuditLog",
     "AuthSession",
+    "InboundMessage",
+    "InboundRaw",
     "KbArticle",
     "KbPassage",
+    "MailBounce",
+    "Mailbox",
+    "OrgEmailDomain",
     "Organization",
     "OutboxMessage",
     "RateLimitCounter",

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, CreatedAt, UUIDPrimaryKey
@@ -26,6 +26,9 @@ class OutboxMessage(UUIDPrimaryKey, CreatedAt, Base):
         ),
         Index("ix_notification_outbox_status_created", "status", "created_at"),
         Index("ix_notification_outbox_ticket", "ticket_id"),
+        # The thread of one recipient on one ticket (References), and the hold-back window in
+        # which a new event joins a mail not yet sent.
+        Index("ix_notification_outbox_thread", "ticket_id", "recipient_id", "created_at"),
     )
 
     idempotency_key: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
@@ -52,3 +55,10 @@ class OutboxMessage(UUIDPrimaryKey, CreatedAt, Base):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The mail's own Message-ID (signed, names the ticket and the recipient) and the signed
+    # reply token of its Reply-To address (docs/EMAIL.md "Outgoing mail").
+    message_id: Mapped[str | None] = mapped_column(String(998), nullable=True)
+    reply_token: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The events this mail tells of ({template, subject, lines, quote, after}): several events
+    # for one recipient on one ticket within ATUM_MAIL_COALESCE_SECONDS become one mail.
+    events: Mapped[list[dict[str, object]] | None] = mapped_column(JSONB, nullable=True)

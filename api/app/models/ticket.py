@@ -42,6 +42,7 @@ class Ticket(UUIDPrimaryKey, Timestamps, Base):
         CheckConstraint(f"status IN ({sql_in(TicketStatus)})", name="status"),
         CheckConstraint(f"priority IN ({sql_in(Priority)})", name="priority"),
         CheckConstraint("sla_paused_seconds >= 0", name="paused_seconds_nonnegative"),
+        CheckConstraint("channel IN ('portal', 'email', 'phone', 'api')", name="channel"),
         # Lets child tables reference (ticket_id, org_id) so a comment can never sit in another
         # organization than its ticket.
         UniqueConstraint("id", "org_id", name="uq_tickets_id_org_id"),
@@ -130,4 +131,9 @@ class Ticket(UUIDPrimaryKey, Timestamps, Base):
     )
     sla_first_response_breached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sla_resolution_breached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Where the ticket came from; a reply to a closed ticket opens a new one that follows it up.
+    channel: Mapped[str] = mapped_column(String(10), nullable=False, server_default="portal")
+    follow_up_of: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("tickets.id"), nullable=True
+    )
     search: Mapped[str] = mapped_column(TSVECTOR, Computed(SEARCH_DOCUMENT, persisted=True))

@@ -7,12 +7,20 @@ import uuid
 from fastapi import APIRouter, status
 
 from app.auth.deps import DbSession, OrgReader, OrgWriter
+from app.models import Organization
 from app.routers.common import DEFAULT, Cursor, Limit, Search
 from app.schemas.common import Page
 from app.schemas.org import OrgCreate, OrgOut, OrgUpdate
 from app.services import orgs
 
 router = APIRouter(prefix="/orgs", tags=["admin"])
+
+
+async def _out(session: DbSession, items: list[Organization]) -> list[OrgOut]:
+    domains = await orgs.domains_of(session, [o.id for o in items])
+    return [
+        OrgOut.model_validate(o).model_copy(update={"email_domains": domains[o.id]}) for o in items
+    ]
 
 
 @router.get("", response_model=Page[OrgOut])
@@ -24,21 +32,21 @@ async def list_orgs(
     limit: Limit = DEFAULT,
 ) -> Page[OrgOut]:
     items, next_cursor = await orgs.list_orgs(session, actor, q=q, cursor=cursor, limit=limit)
-    return Page[OrgOut](items=[OrgOut.model_validate(o) for o in items], next_cursor=next_cursor)
+    return Page[OrgOut](items=await _out(session, items), next_cursor=next_cursor)
 
 
 @router.post("", response_model=OrgOut, status_code=status.HTTP_201_CREATED)
 async def create_org(body: OrgCreate, actor: OrgWriter, session: DbSession) -> OrgOut:
-    return OrgOut.model_validate(await orgs.create(session, actor, body))
+    return (await _out(session, [await orgs.create(session, actor, body)]))[0]
 
 
 @router.get("/{org_id}", response_model=OrgOut)
 async def get_org(org_id: uuid.UUID, actor: OrgReader, session: DbSession) -> OrgOut:
-    return OrgOut.model_validate(await orgs.get(session, actor, org_id))
+    return (await _out(session, [await orgs.get(session, actor, org_id)]))[0]
 
 
 @router.patch("/{org_id}", response_model=OrgOut)
 async def update_org(
     org_id: uuid.UUID, body: OrgUpdate, actor: OrgWriter, session: DbSession
 ) -> OrgOut:
-    return OrgOut.model_validate(await orgs.update(session, actor, org_id, body))
+    return (await _out(session, [await orgs.update(session, actor, org_id, body)]))[0]

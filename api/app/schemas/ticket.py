@@ -76,10 +76,22 @@ class TeamRef(ResponseModel):
     name: str
 
 
+Channel = Literal["portal", "email", "phone", "api"]
+
+
 class Author(ResponseModel):
-    id: uuid.UUID
+    # None only for automatic mail (an out-of-office, a bounce): staff-only internal notes
+    # whose name is the sender's address.
+    id: uuid.UUID | None
     name: str
     is_staff: bool
+
+
+class RefusedFile(ResponseModel):
+    """A file that came with a mail and was not stored (the upload rules refused it)."""
+
+    file_name: str
+    reason: str
 
 
 class CustomerTicket(ResponseModel):
@@ -102,6 +114,9 @@ class CustomerTicket(ResponseModel):
     created_at: datetime
     updated_at: datetime
     resolution: str | None
+    channel: Channel = "portal"
+    # A reply to a closed ticket opens a new one that follows it up.
+    follow_up_of: uuid.UUID | None = None
 
 
 class Sla(ResponseModel):
@@ -128,6 +143,10 @@ class CustomerComment(ResponseModel):
     body: str
     is_internal: Literal[False] = False
     created_at: datetime
+    channel: Channel = "portal"
+    # Mail: the quoted history and signature split off the body (shown folded).
+    quoted: str | None = None
+    refused_files: list[RefusedFile] = Field(default_factory=list)
 
 
 class StaffComment(ResponseModel):
@@ -137,6 +156,15 @@ class StaffComment(ResponseModel):
     body: str
     is_internal: bool
     created_at: datetime
+    channel: Channel = "portal"
+    quoted: str | None = None
+    refused_files: list[RefusedFile] = Field(default_factory=list)
+    # Mail only: marked automatic (out-of-office, bounce, list), its sender and Message-ID, and
+    # whether the original .eml can be downloaded.
+    automatic: bool = False
+    from_address: str | None = None
+    message_id: str | None = None
+    has_original: bool = False
 
 
 class CustomerAttachment(ResponseModel):

@@ -8,11 +8,14 @@ customer recipient for a staff-only template.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import or_, select, text
@@ -20,9 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.config import get_settings
-from app.models import Ticket, User
+from app.mail import tokens as mail_tokens
+from app.models import MailBounce, Ticket, User
 from app.models.enums import STAFF_ROLES, Role
 from app.models.enums import TicketStatus as S
+from app.utils.clock import utcnow
 
 CHANNEL = "atum_outbox"
 _TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "mail"
@@ -41,6 +46,9 @@ CUSTOMER_STATUS = {
 STAFF_ONLY = frozenset(
     {"internal_note", "assigned", "sla_breached", "new_in_queue", "staff_status", "customer_reply"}
 )
+# Threads whose replies become internal notes (the token says so): a staff member answering an
+# internal-note mail never writes to the customer by accident.
+INTERNAL_THREAD = frozenset({"internal_note"})
 # Mails that ask the recipient to act are sent even to users who turned notifications off.
 ESSENTIAL = frozenset({"assigned", "sla_breached", "waiting_for_you"})
 
@@ -61,6 +69,7 @@ class Recipient:
     name: str
     role: Role
     notify_enabled: bool
+    bouncing: bool = False
 
     @property
     def is_staff(self) -> bool:
@@ -73,6 +82,41 @@ def _link(ticket: Ticket, recipient: Recipient) -> str:
     return f"{base}/{area}/tickets/{ticket.id}"
 
 
+def _event(mail: Mail) -> dict[str, object]:
+    return {
+        "template": mail.template,
+        "subject": mail.subject,
+        "lines": list(mail.lines),
+        "quote": mail.quote,
+        "after": list(mail.after),
+    }
+
+
+def render_events(
+    ticket: Ticket, recipient: Recipient, events: Sequence[dict[str, Any]]
+) -> tuple[str, str, str]:
+    """(subject, text, HTML) of one mail telling of one or several events (oldest first)."""
+    templates = {str(e["template"]) for e in events}
+    context = {
+        "ticket": ticket,
+        "subject": events[0]["subject"],
+        "events": events,
+        "link": _link(ticket, recipient),
+        "essential": bool(templates & ESSENTIAL),
+        "internal": templates <= INTERNAL_THREAD,
+    }
+    # The first event names the mail (a reply, then the status it caused: "new reply (+1 more)").
+    first = str(events[0]["subject"])
+    more = f" (+{len(events) - 1} more)" if len(events) > 1 else ""
+    # One line: a title may hold line breaks, which have no place in a mail header.
+    full_subject = " ".join(f"[ATUM DESK #{ticket.number}] {ticket.title} — {first}{more}".split())
+    return (
+        full_subject[:300],
+        _env().get_template("message.txt.j2").render(context),
+        _env().get_template("message.html.j2").render(context),
+    )
+
+
 def render(
     template: str,
     ticket: Ticket,
@@ -81,22 +125,16 @@ def render(
     subject: str,
     lines: Sequence[str],
     quote: str | None = None,
+    after: Sequence[str] = (),
 ) -> tuple[str, str, str]:
-    context = {
-        "ticket": ticket,
+    event = {
+        "template": template,
         "subject": subject,
-        "lines": lines,
+        "lines": list(lines),
         "quote": quote,
-        "link": _link(ticket, recipient),
-        "essential": template in ESSENTIAL,
+        "after": list(after),
     }
-    # One line: a title may hold line breaks, which have no place in a mail header.
-    full_subject = " ".join(f"[ATUM DESK #{ticket.number}] {ticket.title} — {subject}".split())
-    return (
-        full_subject[:300],
-        _env().get_template("message.txt.j2").render(context),
-        _env().get_template("message.html.j2").render(context),
-    )
+    return render_events(ticket, recipient, [event])
 
 
 _RECIPIENT_COLUMNS = (User.id, User.email, User.name, User.role, User.notify_enabled)
@@ -113,6 +151,12 @@ _OUTBOX_COLUMNS = (
     "subject",
     "body_text",
     "body_html",
+    "status",
+    "next_attempt_at",
+    "last_error",
+    "message_id",
+    "reply_token",
+    "events",
 )
 # Every row of a command and the workers' wake-up in one statement, the same statement whatever
 # the number of rows (one array per column): prepared once per connection, never recompiled.
@@ -120,13 +164,36 @@ _QUEUE = text(
     """
     WITH queued AS (
         INSERT INTO notification_outbox (id, idempotency_key, recipient_id, recipient_email,
-            template, ticket_id, org_id, subject, body_text, body_html)
+            template, ticket_id, org_id, subject, body_text, body_html, status, next_attempt_at,
+            last_error, message_id, reply_token, events)
         SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:idempotency_key AS text[]),
             CAST(:recipient_id AS uuid[]), CAST(:recipient_email AS text[]),
             CAST(:template AS text[]), CAST(:ticket_id AS uuid[]), CAST(:org_id AS uuid[]),
-            CAST(:subject AS text[]), CAST(:body_text AS text[]), CAST(:body_html AS text[]))
+            CAST(:subject AS text[]), CAST(:body_text AS text[]), CAST(:body_html AS text[]),
+            CAST(:status AS text[]), CAST(:next_attempt_at AS timestamptz[]),
+            CAST(:last_error AS text[]), CAST(:message_id AS text[]),
+            CAST(:reply_token AS text[]), CAST(:events AS jsonb[]))
     )
     SELECT pg_notify('atum_outbox', '')
+    """
+)
+# Mails of earlier commands still held back (not yet due, not claimed) for the same recipients of
+# the same ticket: a new event joins them instead of making another mail. Locked, so a worker
+# cannot claim one while it grows (a claimed one is no longer 'pending' and is left alone).
+_HELD_BACK = text(
+    """
+    SELECT id, recipient_id, template, events FROM notification_outbox
+    WHERE ticket_id = :ticket_id AND recipient_id = ANY(CAST(:recipients AS uuid[]))
+      AND status = 'pending' AND next_attempt_at > clock_timestamp() AND events IS NOT NULL
+    ORDER BY created_at
+    FOR UPDATE SKIP LOCKED
+    """
+)
+_GROW = text(
+    """
+    UPDATE notification_outbox SET events = CAST(:events AS jsonb), subject = :subject,
+        body_text = :body_text, body_html = :body_html
+    WHERE id = :id AND status = 'pending'
     """
 )
 
@@ -145,13 +212,15 @@ class Mail:
     actor_id: uuid.UUID | None = None
     quote: str | None = None
     staff_recipients_only: bool = False
+    # Lines after the quote (the resolution mail: the resolution first, then how to reopen).
+    after: tuple[str, ...] = ()
 
 
 async def _recipients(
     session: AsyncSession, ids: set[uuid.UUID], managers: bool
 ) -> dict[uuid.UUID, Recipient]:
     """Every active user a command's mails name, and every active manager if one of them goes to
-    the managers: one statement whatever the number of mails."""
+    the managers (with whether their address bounces): one statement whatever the number."""
     conditions: list[ColumnElement[bool]] = []
     if ids:
         conditions.append(User.id.in_(ids))
@@ -161,14 +230,16 @@ async def _recipients(
         return {}
     wanted = or_(*conditions)
     rows = await session.execute(
-        select(*_RECIPIENT_COLUMNS).where(wanted, User.is_active.is_(True)).order_by(User.email)
+        select(*_RECIPIENT_COLUMNS, MailBounce.address.is_not(None))
+        .outerjoin(MailBounce, MailBounce.address == User.email)
+        .where(wanted, User.is_active.is_(True))
+        .order_by(User.email)
     )
-    return {r.id: Recipient(r.id, r.email, r.name, Role(r.role), r.notify_enabled) for r in rows}
+    return {r[0]: Recipient(r[0], r[1], r[2], Role(r[3]), r[4], bool(r[5])) for r in rows}
 
 
-def _rows(mail: Mail, recipients: Iterable[Recipient]) -> list[dict[str, object]]:
-    event = uuid.uuid4()
-    rows: list[dict[str, object]] = []
+def _wanted(mail: Mail, recipients: Iterable[Recipient]) -> list[Recipient]:
+    chosen: list[Recipient] = []
     seen: set[uuid.UUID] = set()
     for r in recipients:
         if r.id == mail.actor_id or r.id in seen:
@@ -180,48 +251,109 @@ def _rows(mail: Mail, recipients: Iterable[Recipient]) -> list[dict[str, object]
         if not r.notify_enabled and mail.template not in ESSENTIAL:
             continue
         seen.add(r.id)
-        mail_subject, body_text, body_html = render(
-            mail.template,
-            mail.ticket,
-            r,
-            subject=mail.subject,
-            lines=mail.lines,
-            quote=mail.quote,
-        )
-        rows.append(
-            {
-                "id": uuid.uuid4(),
-                "idempotency_key": f"{mail.template}:{event}:{r.id}",
-                "recipient_id": r.id,
-                "recipient_email": r.email,
-                "template": mail.template,
-                "ticket_id": mail.ticket.id,
-                "org_id": mail.ticket.org_id,
-                "subject": mail_subject,
-                "body_text": body_text,
-                "body_html": body_html,
-            }
-        )
-    return rows
+        chosen.append(r)
+    return chosen
+
+
+def _thread_kind(templates: Iterable[str]) -> str:
+    """A reply to a staff member's internal-note mail becomes an internal note, never a public
+    reply; every other thread is public."""
+    return mail_tokens.INTERNAL if set(templates) <= INTERNAL_THREAD else mail_tokens.PUBLIC
+
+
+def _row(
+    ticket: Ticket, r: Recipient, events: list[dict[str, object]], event: uuid.UUID
+) -> dict[str, object]:
+    settings = get_settings()
+    subject, body_text, body_html = render_events(ticket, r, events)
+    templates = [str(e["template"]) for e in events]
+    row_id = uuid.uuid4()
+    token = mail_tokens.make(ticket.number, r.id, _thread_kind(templates))
+    hold = timedelta(seconds=settings.mail_coalesce_seconds)
+    return {
+        "id": row_id,
+        "idempotency_key": f"{templates[0]}:{event}:{r.id}",
+        "recipient_id": r.id,
+        "recipient_email": r.email,
+        "template": templates[0],
+        "ticket_id": ticket.id,
+        "org_id": ticket.org_id,
+        "subject": subject,
+        "body_text": body_text,
+        "body_html": body_html,
+        # An address that bounced gets nothing until staff clear it: the row is kept, failed.
+        "status": "failed" if r.bouncing else "pending",
+        "next_attempt_at": utcnow() + hold,
+        "last_error": f"{r.email} bounces: not sent" if r.bouncing else None,
+        "message_id": mail_tokens.message_id(row_id, token, settings.resolved_mail_domain),
+        "reply_token": token,
+        "events": json.dumps(events),
+    }
 
 
 async def send(session: AsyncSession, mails: Iterable[Mail]) -> int:
     """Write the mails of one command to the outbox: one statement for the recipients and one
     that inserts every row and wakes the workers (``pg_notify`` is delivered when, and only if,
-    the transaction commits). Returns the number of mails queued."""
+    the transaction commits). The events of a command for one recipient on one ticket make one
+    mail, and join a mail of an earlier command still held back for them
+    (``ATUM_MAIL_COALESCE_SECONDS``). Returns the number of new mails queued."""
     mails = list(mails)
     ids = {i for m in mails for i in m.to if i is not None}
     people = await _recipients(session, ids, any(m.managers for m in mails))
     managers = [p for p in people.values() if p.role is Role.MANAGER]
-    rows: list[dict[str, object]] = []
+    grouped: dict[tuple[uuid.UUID, uuid.UUID], tuple[Ticket, Recipient, list[dict[str, object]]]]
+    grouped = {}
     for mail in mails:
         named = [people[i] for i in mail.to if i is not None and i in people]
-        rows += _rows(mail, named + (managers if mail.managers else []))
+        for r in _wanted(mail, named + (managers if mail.managers else [])):
+            key = (mail.ticket.id, r.id)
+            if key not in grouped:
+                grouped[key] = (mail.ticket, r, [])
+            grouped[key][2].append(_event(mail))
+    if not grouped:
+        return 0
+    if get_settings().mail_coalesce_seconds > 0:
+        await _join_held_back(session, grouped)
+    event = uuid.uuid4()
+    rows = [_row(ticket, r, events, event) for ticket, r, events in grouped.values() if events]
     if rows:
         await session.execute(
             _QUEUE, {column: [row[column] for row in rows] for column in _OUTBOX_COLUMNS}
         )
     return len(rows)
+
+
+async def _join_held_back(
+    session: AsyncSession,
+    grouped: dict[tuple[uuid.UUID, uuid.UUID], tuple[Ticket, Recipient, list[dict[str, object]]]],
+) -> None:
+    """Append this command's events to the mails still held back for the same recipients of the
+    same ticket (same thread kind); the events left over make new mails."""
+    by_ticket: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for ticket_id, recipient_id in grouped:
+        by_ticket.setdefault(ticket_id, []).append(recipient_id)
+    for ticket_id, recipients in by_ticket.items():
+        held = await session.execute(_HELD_BACK, {"ticket_id": ticket_id, "recipients": recipients})
+        for row_id, recipient_id, _template, earlier in held.all():
+            ticket, r, events = grouped[(ticket_id, recipient_id)]
+            if not events:
+                continue
+            old_kind = _thread_kind(str(e["template"]) for e in earlier)
+            if old_kind != _thread_kind(str(e["template"]) for e in events):
+                continue
+            combined = [*earlier, *events]
+            subject, body_text, body_html = render_events(ticket, r, combined)
+            await session.execute(
+                _GROW,
+                {
+                    "id": row_id,
+                    "events": json.dumps(combined),
+                    "subject": subject,
+                    "body_text": body_text,
+                    "body_html": body_html,
+                },
+            )
+            events.clear()
 
 
 # ---------------------------------------------------------------- the mails of each event
@@ -281,10 +413,14 @@ def status(ticket: Ticket, actor_id: uuid.UUID | None, new: S) -> list[Mail]:
     wording = CUSTOMER_STATUS[new]
     lines = [f"Your ticket is now {wording}."]
     quote = None
-    if new is S.RESOLVED and ticket.resolution:
-        lines.append("Our resolution:")
-        quote = ticket.resolution
-        lines.append("If this does not solve it, simply reply on the ticket to reopen it.")
+    after: list[str] = []
+    if new is S.RESOLVED:
+        if ticket.resolution:
+            lines.append("Our resolution:")
+            quote = ticket.resolution
+        after.append("If this does not solve it, reply to this e-mail and the ticket reopens.")
+    elif new is S.WAITING_CUSTOMER:
+        after.append("Reply to this e-mail with the details, and we carry on.")
     return [
         Mail(
             "waiting_for_you" if new is S.WAITING_CUSTOMER else "status",
@@ -294,12 +430,13 @@ def status(ticket: Ticket, actor_id: uuid.UUID | None, new: S) -> list[Mail]:
             to=(ticket.created_by,),
             actor_id=actor_id,
             quote=quote,
+            after=tuple(after),
         ),
         Mail(
             "staff_status",
             ticket,
-            f"status {new.value}",
-            (f"The ticket moved to {new.value}.",),
+            f"now {wording}",
+            (f"The ticket is now {wording}.",),
             to=(ticket.assigned_to,),
             actor_id=actor_id,
         ),

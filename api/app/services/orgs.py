@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.deps import CurrentUser
 from app.errors import Conflict, NotFound
-from app.models import Organization
+from app.models import Organization, OrgEmailDomain
 from app.schemas.org import OrgCreate, OrgUpdate
 from app.services import audit
 from app.services.visibility import visible_orgs
@@ -55,6 +55,10 @@ async def create(session: AsyncSession, actor: CurrentUser | None, body: OrgCrea
     org = Organization(id=uuid.uuid4(), name=body.name, status="active")
     session.add(org)
     await session.flush()
+    domains = await _set_domains(session, org.id, body.email_domains)
+    created: dict[str, object] = {"name": org.name, "status": org.status}
+    if domains:
+        created["email_domains"] = domains
     await audit.record(
         session,
         actor=actor,
@@ -62,23 +66,67 @@ async def create(session: AsyncSession, actor: CurrentUser | None, body: OrgCrea
         entity_type="organization",
         entity_id=org.id,
         org_id=org.id,
-        new_value={"name": org.name, "status": org.status},
+        new_value=created,
     )
     return org
+
+
+async def domains_of(session: AsyncSession, org_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """The e-mail domains of each organization (one statement)."""
+    found: dict[uuid.UUID, list[str]] = {org_id: [] for org_id in org_ids}
+    if org_ids:
+        rows = await session.execute(
+            select(OrgEmailDomain.org_id, OrgEmailDomain.domain)
+            .where(OrgEmailDomain.org_id.in_(org_ids))
+            .order_by(OrgEmailDomain.domain)
+        )
+        for org_id, domain in rows.all():
+            found[org_id].append(domain)
+    return found
+
+
+async def _set_domains(session: AsyncSession, org_id: uuid.UUID, domains: list[str]) -> list[str]:
+    """Replace the organization's e-mail domains; a domain of another organization is a 409
+    (one domain, one organization: an unknown sender can only ever join one)."""
+    wanted = sorted(set(domains))
+    if wanted:
+        taken = (
+            (
+                await session.execute(
+                    select(OrgEmailDomain.domain).where(
+                        OrgEmailDomain.domain.in_(wanted), OrgEmailDomain.org_id != org_id
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if taken:
+            raise Conflict(f"Already the e-mail domain of another organization: {', '.join(taken)}")
+    await session.execute(delete(OrgEmailDomain).where(OrgEmailDomain.org_id == org_id))
+    if wanted:
+        await session.execute(
+            insert(OrgEmailDomain), [{"domain": d, "org_id": org_id} for d in wanted]
+        )
+    return wanted
 
 
 async def update(
     session: AsyncSession, actor: CurrentUser, org_id: uuid.UUID, body: OrgUpdate
 ) -> Organization:
     org = await get(session, actor, org_id)
-    before = {"name": org.name, "status": org.status}
+    before: dict[str, object] = {"name": org.name, "status": org.status}
+    after: dict[str, object] = {}
+    if body.email_domains is not None:
+        before["email_domains"] = (await domains_of(session, [org.id]))[org.id]
+        after["email_domains"] = await _set_domains(session, org.id, body.email_domains)
     if body.name is not None and body.name != org.name:
         if await _name_taken(session, body.name, exclude=org.id):
             raise Conflict("An organization with this name already exists")
         org.name = body.name
     if body.status is not None:
         org.status = body.status.value
-    old, new = audit.changes(before, {"name": org.name, "status": org.status})
+    old, new = audit.changes(before, {"name": org.name, "status": org.status, **after})
     if new:
         await session.flush()
         await audit.record(

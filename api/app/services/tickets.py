@@ -118,6 +118,8 @@ def view(row: Row[Any], now: datetime, *, with_sla: bool = True) -> dict[str, An
         "resolution": t.resolution,
         "root_cause": t.root_cause,
         "assigned_team": _ref(t.assigned_team_id, row.team_name),
+        "channel": t.channel,
+        "follow_up_of": t.follow_up_of,
     }
     if with_sla:
         out["sla"] = sla_view(t, now)
@@ -328,14 +330,37 @@ async def new_queue(
 
 
 def _comment(c: Any, ticket_id: uuid.UUID) -> dict[str, Any]:
-    id_, author_id, name, role, body, is_internal, created_at = c
+    (
+        id_,
+        author_id,
+        name,
+        role,
+        body,
+        is_internal,
+        created_at,
+        channel,
+        automatic,
+        from_address,
+        message_id,
+        quoted,
+        refused,
+        inbound_id,
+    ) = c
     return {
         "id": id_,
         "ticket_id": ticket_id,
-        "author": {"id": author_id, "name": name, "is_staff": role in _STAFF},
+        # Automatic mail (an out-of-office, a bounce) has no author: its sender's address.
+        "author": {"id": author_id, "name": name or from_address or "", "is_staff": role in _STAFF},
         "body": body,
         "is_internal": is_internal,
         "created_at": created_at,
+        "channel": channel,
+        "automatic": automatic,
+        "from_address": from_address,
+        "message_id": message_id,
+        "quoted": quoted,
+        "refused_files": refused or [],
+        "has_original": inbound_id is not None,
     }
 
 
@@ -369,9 +394,16 @@ def _detail(role: Role) -> Select[Any]:
                 TicketComment.body,
                 TicketComment.is_internal,
                 TicketComment.created_at,
+                TicketComment.channel,
+                TicketComment.automatic,
+                TicketComment.from_address,
+                TicketComment.message_id,
+                TicketComment.quoted,
+                TicketComment.refused_files,
+                TicketComment.inbound_id,
             )
         )
-        .join(User, User.id == TicketComment.author_id)
+        .outerjoin(User, User.id == TicketComment.author_id)
         .where(TicketComment.ticket_id == Ticket.id)
         .order_by(TicketComment.created_at, TicketComment.id)
         .correlate(Ticket)
@@ -495,9 +527,30 @@ async def _audit_status(
     await audit.write(session, _status_entry(actor, t, change, **extra))
 
 
+@dataclass(frozen=True, slots=True)
+class MailOrigin:
+    """Where a ticket or comment that came by e-mail came from (app/mail/inbound.py)."""
+
+    inbound_id: uuid.UUID
+    message_id: str | None
+    from_address: str
+    quoted: str | None = None
+    refused_files: tuple[dict[str, str], ...] = ()
+    automatic: bool = False
+
+
 async def create(
-    session: AsyncSession, actor: CurrentUser, body: TicketCreate, now: datetime
+    session: AsyncSession,
+    actor: CurrentUser,
+    body: TicketCreate,
+    now: datetime,
+    *,
+    channel: str = "portal",
+    follow_up_of: uuid.UUID | None = None,
+    mail: MailOrigin | None = None,
 ) -> Ticket:
+    """A customer's new ticket, from the portal or a mail (*mail* says which message); the same
+    acceptance gate, audit, notifications and triage job whichever way it came."""
     assert actor.org_id is not None
     settings = get_settings()
     hits, _ = await ratelimit.hit(session, f"ticket:create:{actor.id}", 3600)
@@ -523,19 +576,28 @@ async def create(
         description=body.description,
         created_at=now,
         updated_at=now,
+        channel=channel,
+        follow_up_of=follow_up_of,
     )
     session.add(ticket)
     await session.flush()
-    await audit.record(
-        session,
-        actor=actor,
-        action="ticket.created",
-        entity_type="ticket",
-        entity_id=ticket.id,
-        org_id=ticket.org_id,
-        ticket_id=ticket.id,
-        new_value={"number": ticket.number, "priority": ticket.priority, "title": ticket.title},
-    )
+    created = {"number": ticket.number, "priority": ticket.priority, "title": ticket.title}
+    entries = [
+        audit.entry(
+            actor=actor,
+            action="ticket.created",
+            entity_type="ticket",
+            entity_id=ticket.id,
+            org_id=ticket.org_id,
+            ticket_id=ticket.id,
+            new_value=created
+            if channel == "portal"
+            else {**created, "channel": channel, "follow_up_of": follow_up_of},
+        )
+    ]
+    if mail is not None:
+        entries.append(_mail_entry(actor, ticket, "ticket", ticket.id, mail))
+    await audit.write(session, *entries)
     await notifications.send(session, notifications.created(ticket))
     await ai_queue.enqueue(session, ticket.id, "created")
     return ticket
@@ -784,6 +846,43 @@ async def update_fields(
     return ticket
 
 
+def _mail_entry(
+    actor: CurrentUser | None,
+    ticket: Ticket,
+    entity_type: str,
+    entity_id: uuid.UUID,
+    mail: MailOrigin,
+) -> dict[str, Any]:
+    return audit.entry(
+        actor=actor,
+        action="mail.received",
+        entity_type=entity_type,
+        entity_id=entity_id,
+        org_id=ticket.org_id,
+        ticket_id=ticket.id,
+        new_value={
+            "inbound_id": mail.inbound_id,
+            "message_id": mail.message_id,
+            "from": mail.from_address,
+            "automatic": mail.automatic,
+            "refused_files": len(mail.refused_files),
+        },
+    )
+
+
+def _mail_fields(mail: MailOrigin | None) -> dict[str, Any]:
+    if mail is None:
+        return {}
+    return {
+        "from_address": mail.from_address[:254],
+        "message_id": mail.message_id,
+        "quoted": mail.quoted,
+        "refused_files": list(mail.refused_files) or None,
+        "inbound_id": mail.inbound_id,
+        "automatic": mail.automatic,
+    }
+
+
 async def add_comment(
     session: AsyncSession,
     actor: CurrentUser,
@@ -792,9 +891,12 @@ async def add_comment(
     body: str,
     is_internal: bool,
     now: datetime,
+    channel: str = "portal",
+    mail: MailOrigin | None = None,
 ) -> TicketComment:
     """A public reply or internal note. A customer's public comment on a ticket waiting for it
-    (or resolved) moves it back to IN_PROGRESS; a staff reply meets the first-response SLA."""
+    (or resolved) moves it back to IN_PROGRESS; a staff reply meets the first-response SLA.
+    A reply by mail (*mail*) is the same command, by the same rules, as its sender."""
     ticket = await lock(session, actor, ticket_id)
     status = S(ticket.status)
     if is_internal and not actor.is_staff:
@@ -811,6 +913,8 @@ async def add_comment(
         body=body,
         is_internal=is_internal,
         created_at=now,
+        channel=channel,
+        **_mail_fields(mail),
     )
     session.add(comment)
     change = None
@@ -828,9 +932,13 @@ async def add_comment(
             entity_id=comment.id,
             org_id=ticket.org_id,
             ticket_id=ticket.id,
-            new_value={"is_internal": is_internal},
+            new_value={"is_internal": is_internal}
+            if channel == "portal"
+            else {"is_internal": is_internal, "channel": channel},
         )
     ]
+    if mail is not None:
+        entries.append(_mail_entry(actor, ticket, "comment", comment.id, mail))
     mails = notifications.comment(
         ticket,
         author_id=actor.id,
@@ -846,6 +954,48 @@ async def add_comment(
     await notifications.send(session, mails)
     if not is_internal:
         await ai_queue.enqueue(session, ticket.id, "comment")
+    return comment
+
+
+async def add_mail_note(
+    session: AsyncSession,
+    ticket_id: uuid.UUID,
+    *,
+    author: CurrentUser | None,
+    body: str,
+    mail: MailOrigin,
+    now: datetime,
+) -> TicketComment:
+    """Automatic mail (an out-of-office, a bounce, a list) on an existing ticket: kept as an
+    internal note marked automatic. It never changes a status, never counts as a response and
+    never sends a notification — that is what keeps two robots from answering each other."""
+    ticket = await lock(session, None, ticket_id)
+    comment = TicketComment(
+        id=uuid.uuid4(),
+        ticket_id=ticket.id,
+        org_id=ticket.org_id,
+        author_id=author.id if author is not None else None,
+        body=body,
+        is_internal=True,
+        created_at=now,
+        channel="email",
+        **_mail_fields(mail),
+    )
+    session.add(comment)
+    await session.flush()
+    await audit.write(
+        session,
+        audit.entry(
+            actor=author,
+            action="comment.created",
+            entity_type="comment",
+            entity_id=comment.id,
+            org_id=ticket.org_id,
+            ticket_id=ticket.id,
+            new_value={"is_internal": True, "channel": "email", "automatic": True},
+        ),
+        _mail_entry(author, ticket, "comment", comment.id, mail),
+    )
     return comment
 
 

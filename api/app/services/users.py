@@ -116,6 +116,48 @@ async def create(session: AsyncSession, actor: CurrentUser | None, body: UserCre
     return user
 
 
+# The password hash of an account that has none yet (a contact created from an e-mail or by a
+# manager): no password ever verifies against it (argon2 refuses it as a hash).
+NO_PASSWORD = "!"  # noqa: S105  (a marker, not a password)
+
+
+async def create_contact(
+    session: AsyncSession,
+    actor: CurrentUser | None,
+    *,
+    org_id: uuid.UUID,
+    email: str,
+    name: str,
+    via: str,
+) -> User:
+    """A customer user of *org_id* without a password, for someone who wrote in by e-mail (an
+    invitation gives them a password later). *actor* None: the mail channel itself."""
+    email = email.lower()
+    if (await session.execute(select(User.id).where(User.email == email))).first() is not None:
+        raise Conflict("A user with this e-mail already exists")
+    user = User(
+        id=uuid.uuid4(),
+        email=email,
+        name=(" ".join(name.split()) or email.partition("@")[0])[:200],
+        role=Role.CUSTOMER_USER.value,
+        org_id=org_id,
+        password_hash=NO_PASSWORD,
+        is_active=True,
+    )
+    session.add(user)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="user.created",
+        entity_type="user",
+        entity_id=user.id,
+        org_id=user.org_id,
+        new_value={"email": user.email, **_snapshot(user), "via": via},
+    )
+    return user
+
+
 async def update(
     session: AsyncSession, actor: CurrentUser, user_id: uuid.UUID, body: UserUpdate
 ) -> User:
