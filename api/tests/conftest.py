@@ -83,6 +83,7 @@ os.environ["ATUM_DATA_DIR"] = str(REPO / "var" / "test" / "data")
 os.environ.setdefault("ATUM_LOG_LEVEL", "WARNING")
 # Mails go out at once in the tests; the coalescing tests set their own window.
 os.environ.setdefault("ATUM_MAIL_COALESCE_SECONDS", "0")
+os.environ.setdefault("ATUM_MAIL_DOMAIN", "desk.test")
 
 from app.db import migrations  # noqa: E402
 

@@ -32,15 +32,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.auth.deps import CurrentUser
 from app.config import Settings
-from app.errors import DomainError
+from app.errors import DomainError, NotFound
 from app.mail import tokens
 from app.mail.parse import Attachment, ParsedMail, parse
 from app.models import InboundMessage, InboundRaw, Organization, Ticket, User
-from app.models.enums import CUSTOMER_ROLES, Role
+from app.models.enums import Role
 from app.models.enums import TicketStatus as S
 from app.schemas.ticket import TicketCreate
 from app.services import attachments, audit, tickets, users, workflow
 from app.services.tickets import MailOrigin
+from app.services.visibility import visible_tickets
 from app.utils.clock import utcnow
 
 log = structlog.get_logger("atum.mail")
@@ -471,9 +472,11 @@ async def _reply(
     number = ticket.number
     if sender is None:
         raise Hold(f"{parsed.from_address} is not a user of this desk; the mail answers #{number}")
-    # A token is never permission: only a user who may comment on the ticket gets through.
-    may_see = sender.is_staff or (sender.role in CUSTOMER_ROLES and sender.org_id == ticket.org_id)
-    if not may_see:
+    # A token is never permission: the ticket must exist for the sender (services/visibility.py).
+    visible = await session.execute(
+        visible_tickets(sender).with_only_columns(Ticket.id).where(Ticket.id == ticket.id)
+    )
+    if visible.first() is None:
         raise Hold(f"{sender.email} may not comment on #{number} (matched by {found.how})")
     status = S(ticket.status)
     if status in workflow.FINAL:
@@ -494,16 +497,23 @@ async def _reply(
         internal = False
     if not body.strip():
         body = "(empty reply)" if not parsed.attachments else "(files attached)"
-    comment = await tickets.add_comment(
-        session,
-        sender,
-        ticket.id,
-        body=body[:50_000],
-        is_internal=internal,
-        now=now,
-        channel="email",
-        mail=origin,
-    )
+    # A token is never permission: the comment is the sender's own command, checked by the same
+    # visibility and workflow rules as in the portal (another organization's ticket does not
+    # exist for the sender); a refusal holds the mail for a manager.
+    try:
+        async with session.begin_nested():
+            comment = await tickets.add_comment(
+                session,
+                sender,
+                ticket.id,
+                body=body[:50_000],
+                is_internal=internal,
+                now=now,
+                channel="email",
+                mail=origin,
+            )
+    except NotFound as exc:
+        raise Hold(f"{sender.email} may not comment on #{number} (matched by {found.how})") from exc
     refused = await _attach(
         session,
         sender,

@@ -93,10 +93,12 @@ class _LMTP(LMTP):
     line_length_limit = _LINE_LIMIT
 
 
-async def start(settings: Settings, engine: AsyncEngine | None = None) -> asyncio.Server:
+async def start(
+    settings: Settings, engine: AsyncEngine | None = None
+) -> tuple[asyncio.Server, Handler]:
     handler = Handler(engine or get_engine(), settings)
     loop = asyncio.get_running_loop()
-    return await loop.create_server(
+    server = await loop.create_server(
         lambda: _LMTP(
             handler,
             data_size_limit=settings.mail_max_bytes,
@@ -108,10 +110,11 @@ async def start(settings: Settings, engine: AsyncEngine | None = None) -> asynci
         host=settings.lmtp_host,
         port=settings.lmtp_port,
     )
+    return server, handler
 
 
 async def serve(settings: Settings) -> None:
-    server = await start(settings)
+    server, _ = await start(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -273,6 +273,24 @@ def _dsn(msg: Message) -> tuple[list[DsnRecipient], list[str]]:
     return recipients, ids
 
 
+def _leaves(msg: Message) -> list[Message]:
+    """The parts that carry content, in order; an enclosed message (a forward, message/rfc822)
+    is one part, not opened (its text is not the sender's, it becomes an .eml file)."""
+    found: list[Message] = []
+    stack = [msg]
+    while stack:
+        part = stack.pop()
+        if part.get_content_type() == "message/rfc822" and part is not msg:
+            found.append(part)
+        elif part.is_multipart():
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
+        else:
+            found.append(part)
+    return found
+
+
 def parse(raw: bytes, *, envelope_from: str | None = None, our_domain: str) -> ParsedMail:
     msg: Message = BytesParser(policy=policy.default).parsebytes(raw)
     problems = [type(d).__name__ for d in getattr(msg, "defects", [])]
@@ -297,9 +315,7 @@ def parse(raw: bytes, *, envelope_from: str | None = None, our_domain: str) -> P
     text_part: Message | None = None
     html_part: Message | None = None
     attachments: list[Attachment] = []
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
+    for part in _leaves(msg):
         ctype = part.get_content_type()
         disposition = (part.get_content_disposition() or "").lower()
         name = _file_name(part)
@@ -316,6 +332,13 @@ def parse(raw: bytes, *, envelope_from: str | None = None, our_domain: str) -> P
         data = _decoded_bytes(part)
         if not data:
             continue
+        if name is None and ctype == "message/rfc822":
+            # A forwarded message: named after its subject.
+            inner = part.get_payload()
+            inner_subject = (
+                _header(inner[0], "subject") if isinstance(inner, list) and inner else ""
+            )
+            name = f"{' '.join(inner_subject.split())[:150] or 'forwarded message'}.eml"
         inline = disposition == "inline" or part.get("content-id") is not None
         attachments.append(Attachment(name, ctype, data, inline))
 

@@ -54,7 +54,9 @@ class TicketComment(UUIDPrimaryKey, CreatedAt, Base):
     from_address: Mapped[str | None] = mapped_column(String(254), nullable=True)
     message_id: Mapped[str | None] = mapped_column(String(998), nullable=True)
     quoted: Mapped[str | None] = mapped_column(Text, nullable=True)
-    refused_files: Mapped[list[dict[str, str]] | None] = mapped_column(JSONB, nullable=True)
+    refused_files: Mapped[list[dict[str, str]] | None] = mapped_column(
+        JSONB(none_as_null=True), nullable=True
+    )
     inbound_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("inbound_messages.id"), nullable=True
     )

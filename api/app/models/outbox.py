@@ -61,4 +61,6 @@ class OutboxMessage(UUIDPrimaryKey, CreatedAt, Base):
     reply_token: Mapped[str | None] = mapped_column(String(100), nullable=True)
     # The events this mail tells of ({template, subject, lines, quote, after}): several events
     # for one recipient on one ticket within ATUM_MAIL_COALESCE_SECONDS become one mail.
-    events: Mapped[list[dict[str, object]] | None] = mapped_column(JSONB, nullable=True)
+    events: Mapped[list[dict[str, object]] | None] = mapped_column(
+        JSONB(none_as_null=True), nullable=True
+    )
