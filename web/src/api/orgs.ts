@@ -19,7 +19,7 @@ export function useOrgs(q?: string, enabled = true) {
 export function useCreateOrg() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (name: string) => request("post", "/api/orgs", { body: { name } }),
+    mutationFn: (body: { name: string; email_domains?: string[] }) => request("post", "/api/orgs", { body }),
     meta: { success: "Organization created" },
     onSuccess: () => queryClient.invalidateQueries({ queryKey: orgKeys.all }),
   });
@@ -28,7 +28,7 @@ export function useCreateOrg() {
 export function useUpdateOrg() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: ({ id, ...body }: { id: string; name?: string; status?: OrgStatus }) =>
+    mutationFn: ({ id, ...body }: { id: string; name?: string; status?: OrgStatus; email_domains?: string[] }) =>
       request("patch", "/api/orgs/{org_id}", { path: { org_id: id }, body }),
     meta: { success: "Organization saved" },
     onSuccess: () => queryClient.invalidateQueries({ queryKey: orgKeys.all }),

@@ -23,12 +23,22 @@ export type StaffActions = Schemas["StaffActions"];
 export type Sla = Schemas["Sla"];
 export type AuditEntry = Schemas["AuditEntry"];
 
+export type Channel = StaffTicket["channel"];
+export type RefusedFile = Schemas["RefusedFile"];
+
 export type Org = Schemas["OrgOut"];
 export type OrgStatus = Schemas["OrgStatus"];
 export type User = Schemas["UserOut"];
 export type Service = Schemas["ServiceOut"];
 export type SlaPolicy = Schemas["SlaPolicyOut"];
 export type Team = Schemas["TeamOut"];
+
+export type HeldMail = Schemas["HeldOut"];
+export type QuarantinedMail = Schemas["QuarantinedOut"];
+export type Bounce = Schemas["BounceOut"];
+export type Mailbox = Schemas["MailboxOut"];
+export type MailboxCreate = Schemas["MailboxCreate"];
+export type MailboxUpdate = Schemas["MailboxUpdate"];
 
 export interface Page<T> {
   items: T[];

@@ -26,6 +26,7 @@ const DeskTickets = lazyPage(() => import("../pages/desk"), "DeskTicketsPage");
 const DeskTicket = lazyPage(() => import("../pages/desk"), "DeskTicketPage");
 const DeskDashboard = lazyPage(() => import("../pages/desk"), "DashboardPage");
 const DeskKb = lazyPage(() => import("../pages/desk"), "KbPage");
+const DeskHeldMail = lazyPage(() => import("../pages/desk"), "HeldMailPage");
 
 const AdminLayout = lazyPage(() => import("../pages/admin"), "AdminLayout");
 const AdminOrgs = lazyPage(() => import("../pages/admin"), "AdminOrgsPage");
@@ -33,6 +34,7 @@ const AdminUsers = lazyPage(() => import("../pages/admin"), "AdminUsersPage");
 const AdminSla = lazyPage(() => import("../pages/admin"), "AdminSlaPage");
 const AdminServices = lazyPage(() => import("../pages/admin"), "AdminServicesPage");
 const AdminNotifications = lazyPage(() => import("../pages/admin"), "AdminNotificationsPage");
+const AdminMail = lazyPage(() => import("../pages/admin"), "AdminMailPage");
 
 function Page({ children }: { children: ReactNode }) {
   return <Suspense fallback={<Loading label="Loading page" />}>{children}</Suspense>;
@@ -88,6 +90,15 @@ export const routes: RouteObject[] = [
           { path: "tickets/:id", element: el(DeskTicket) },
           { path: "dashboard", element: el(DeskDashboard) },
           { path: "kb", element: el(DeskKb) },
+          { path: "mail", element: <Navigate to="/desk/mail/held" replace /> },
+          {
+            path: "mail/held",
+            element: (
+              <RequireArea area="desk-manager" inline>
+                {el(DeskHeldMail)}
+              </RequireArea>
+            ),
+          },
           {
             path: "admin",
             element: (
@@ -104,6 +115,7 @@ export const routes: RouteObject[] = [
               { path: "sla", element: el(AdminSla) },
               { path: "services", element: el(AdminServices) },
               { path: "notifications", element: el(AdminNotifications) },
+              { path: "mail", element: el(AdminMail) },
               { path: "*", element: <NotFoundPage inline /> },
             ],
           },

@@ -49,6 +49,8 @@ export function DeskShell() {
     { to: "/desk/dashboard", label: "Dashboard", icon: "dashboard" },
     { to: "/desk/kb", label: "Knowledge base", icon: "file" },
   ];
+  // Held mail waits for a manager; the API checks the role again.
+  if (me.role === "manager" || me.role === "admin") nav.push({ to: "/desk/mail/held", label: "Held mail", icon: "mail" });
   if (me.role === "admin") nav.push({ to: "/desk/admin", label: "Admin", icon: "settings" });
   return (
     <DeskLayout nav={nav} user={shellUser(me)} onSignOut={signOut} signingOut={signingOut} userExtra={<PreferencesButton />}>

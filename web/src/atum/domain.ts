@@ -2,7 +2,7 @@
  * How ticket data is worded and formatted on screen (shared by portal and desk). No workflow
  * rules live here: what a user may do always comes from the API's `actions`.
  */
-import type { Priority, Role, TicketStatus } from "../api/types";
+import type { Channel, Priority, Role, TicketStatus } from "../api/types";
 import type { IconName } from "./components/Icon";
 
 export interface StatusLook {
@@ -35,6 +35,14 @@ export const PRIORITY_LOOK: Record<Priority, { label: string; level: number; hin
   P2: { label: "High", level: 3, hint: "Major impact, work is blocked" },
   P3: { label: "Normal", level: 2, hint: "Something is not working as it should" },
   P4: { label: "Low", level: 1, hint: "A question or a small request" },
+};
+
+/** How a ticket or a message reached the desk. */
+export const CHANNEL_LOOK: Record<Channel, { label: string; via: string; glyph: IconName }> = {
+  portal: { label: "Portal", via: "Via portal", glyph: "monitor" },
+  email: { label: "E-mail", via: "Via e-mail", glyph: "mail" },
+  phone: { label: "Phone", via: "Via phone", glyph: "phone" },
+  api: { label: "API", via: "Via API", glyph: "code" },
 };
 
 export const ROLE_LABEL: Record<Role, string> = {

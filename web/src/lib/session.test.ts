@@ -16,6 +16,8 @@ describe("where people land after sign in", () => {
     expect(landingAfterLogin(user("customer_user"), "/desk/tickets/abc")).toBe("/portal");
     expect(landingAfterLogin(user("agent"), "/desk/admin/users")).toBe("/desk/inbox");
     expect(landingAfterLogin(user("customer_user"), "/portal/users")).toBe("/portal");
+    expect(landingAfterLogin(user("manager"), "/desk/mail/held")).toBe("/desk/mail/held");
+    expect(landingAfterLogin(user("agent"), "/desk/mail/held")).toBe("/desk/inbox");
   });
 
   it("never follows an off-site return path", () => {

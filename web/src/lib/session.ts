@@ -6,7 +6,7 @@ export function homeFor(role: Role): string {
   return isStaffRole(role) ? "/desk/inbox" : "/portal";
 }
 
-export type Area = "portal" | "portal-admin" | "desk" | "admin";
+export type Area = "portal" | "portal-admin" | "desk" | "desk-manager" | "admin";
 
 export function mayEnter(user: Me, area: Area): boolean {
   switch (area) {
@@ -16,6 +16,8 @@ export function mayEnter(user: Me, area: Area): boolean {
       return user.role === "customer_admin";
     case "desk":
       return isStaffRole(user.role);
+    case "desk-manager":
+      return user.role === "manager" || user.role === "admin";
     case "admin":
       return user.role === "admin";
   }
@@ -33,6 +35,7 @@ export function landingAfterLogin(user: Me, next: string | null): string {
   const target = safeNext(next);
   if (target) {
     if (target.startsWith("/desk/admin")) return mayEnter(user, "admin") ? target : homeFor(user.role);
+    if (target.startsWith("/desk/mail")) return mayEnter(user, "desk-manager") ? target : homeFor(user.role);
     if (target.startsWith("/desk")) return mayEnter(user, "desk") ? target : homeFor(user.role);
     if (target.startsWith("/portal/users")) return mayEnter(user, "portal-admin") ? target : homeFor(user.role);
     if (target.startsWith("/portal")) return mayEnter(user, "portal") ? target : homeFor(user.role);

@@ -43,6 +43,8 @@ export function staffTicket(overrides: Partial<StaffTicketDetail> = {}): StaffTi
     updated_at: "2026-01-01T10:00:00Z",
     resolution: null,
     root_cause: null,
+    channel: "portal",
+    follow_up_of: null,
     sla: NO_SLA,
     comments: [],
     attachments: [],
@@ -58,6 +60,9 @@ export function comment(overrides: Partial<StaffComment> = {}): StaffComment {
     author: { id: "a1", name: "Arun Agent", is_staff: true },
     body: "Hello",
     is_internal: false,
+    channel: "portal",
+    automatic: false,
+    has_original: false,
     created_at: "2026-01-01T11:00:00Z",
     ...overrides,
   };

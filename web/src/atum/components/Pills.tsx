@@ -1,5 +1,5 @@
-import type { Priority, TicketStatus } from "../../api/types";
-import { PRIORITY_LOOK, STATUS_LOOK } from "../domain";
+import type { Channel, Priority, TicketStatus } from "../../api/types";
+import { CHANNEL_LOOK, PRIORITY_LOOK, STATUS_LOOK } from "../domain";
 import { Icon } from "./Icon";
 
 export interface StatusPillProps {
@@ -52,6 +52,37 @@ export function InternalBadge() {
     <span className="atum-pill atum-pill--sm atum-internal-badge">
       <Icon name="lock" size="sm" />
       <span>Internal</span>
+    </span>
+  );
+}
+
+/**
+ * Where a ticket or message came from: glyph + "Via e-mail". `compact` (dense lists) shows the
+ * glyph alone, still named for assistive tech and in a tooltip.
+ */
+export function ChannelBadge({ channel, size = "sm", compact }: { channel: Channel; size?: "sm" | "md"; compact?: boolean }) {
+  const look = CHANNEL_LOOK[channel] ?? CHANNEL_LOOK.portal;
+  if (compact) {
+    return (
+      <span className={`atum-channel atum-channel--compact atum-channel--${channel}`} data-channel={channel} title={look.via}>
+        <Icon name={look.glyph} size="sm" label={look.via} />
+      </span>
+    );
+  }
+  return (
+    <span className={`atum-pill atum-pill--${size} atum-channel atum-channel--${channel}`} data-channel={channel}>
+      <Icon name={look.glyph} size="sm" />
+      <span>{look.via}</span>
+    </span>
+  );
+}
+
+/** A mail the desk recognised as automatic (an out-of-office, a bounce): kept as an internal note. */
+export function AutomaticBadge() {
+  return (
+    <span className="atum-pill atum-pill--sm atum-auto-badge">
+      <Icon name="mail" size="sm" />
+      <span>Automatic mail</span>
     </span>
   );
 }

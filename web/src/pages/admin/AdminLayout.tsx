@@ -8,12 +8,13 @@ const SECTIONS = [
   { to: "/desk/admin/sla", label: "SLA policies" },
   { to: "/desk/admin/services", label: "Services" },
   { to: "/desk/admin/notifications", label: "Notifications" },
+  { to: "/desk/admin/mail", label: "Mail" },
 ];
 
 export function AdminLayout() {
   return (
     <>
-      <PageHeader title="Administration" subtitle="Organizations, people, SLA policies, the service catalogue and outgoing mail." />
+      <PageHeader title="Administration" subtitle="Organizations, people, SLA policies, the service catalogue, outgoing mail and the mailboxes the desk reads." />
       <nav aria-label="Administration" className="admin-nav">
         <ul>
           {SECTIONS.map((s) => (

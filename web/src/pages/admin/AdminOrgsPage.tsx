@@ -6,11 +6,13 @@ import {
   Button,
   EmptyState,
   ErrorState,
+  FormError,
   Modal,
   Panel,
   SelectField,
   SkeletonRows,
   Table,
+  TextArea,
   TextField,
   formatDate,
   useDebounced,
@@ -18,6 +20,40 @@ import {
   type Column,
 } from "../../atum";
 import { ActivePill } from "./shared";
+
+// The server's rule (app/schemas/mail.py): labels of letters, digits and hyphens, at least one dot.
+const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+
+/** "Example.com, @b.org\nc.net" → ["example.com", "b.org", "c.net"]: commas, spaces or lines; no duplicates. */
+export function parseDomains(text: string): string[] {
+  const out: string[] = [];
+  for (const part of text.split(/[\s,;]+/)) {
+    const domain = part.trim().toLowerCase().replace(/^@+/, "");
+    if (domain && !out.includes(domain)) out.push(domain);
+  }
+  return out;
+}
+
+/** The entries that are not e-mail domains (like example.com). */
+export function invalidDomains(domains: string[]): string[] {
+  return domains.filter((d) => !DOMAIN.test(d));
+}
+
+/** A domain error from the API: 409 (another organization has it) or 422 on email_domains[i]. */
+function domainError(error: ApiError, domains: string[]): string | null {
+  if (error.status === 409) return error.message;
+  if (Array.isArray(error.detail)) {
+    for (const item of error.detail as { loc?: (string | number)[]; msg?: string }[]) {
+      const loc = item.loc ?? [];
+      const at = loc.indexOf("email_domains");
+      if (at < 0) continue;
+      const index = loc[at + 1];
+      const msg = (item.msg ?? "is not valid").replace(/^Value error, /, "");
+      return typeof index === "number" && domains[index] ? `${domains[index]}: ${msg}` : msg;
+    }
+  }
+  return null;
+}
 
 export function AdminOrgsPage() {
   useDocumentTitle("Organizations");
@@ -29,6 +65,12 @@ export function AdminOrgsPage() {
   const columns: Column<Org>[] = [
     { key: "name", header: "Name", rowHeader: true, cell: (o) => o.name },
     { key: "status", header: "Status", cell: (o) => <ActivePill active={o.status === "active"} off="Suspended" /> },
+    {
+      key: "domains",
+      header: "E-mail domains",
+      hideOnMobile: true,
+      cell: (o) => ((o.email_domains ?? []).length ? (o.email_domains ?? []).join(", ") : <span className="faint">—</span>),
+    },
     { key: "created", header: "Created", cell: (o) => formatDate(o.created_at), hideOnMobile: true },
     {
       key: "edit",
@@ -73,17 +115,29 @@ function OrgDialog({ org, onClose }: { org: Org | null; onClose: () => void }) {
   const update = useUpdateOrg();
   const [name, setName] = useState(org?.name ?? "");
   const [status, setStatus] = useState<OrgStatus>(org?.status ?? "active");
+  const [domainsText, setDomainsText] = useState((org?.email_domains ?? []).join("\n"));
   const [error, setError] = useState<string | null>(null);
+  const [domainsError, setDomainsError] = useState<string | null>(null);
+  const [formError, setFormError] = useState<string | null>(null);
   const pending = create.isPending || update.isPending;
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
-    if (!name.trim()) {
-      setError("Enter a name.");
-      return;
-    }
-    const onError = (e: unknown) => e instanceof ApiError && setError(e.fieldErrors().name ?? null);
-    if (org) update.mutate({ id: org.id, name: name.trim(), status }, { onSuccess: onClose, onError });
-    else create.mutate(name.trim(), { onSuccess: onClose, onError });
+    const domains = parseDomains(domainsText);
+    const bad = invalidDomains(domains);
+    setError(name.trim() ? null : "Enter a name.");
+    setDomainsError(bad.length ? `Not an e-mail domain (like example.com): ${bad.join(", ")}` : null);
+    setFormError(null);
+    if (!name.trim() || bad.length) return;
+    const onError = (e: unknown) => {
+      if (!(e instanceof ApiError)) return;
+      const fields = e.fieldErrors();
+      const forDomains = domainError(e, domains);
+      setError(fields.name ?? null);
+      setDomainsError(forDomains);
+      if (!fields.name && !forDomains) setFormError(e.message);
+    };
+    if (org) update.mutate({ id: org.id, name: name.trim(), status, email_domains: domains }, { onSuccess: onClose, onError });
+    else create.mutate({ name: name.trim(), email_domains: domains }, { onSuccess: onClose, onError });
   };
   return (
     <Modal open onClose={onClose} busy={pending} title={org ? `Edit ${org.name}` : "New organization"}>
@@ -100,6 +154,18 @@ function OrgDialog({ org, onClose }: { org: Org | null; onClose: () => void }) {
             <option value="suspended">Suspended</option>
           </SelectField>
         ) : null}
+        <TextArea
+          label="E-mail domains"
+          rows={3}
+          value={domainsText}
+          onChange={(e) => setDomainsText(e.target.value)}
+          error={domainsError}
+          placeholder="example.com"
+          spellCheck={false}
+          autoCapitalize="none"
+          hint="Unknown senders from these domains become customer users of this organization. One per line, or separated by commas."
+        />
+        <FormError>{formError}</FormError>
         <div className="atum-form__actions">
           <Button variant="ghost" onClick={onClose} disabled={pending}>
             Cancel

@@ -1,5 +1,6 @@
 /** Administration (admin only; lazy-loaded as one chunk). */
 export { AdminLayout } from "./AdminLayout";
+export { AdminMailPage } from "./AdminMailPage";
 export { AdminNotificationsPage } from "./AdminNotificationsPage";
 export { AdminOrgsPage } from "./AdminOrgsPage";
 export { AdminServicesPage } from "./AdminServicesPage";

@@ -9,6 +9,7 @@ import type { StaffTicketDetail } from "../../api/types";
 import {
   ButtonLink,
   Card,
+  ChannelBadge,
   ErrorPage,
   ErrorState,
   Icon,
@@ -59,6 +60,25 @@ export function DeskTicketPage() {
   return <DeskTicketView ticket={ticket.data} />;
 }
 
+/** "Follow-up to #1040": a mail answered a closed ticket and opened this one. */
+function FollowUpOf({ id }: { id: string }) {
+  const earlier = useDeskTicket(id);
+  const number = earlier.data?.number;
+  return (
+    <p className="desk-ticket__follow-up">
+      <Icon name="history" size="sm" />
+      {typeof number === "number" ? (
+        <Link to={`/desk/tickets/${id}`}>
+          Follow-up to {ticketNumber(number)}
+          {earlier.data?.title ? ` ${earlier.data.title}` : ""}
+        </Link>
+      ) : (
+        <span>Follow-up to an earlier ticket</span>
+      )}
+    </p>
+  );
+}
+
 const OPEN = new Set(["NEW", "ACCEPTED", "ASSIGNED", "IN_PROGRESS", "WAITING_CUSTOMER"]);
 
 export function DeskTicketView({ ticket }: { ticket: StaffTicketDetail }) {
@@ -95,9 +115,11 @@ export function DeskTicketView({ ticket }: { ticket: StaffTicketDetail }) {
           by {ticket.created_by?.name ?? "—"}
         </p>
         <h1 className="desk-ticket__title">{ticket.title}</h1>
+        {ticket.follow_up_of ? <FollowUpOf id={ticket.follow_up_of} /> : null}
         <div className="atum-inline desk-ticket__pills">
           <StatusPill status={ticket.status} size="md" />
           <PriorityPill priority={ticket.priority} size="md" />
+          <ChannelBadge channel={ticket.channel} size="md" />
           <SlaChip kind="first_response" sla={ticket.sla} context={slaContext} />
           <SlaChip kind="resolution" sla={ticket.sla} context={slaContext} />
         </div>

@@ -6,6 +6,7 @@ import { PRIORITIES, TICKET_STATUSES, type Priority, type StaffTicket, type Tick
 import { useAssignees } from "../../api/users";
 import {
   Button,
+  ChannelBadge,
   Checkbox,
   EmptyState,
   ErrorState,
@@ -75,6 +76,7 @@ export function DeskTicketsPage() {
         </Link>
       ),
     },
+    { key: "channel", header: "Via", width: "xs", align: "center", cell: (t) => <ChannelBadge channel={t.channel} compact /> },
     { key: "org", header: "Organization", cell: (t) => t.org_name, hideOnMobile: true },
     { key: "status", header: "Status", cell: (t) => <StatusPill status={t.status} /> },
     { key: "priority", header: "Priority", cell: (t) => <PriorityPill priority={t.priority} /> },

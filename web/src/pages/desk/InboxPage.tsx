@@ -5,6 +5,7 @@ import { useAccept, useNewQueue } from "../../api/internal";
 import { PRIORITIES, type Priority, type StaffTicket } from "../../api/types";
 import {
   Button,
+  ChannelBadge,
   EmptyState,
   ErrorState,
   PageHeader,
@@ -80,6 +81,7 @@ export function InboxPage() {
         </Link>
       ),
     },
+    { key: "channel", header: "Via", width: "xs", align: "center", cell: (t) => <ChannelBadge channel={t.channel} compact /> },
     { key: "org", header: "Organization", cell: (t) => t.org_name, hideOnMobile: true },
     { key: "by", header: "Opened by", cell: (t) => t.created_by?.name ?? "—", hideOnMobile: true },
     { key: "priority", header: "Requested", cell: (t) => <PriorityPill priority={t.priority} /> },

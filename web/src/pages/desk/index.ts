@@ -2,5 +2,6 @@
 export { DashboardPage } from "./DashboardPage";
 export { DeskTicketPage } from "./DeskTicketPage";
 export { DeskTicketsPage } from "./DeskTicketsPage";
+export { HeldMailPage } from "./HeldMailPage";
 export { InboxPage } from "./InboxPage";
 export { KbPage } from "./KbPage";

@@ -17,6 +17,7 @@ import {
   Button,
   ButtonLink,
   Card,
+  ChannelBadge,
   ErrorPage,
   ErrorState,
   FileDrop,
@@ -82,9 +83,11 @@ function TicketView({ ticket }: { ticket: CustomerTicketDetail }) {
             <span className="atum-ticket-no">{ticketNumber(ticket.number)}</span> · {ticket.org_name}
           </p>
           <h1 className="portal-ticket-head__title">{ticket.title}</h1>
+          {ticket.follow_up_of ? <FollowUpOf id={ticket.follow_up_of} /> : null}
           <div className="atum-inline portal-ticket-head__pills">
             <StatusPill status={ticket.status} audience="customer" size="md" />
             <PriorityPill priority={ticket.priority} size="md" />
+            <ChannelBadge channel={ticket.channel} size="md" />
           </div>
           <p className="portal-ticket-head__sentence">{customerStatusSentence(ticket.status)}</p>
         </div>
@@ -124,7 +127,14 @@ function TicketView({ ticket }: { ticket: CustomerTicketDetail }) {
                     author={c.author.name}
                     side={c.author.is_staff ? "staff" : "customer"}
                     at={c.created_at}
-                    badge={c.author.is_staff ? <span className="atum-pill atum-pill--sm atum-role-badge">Support</span> : null}
+                    badge={
+                      <>
+                        {c.author.is_staff ? <span className="atum-pill atum-pill--sm atum-role-badge">Support</span> : null}
+                        {c.channel === "email" ? <ChannelBadge channel="email" /> : null}
+                      </>
+                    }
+                    quoted={c.quoted}
+                    refused={c.refused_files}
                   >
                     {c.body}
                   </Message>
@@ -162,6 +172,28 @@ function TicketView({ ticket }: { ticket: CustomerTicketDetail }) {
       </div>
       <WithdrawDialog ticket={ticket} open={withdrawOpen} onClose={() => setWithdrawOpen(false)} />
     </div>
+  );
+}
+
+/**
+ * "Follow-up to #1040": a mail answered a closed ticket and opened this one. The link appears
+ * only when the earlier ticket is visible to this customer.
+ */
+function FollowUpOf({ id }: { id: string }) {
+  const earlier = useTicket(id);
+  const number = earlier.data?.number;
+  return (
+    <p className="portal-ticket-head__follow-up">
+      <Icon name="history" size="sm" />
+      {typeof number === "number" ? (
+        <Link to={`/portal/tickets/${id}`}>
+          Follow-up to {ticketNumber(number)}
+          {earlier.data?.title ? ` ${earlier.data.title}` : ""}
+        </Link>
+      ) : (
+        <span>Follow-up to an earlier ticket</span>
+      )}
+    </p>
   );
 }
 
