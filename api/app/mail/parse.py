@@ -335,9 +335,8 @@ def parse(raw: bytes, *, envelope_from: str | None = None, our_domain: str) -> P
         if name is None and ctype == "message/rfc822":
             # A forwarded message: named after its subject.
             inner = part.get_payload()
-            inner_subject = (
-                _header(inner[0], "subject") if isinstance(inner, list) and inner else ""
-            )
+            first = inner[0] if isinstance(inner, list) and inner else None
+            inner_subject = _header(first, "subject") if isinstance(first, Message) else ""
             name = f"{' '.join(inner_subject.split())[:150] or 'forwarded message'}.eml"
         inline = disposition == "inline" or part.get("content-id") is not None
         attachments.append(Attachment(name, ctype, data, inline))
