@@ -24,6 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import (
+    InboundMessage,
+    MailBounce,
+    Mailbox,
     Organization,
     OutboxMessage,
     Service,
@@ -104,6 +107,20 @@ TABLE: tuple[Cell, ...] = (
         "mail_failed",
         (401, 403, 403, 403, 403, 200),
     ),
+    # The e-mail channel (docs/EMAIL.md): mailboxes, bounces and quarantine are the admins'.
+    Cell("GET", "/api/admin/mailboxes", None, (401, 403, 403, 403, 403, 200)),
+    Cell("POST", "/api/admin/mailboxes", None, (401, 403, 403, 403, 403, 201)),
+    Cell("PATCH", "/api/admin/mailboxes/{mailbox_id}", "box", (401, 403, 403, 403, 403, 200)),
+    Cell("DELETE", "/api/admin/mailboxes/{mailbox_id}", "box", (401, 403, 403, 403, 403, 204)),
+    Cell("GET", "/api/admin/mail/bounces", None, (401, 403, 403, 403, 403, 200)),
+    Cell("DELETE", "/api/admin/mail/bounces/{address}", "bounce", (401, 403, 403, 403, 403, 204)),
+    Cell("GET", "/api/admin/mail/quarantined", None, (401, 403, 403, 403, 403, 200)),
+    Cell(
+        "POST",
+        "/api/admin/mail/quarantined/{message_id}/retry",
+        "quarantined",
+        (401, 403, 403, 403, 403, 204),
+    ),
 )
 
 
@@ -160,7 +177,18 @@ async def _world(db: AsyncSession) -> World:
         status="failed",
         attempts=8,
     )
-    db.add_all([sla_a, *services.values(), team, mail_failed])
+    box = Mailbox(id=uuid.uuid4(), address=f"box-{tag}@desk.test", kind="lmtp")
+    bounce = MailBounce(address=f"gone-{tag}@example.test", status="5.1.1")
+    quarantined = InboundMessage(
+        id=uuid.uuid4(),
+        via="lmtp",
+        size_bytes=10,
+        sha256=tag * 8,
+        content_hash=tag * 8,
+        status="quarantined",
+        error="ValueError: test",
+    )
+    db.add_all([sla_a, *services.values(), team, mail_failed, box, bounce, quarantined])
     await db.flush()
     db.add(TeamMember(team_id=team.id, user_id=staff.id))
     await db.flush()
@@ -174,6 +202,9 @@ async def _world(db: AsyncSession) -> World:
         "sla_a": sla_a.id,
         "team": team.id,
         "mail_failed": mail_failed.id,
+        "box": box.id,
+        "bounce": bounce.address,  # type: ignore[dict-item]  # an address, not an id
+        "quarantined": quarantined.id,
         **{key: service.id for key, service in services.items()},
     }
     return World(org_a=org_a, org_b=org_b, staff=staff, ids=ids)
@@ -201,8 +232,11 @@ def _body(cell: Cell, world: World) -> dict[str, Any] | None:
             },
             "/api/services": {"name": f"New service {tag}"},
             "/api/teams": {"name": f"New team {tag}", "member_ids": [str(world.staff.id)]},
+            "/api/admin/mailboxes": {"address": f"box-{tag}@desk.test", "kind": "lmtp"},
         }[cell.path]
     if cell.method == "PATCH":
+        if cell.path.startswith("/api/admin/mailboxes/"):
+            return {"active": False}
         if cell.path.startswith("/api/sla/"):
             return {"resolution_minutes": 999}
         return {"name": f"Renamed {tag}"}
@@ -212,7 +246,8 @@ def _body(cell: Cell, world: World) -> dict[str, Any] | None:
 async def _admin_state(db: AsyncSession) -> list[Sequence[Any]]:
     """Every row of the tables the admin API writes, to prove a refused request changed nothing."""
     state: list[Sequence[Any]] = []
-    for model in (Organization, User, SlaPolicy, Service, Team, TeamMember, OutboxMessage):
+    models = (Organization, User, SlaPolicy, Service, Team, TeamMember, OutboxMessage, Mailbox)
+    for model in (*models, MailBounce, InboundMessage):
         table = model.__table__
         rows = (await db.execute(select(table).order_by(*table.primary_key.columns))).all()
         state.append([tuple(row) for row in rows])

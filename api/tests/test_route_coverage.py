@@ -28,7 +28,11 @@ from starlette.routing import Mount, Route
 
 from app.models import (
     AuditLog,
+    InboundMessage,
+    InboundRaw,
     KbArticle,
+    MailBounce,
+    Mailbox,
     Organization,
     OutboxMessage,
     Service,
@@ -36,6 +40,7 @@ from app.models import (
     Team,
     Ticket,
     TicketAttachment,
+    TicketComment,
     User,
 )
 from app.models.enums import Role
@@ -63,6 +68,8 @@ MANAGERS: Statuses = (401, 403, 403, 403, 200, 200)
 MANAGERS_DELETE: Statuses = (401, 403, 403, 403, 204, 204)
 ADMIN_ONLY: Statuses = (401, 403, 403, 403, 403, 200)
 ADMIN_CREATE: Statuses = (401, 403, 403, 403, 403, 201)
+ADMIN_DELETE: Statuses = (401, 403, 403, 403, 403, 204)
+MANAGERS_CREATE: Statuses = (401, 403, 403, 403, 201, 201)
 
 
 @dataclass(frozen=True)
@@ -196,6 +203,58 @@ TABLE: tuple[Entry, ...] = (
         {"notification_id": "notification"},
     ),
 )
+# The e-mail channel: held mail is the managers', mailboxes, bounces and quarantine the admins',
+# the original .eml of a mail on a ticket every staff member's.
+HELD = "/api/internal/mail/held"
+TABLE += (
+    Entry("GET", HELD, MANAGERS),
+    Entry(
+        "POST", HELD + "/{held_id}/ticket", MANAGERS_CREATE, MANAGERS_CREATE, {"held_id": "held"}
+    ),
+    Entry(
+        "POST",
+        HELD + "/{held_id}/discard",
+        MANAGERS_DELETE,
+        MANAGERS_DELETE,
+        {"held_id": "held"},
+    ),
+    Entry("GET", "/api/admin/mail/quarantined", ADMIN_ONLY),
+    Entry(
+        "POST",
+        "/api/admin/mail/quarantined/{message_id}/retry",
+        ADMIN_DELETE,
+        ADMIN_DELETE,
+        {"message_id": "quarantined"},
+    ),
+    Entry("GET", "/api/admin/mail/bounces", ADMIN_ONLY),
+    Entry(
+        "DELETE",
+        "/api/admin/mail/bounces/{address}",
+        ADMIN_DELETE,
+        ADMIN_DELETE,
+        {"address": "bounce"},
+    ),
+    Entry("GET", "/api/admin/mailboxes", ADMIN_ONLY),
+    Entry("POST", "/api/admin/mailboxes", ADMIN_CREATE),
+    Entry(
+        "PATCH", "/api/admin/mailboxes/{mailbox_id}", ADMIN_ONLY, ADMIN_ONLY, {"mailbox_id": "box"}
+    ),
+    Entry(
+        "DELETE",
+        "/api/admin/mailboxes/{mailbox_id}",
+        ADMIN_DELETE,
+        ADMIN_DELETE,
+        {"mailbox_id": "box"},
+    ),
+    Entry("GET", I + "/original", DESK, DESK, NEW_TICKET),
+    Entry(
+        "GET",
+        I + "/comments/{comment_id}/original",
+        DESK,
+        DESK,
+        {"ticket_id": "ticket_new", "comment_id": "mail_comment"},
+    ),
+)
 # Routes that are not operations: mounted static files, public.
 MOUNTS = {"/api/static/docs", "/assets"}
 # PATCH /api/internal/tickets/new is the PATCH of /api/internal/tickets/{ticket_id} with a
@@ -243,6 +302,66 @@ async def stored_file() -> AsyncIterator[StoredFile]:
     )
     yield stored
     await file_store().delete(stored.key)
+
+
+def _inbound(status: str, sender: str, **fields: Any) -> tuple[InboundMessage, InboundRaw]:
+    tag = uuid.uuid4().hex
+    raw = (
+        f"From: {sender}\r\nTo: support@desk.test\r\nSubject: Coverage {tag}\r\n"
+        f"Message-ID: <{tag}@client.test>\r\n\r\nPlease help.\r\n"
+    ).encode()
+    row = InboundMessage(
+        id=uuid.uuid4(),
+        via="lmtp",
+        size_bytes=len(raw),
+        sha256=tag + tag,
+        content_hash=tag + tag,
+        message_id=f"<{tag}@client.test>",
+        status=status,
+        from_address=sender,
+        subject=f"Coverage {tag}",
+        reason="unknown sender" if status == "held" else None,
+        error="ValueError: coverage" if status == "quarantined" else None,
+        **fields,
+    )
+    return row, InboundRaw(inbound_id=row.id, raw=raw)
+
+
+async def _mail_objects(db: AsyncSession, ticket: Ticket, customer: User) -> dict[str, Any]:
+    """Held and quarantined mail, the mail a ticket came from and a comment that came by mail,
+    a mailbox and a bouncing address."""
+    held = _inbound("held", f"held-{uuid.uuid4().hex[:8]}@elsewhere.test")
+    quarantined = _inbound("quarantined", customer.email)
+    first = _inbound("done", customer.email, ticket_id=ticket.id)
+    answer = _inbound("done", customer.email, ticket_id=ticket.id)
+    for row, raw in (held, quarantined, first, answer):
+        db.add(row)
+        await db.flush()
+        db.add(raw)
+    comment = TicketComment(
+        id=uuid.uuid4(),
+        ticket_id=ticket.id,
+        org_id=ticket.org_id,
+        author_id=customer.id,
+        body="By mail.",
+        channel="email",
+        inbound_id=answer[0].id,
+        from_address=customer.email,
+    )
+    db.add(comment)
+    await db.flush()
+    answer[0].comment_id = comment.id
+    box = Mailbox(id=uuid.uuid4(), address=f"box-{uuid.uuid4().hex[:8]}@desk.test", kind="lmtp")
+    bounce = MailBounce(address=f"gone-{uuid.uuid4().hex[:8]}@example.test", status="5.1.1")
+    db.add_all([box, bounce])
+    await db.flush()
+    return {
+        "held": held[0].id,
+        "quarantined": quarantined[0].id,
+        "mail_comment": comment.id,
+        "box": box.id,
+        "bounce": bounce.address,
+    }
 
 
 def _ticket(org: Organization, creator: User, status: str, assignee: User | None) -> Ticket:
@@ -334,6 +453,8 @@ async def build_world(db: AsyncSession, caller_role: str, stored: StoredFile) ->
         )
         db.add(mail)
         await db.flush()
+        mail_objects = await _mail_objects(db, tickets["ticket_new"], customer)
+        objects.update({(side, name): value for name, value in mail_objects.items()})
         objects.update({(side, name): t.id for name, t in tickets.items()})
         objects.update(
             {
@@ -427,6 +548,9 @@ def request_kwargs(entry: Entry, world: World, side: str) -> dict[str, Any]:
         ("PATCH", "/api/teams/{team_id}"): {"name": f"Renamed {tag}"},
         ("POST", KB): {"title": f"Article {tag}", "body": "Restart the relay."},
         ("PATCH", KB + "/{article_id}"): {"body": f"Restart the relay {tag}."},
+        ("POST", HELD + "/{held_id}/ticket"): {"org_id": org},
+        ("POST", "/api/admin/mailboxes"): {"address": f"box-{tag}@desk.test", "kind": "lmtp"},
+        ("PATCH", "/api/admin/mailboxes/{mailbox_id}"): {"active": False},
     }
     if entry.route in bodies:
         return {"json": bodies[entry.route]}

@@ -57,11 +57,16 @@ TICKET_KEYS = frozenset(
         "created_at",
         "updated_at",
         "resolution",
+        "channel",
+        "follow_up_of",
     }
 )
 DETAIL_KEYS = TICKET_KEYS | {"comments", "attachments", "actions"}
 ACTION_KEYS = frozenset({"reply", "attach", "withdraw"})
-COMMENT_KEYS = frozenset({"id", "ticket_id", "author", "body", "is_internal", "created_at"})
+COMMENT_KEYS = frozenset(
+    {"id", "ticket_id", "author", "body", "is_internal", "created_at", "channel", "quoted"}
+    | {"refused_files"}
+)
 ATTACHMENT_KEYS = frozenset({"id", "file_name", "mime_type", "size_bytes", "sha256", "created_at"})
 PERSON_KEYS = frozenset({"id", "name"})
 AUTHOR_KEYS = frozenset({"id", "name", "is_staff"})
@@ -338,6 +343,9 @@ class TestListsNeverLeak:
         assert theirs["items"] == []
 
 
+SOME_COMMENT = uuid.UUID(int=7)
+
+
 def internal_calls(world: World) -> list[tuple[str, str, dict[str, Any]]]:
     t = world.a.ticket
     base = f"/api/internal/tickets/{t}"
@@ -356,6 +364,8 @@ def internal_calls(world: World) -> list[tuple[str, str, dict[str, Any]]]:
         ("GET", f"{base}/audit", {}),
         ("GET", f"{base}/suggestions", {}),
         ("POST", f"{base}/suggestions/apply", {"json": {"field": "category"}}),
+        ("GET", f"{base}/original", {}),
+        ("GET", f"{base}/comments/{SOME_COMMENT}/original", {}),
     ]
 
 
@@ -403,6 +413,7 @@ def as_template(path: str, world: World) -> str:
     return (
         path.replace(str(world.a.ticket), "{ticket_id}")
         .replace(str(world.a.public_attachment), "{attachment_id}")
+        .replace(str(SOME_COMMENT), "{comment_id}")
         .split("?")[0]
     )
 

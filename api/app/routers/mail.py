@@ -85,9 +85,11 @@ async def retry_quarantined(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/admin/mail/bounces", response_model=list[BounceOut])
-async def list_bounces(actor: MailAdmin, session: DbSession) -> list[BounceOut]:
-    return [BounceOut.model_validate(b) for b in await mail_admin.list_bounces(session)]
+@router.get("/admin/mail/bounces", response_model=Page[BounceOut])
+async def list_bounces(actor: MailAdmin, session: DbSession) -> Page[BounceOut]:
+    """The addresses that bounce (newest first, at most 500: a list an admin works through)."""
+    bounces = await mail_admin.list_bounces(session)
+    return Page[BounceOut](items=[BounceOut.model_validate(b) for b in bounces], next_cursor=None)
 
 
 @router.delete("/admin/mail/bounces/{address}", status_code=status.HTTP_204_NO_CONTENT)
@@ -96,10 +98,13 @@ async def clear_bounce(address: str, actor: MailAdmin, session: DbSession) -> Re
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/admin/mailboxes", response_model=list[MailboxOut])
-async def list_mailboxes(actor: MailAdmin, session: DbSession) -> list[MailboxOut]:
+@router.get("/admin/mailboxes", response_model=Page[MailboxOut])
+async def list_mailboxes(actor: MailAdmin, session: DbSession) -> Page[MailboxOut]:
     boxes = await mail_admin.list_mailboxes(session)
-    return [MailboxOut.model_validate(mail_admin.mailbox_view(b)) for b in boxes]
+    return Page[MailboxOut](
+        items=[MailboxOut.model_validate(mail_admin.mailbox_view(b)) for b in boxes],
+        next_cursor=None,
+    )
 
 
 @router.post("/admin/mailboxes", response_model=MailboxOut, status_code=status.HTTP_201_CREATED)
