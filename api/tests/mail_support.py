@@ -17,10 +17,14 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from app.auth.deps import CurrentUser
 from app.config import Settings, get_settings
 from app.mail import inbound, lmtp
 from app.models import Organization, OutboxMessage, Ticket, TicketComment, User
 from app.models.enums import Role
+from app.models.enums import TicketStatus as S
+from app.schemas.ticket import Accept, Assign, StatusChange
+from app.services import tickets
 from app.services.mail_admin import ensure_default_mailbox
 from app.utils.clock import utcnow
 from tests.factories import make_org, make_user
@@ -216,6 +220,45 @@ async def outbox(engine: AsyncEngine, ticket_id: uuid.UUID | None = None) -> lis
         if ticket_id is not None:
             stmt = stmt.where(OutboxMessage.ticket_id == ticket_id)
         return list((await session.execute(stmt)).scalars())
+
+
+def staff(user: User) -> CurrentUser:
+    """A staff member as the services see them (a command outside a request has no session)."""
+    return CurrentUser(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=Role(user.role),
+        org_id=None,
+        org_name=None,
+        session_id=uuid.UUID(int=0),
+    )
+
+
+async def accept_and_assign(engine: AsyncEngine, people: People, t: Ticket) -> None:
+    """The desk's side, straight through the services (the API tests cover the endpoints)."""
+    actor = staff(people.manager)
+    async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+        await tickets.accept(session, actor, t.id, Accept(), utcnow())
+        await tickets.assign(session, actor, t.id, Assign(assignee_id=people.agent.id), utcnow())
+
+
+async def set_status(
+    engine: AsyncEngine, people: People, t: Ticket, status: S, **extra: str
+) -> None:
+    async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+        await tickets.change_status(
+            session, staff(people.manager), t.id, StatusChange(status=status, **extra), utcnow()
+        )
+
+
+async def staff_comment(
+    engine: AsyncEngine, user: User, t: Ticket, body: str, *, internal: bool
+) -> None:
+    async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+        await tickets.add_comment(
+            session, staff(user), t.id, body=body, is_internal=internal, now=utcnow()
+        )
 
 
 async def audit_actions(engine: AsyncEngine, ticket_id: uuid.UUID) -> list[str]:

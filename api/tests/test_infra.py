@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 INFRA = REPO / "infra"
 SCRIPTS = [*sorted((INFRA / "scripts").glob("*.sh")), REPO / "atum-desk", REPO / ".ci" / "run"]
 UNITS = sorted((INFRA / "systemd").iterdir())
+SERVICES = ["atum-desk-api.service", "atum-desk-worker.service", "atum-desk-lmtp.service"]
 INSTALL = INFRA / "scripts" / "install.sh"
 RENDER = INFRA / "scripts" / "render-nginx.sh"
 LIB = INFRA / "scripts" / "lib.sh"
@@ -193,7 +194,7 @@ class TestSystemdUnits:
         verified = run("systemd-analyze", "verify", "--man=no", api)
         assert "Unknown key 'ProtectHoem'" in verified.stderr
 
-    @pytest.mark.parametrize("name", ["atum-desk-api.service", "atum-desk-worker.service"])
+    @pytest.mark.parametrize("name", SERVICES)
     def test_security_review_rates_the_services_ok(self, name: str, units: list[Path]) -> None:
         unit = next(u for u in units if u.name == name)
         review = run("systemd-analyze", "security", "--offline=yes", unit)
@@ -202,16 +203,16 @@ class TestSystemdUnits:
         assert float(level.group(1)) < 2.5, review.stdout
         assert level.group(2) == "OK"
 
-    def test_one_target_starts_and_stops_both_services(self) -> None:
+    def test_one_target_starts_and_stops_every_service(self) -> None:
         target = INFRA / "systemd" / "atum-desk.target"
-        assert values(target, "Unit", "Wants") == ["atum-desk-api.service atum-desk-worker.service"]
+        assert values(target, "Unit", "Wants") == [" ".join(SERVICES)]
         assert values(target, "Install", "WantedBy") == ["multi-user.target"]
-        for name in ("atum-desk-api.service", "atum-desk-worker.service"):
+        for name in SERVICES:
             unit = INFRA / "systemd" / name
             assert values(unit, "Unit", "PartOf") == ["atum-desk.target"]
             assert values(unit, "Service", "Restart") == ["on-failure"]
 
-    @pytest.mark.parametrize("name", ["atum-desk-api.service", "atum-desk-worker.service"])
+    @pytest.mark.parametrize("name", SERVICES)
     def test_services_are_hardened(self, name: str) -> None:
         service = dict(unit_sections(INFRA / "systemd" / name)["Service"])
         assert service["User"] == service["Group"] == "atum-desk"

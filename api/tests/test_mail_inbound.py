@@ -39,9 +39,12 @@ from tests.mail_support import (
     make_people,
     outbox,
     process,
+    staff_comment,
     ticket,
     tickets_of,
 )
+from tests.mail_support import accept_and_assign as support_accept_and_assign
+from tests.mail_support import set_status as support_set_status
 from tests.test_worker import outbox_engine, to_async_url, worker_database
 
 
@@ -104,35 +107,11 @@ async def new_ticket_by_mail(w: World, sender: User, **fields: str) -> Ticket:
 
 
 async def accept_and_assign(w: World, t: Ticket) -> None:
-    """The desk's side, straight through the services (the API tests cover those)."""
-    from app.auth.deps import CurrentUser
-    from app.models.enums import Role
-    from app.schemas.ticket import Accept, Assign
-    from app.services import tickets
-
-    manager = w.people.manager
-    actor = CurrentUser(
-        manager.id, manager.email, manager.name, Role.MANAGER, None, None, uuid.UUID(int=0)
-    )
-    async with AsyncSession(w.engine, expire_on_commit=False) as session, session.begin():
-        await tickets.accept(session, actor, t.id, Accept(), utcnow())
-        await tickets.assign(session, actor, t.id, Assign(assignee_id=w.people.agent.id), utcnow())
+    await support_accept_and_assign(w.engine, w.people, t)
 
 
 async def set_status(w: World, t: Ticket, status: S, **extra: str) -> None:
-    from app.auth.deps import CurrentUser
-    from app.models.enums import Role
-    from app.schemas.ticket import StatusChange
-    from app.services import tickets
-
-    manager = w.people.manager
-    actor = CurrentUser(
-        manager.id, manager.email, manager.name, Role.MANAGER, None, None, uuid.UUID(int=0)
-    )
-    async with AsyncSession(w.engine, expire_on_commit=False) as session, session.begin():
-        await tickets.change_status(
-            session, actor, t.id, StatusChange(status=status, **extra), utcnow()
-        )
+    await support_set_status(w.engine, w.people, t, status, **extra)
 
 
 async def notification_to(w: World, t: Ticket, user: User) -> OutboxMessage:
@@ -233,21 +212,9 @@ class TestReplies:
         t = await new_ticket_by_mail(world, p.alice)
         await accept_and_assign(world, t)
         # The desk adds an internal note and asks for information.
-        from app.auth.deps import CurrentUser
-        from app.models.enums import Role
-        from app.services import tickets
-
-        agent = CurrentUser(
-            p.agent.id, p.agent.email, p.agent.name, Role.AGENT, None, None, uuid.UUID(int=0)
-        )
         note = f"secret-note-{uuid.uuid4().hex}"
-        async with AsyncSession(world.engine, expire_on_commit=False) as session, session.begin():
-            await tickets.add_comment(
-                session, agent, t.id, body=note, is_internal=True, now=utcnow()
-            )
-            await tickets.add_comment(
-                session, agent, t.id, body="Which model is it?", is_internal=False, now=utcnow()
-            )
+        await staff_comment(world.engine, p.agent, t, note, internal=True)
+        await staff_comment(world.engine, p.agent, t, "Which model is it?", internal=False)
         await set_status(world, t, S.WAITING_CUSTOMER)
         assert (await ticket(world.engine, t.id)).status == "WAITING_CUSTOMER"
 
@@ -353,23 +320,7 @@ class TestReplies:
         p = world.people
         t = await new_ticket_by_mail(world, p.alice)
         await accept_and_assign(world, t)
-        from app.auth.deps import CurrentUser
-        from app.models.enums import Role
-        from app.services import tickets
-
-        manager = CurrentUser(
-            p.manager.id,
-            p.manager.email,
-            p.manager.name,
-            Role.MANAGER,
-            None,
-            None,
-            uuid.UUID(int=0),
-        )
-        async with AsyncSession(world.engine, expire_on_commit=False) as session, session.begin():
-            await tickets.add_comment(
-                session, manager, t.id, body="Check the toner", is_internal=True, now=utcnow()
-            )
+        await staff_comment(world.engine, p.manager, t, "Check the toner", internal=True)
         note_mail = await notification_to(world, t, p.agent)
         assert note_mail.template == "internal_note"
         assert "internal note" in note_mail.body_text.lower()
@@ -641,18 +592,8 @@ async def test_several_events_for_one_recipient_within_the_window_are_one_mail(
     monkeypatch.setenv("ATUM_MAIL_COALESCE_SECONDS", "60")
     get_settings.cache_clear()
     try:
-        from app.auth.deps import CurrentUser
-        from app.models.enums import Role
-        from app.services import tickets
-
-        agent = CurrentUser(
-            p.agent.id, p.agent.email, p.agent.name, Role.AGENT, None, None, uuid.UUID(int=0)
-        )
         before = len(await outbox(world.engine, t.id))
-        async with AsyncSession(world.engine, expire_on_commit=False) as session, session.begin():
-            await tickets.add_comment(
-                session, agent, t.id, body="Please send a photo.", is_internal=False, now=utcnow()
-            )
+        await staff_comment(world.engine, p.agent, t, "Please send a photo.", internal=False)
         await asyncio.sleep(0.05)
         await set_status(world, t, S.WAITING_CUSTOMER)
         rows = (await outbox(world.engine, t.id))[before:]

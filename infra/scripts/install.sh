@@ -40,7 +40,7 @@ db_owner=atum_desk_owner
 db_app=atum_desk
 app_parts=(api/app api/migrations api/alembic.ini api/pyproject.toml api/uv.lock
   api/requirements.txt docs infra README.md)
-units=(atum-desk.target atum-desk-api.service atum-desk-worker.service
+units=(atum-desk.target atum-desk-api.service atum-desk-worker.service atum-desk-lmtp.service
   atum-desk-backup.service atum-desk-backup.timer)
 
 prefix=""
@@ -402,7 +402,7 @@ env_file_text() {
   [ "$workers" -gt 8 ] && workers=8
   [ "$workers" -lt 2 ] && workers=2
   cat <<EOF
-# ATUM DESK settings, read by systemd for atum-desk-api and atum-desk-worker and by
+# ATUM DESK settings, read by systemd for atum-desk-api, -worker and -lmtp and by
 # /usr/local/bin/atum-desk. KEY=VALUE per line; quote values with spaces ("...").
 # After a change: systemctl restart atum-desk.target (and re-run install.sh for the
 # ATUM_PUBLIC_URL / ATUM_MAX_UPLOAD_MB / ATUM_NGINX_* / ATUM_TLS_* values nginx uses).
@@ -422,7 +422,13 @@ ATUM_DOCS_ENABLED=false
 #ATUM_SMTP_STARTTLS=true
 #ATUM_SMTP_USERNAME=desk@example.com
 #ATUM_SMTP_PASSWORD=
-#ATUM_MAIL_FROM="ATUM DESK <desk@example.com>"
+#ATUM_MAIL_FROM="ATUM DESK <support@example.com>"
+# Incoming mail (docs/EMAIL.md): Postfix delivers to the LMTP listener; replies are matched by
+# the signed token in support+<token>@ATUM_MAIL_DOMAIN.
+#ATUM_MAIL_DOMAIN=example.com
+#ATUM_INBOUND_ADDRESS=support@example.com
+#ATUM_LMTP_HOST=127.0.0.1
+#ATUM_LMTP_PORT=8024
 EOF
 }
 

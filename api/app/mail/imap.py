@@ -188,6 +188,10 @@ async def poll(
             client.select_folder, box.folder, readonly=box.processed_folder is None
         )
         uidvalidity = int(selected[b"UIDVALIDITY"])
+        if box.processed_folder and not await asyncio.to_thread(
+            client.folder_exists, box.processed_folder
+        ):
+            await asyncio.to_thread(client.create_folder, box.processed_folder)
         last_uid = box.last_uid
         if box.uidvalidity is not None and box.uidvalidity != uidvalidity:
             log.warning("imap_uidvalidity_changed", mailbox=box.address, old=box.uidvalidity)
@@ -197,6 +201,12 @@ async def poll(
                 await conn.execute(
                     _CHECKPOINT, {"id": box.id, "uidvalidity": uidvalidity, "uid": last_uid}
                 )
+        if box.processed_folder and last_uid > 0:
+            # Stored by an earlier poll that stopped before moving them: move them now.
+            stored_before = await asyncio.to_thread(client.search, ["UID", f"1:{last_uid}"])
+            leftovers = [int(u) for u in stored_before if int(u) <= last_uid]
+            for uid in leftovers:
+                await asyncio.to_thread(_move, client, uid, box.processed_folder)
         found = await asyncio.to_thread(client.search, ["UID", f"{last_uid + 1}:*"])
         uids = sorted(int(u) for u in found if int(u) > last_uid)
         limit = settings.mail_max_bytes
@@ -204,7 +214,10 @@ async def poll(
             chunk = uids[start : start + FETCH_SIZES_CHUNK]
             sizes = await asyncio.to_thread(client.fetch, chunk, ["RFC822.SIZE"])
             for uid in chunk:
-                if loop.time() >= deadline:
+                # At least one message per poll, then the time budget decides.
+                if (result.stored or result.duplicates or result.refused) and (
+                    loop.time() >= deadline
+                ):
                     result.more = True
                     return result
                 size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))

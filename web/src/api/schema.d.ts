@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Bounces */
+        /**
+         * List Bounces
+         * @description The addresses that bounce (newest first, at most 500: a list an admin works through).
+         */
         get: operations["list_bounces_api_admin_mail_bounces_get"];
         put?: never;
         post?: never;
@@ -1612,6 +1615,13 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** Page[BounceOut] */
+        Page_BounceOut_: {
+            /** Items */
+            items: components["schemas"]["BounceOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /** Page[CustomerTicket] */
         Page_CustomerTicket_: {
             /** Items */
@@ -1630,6 +1640,13 @@ export interface components {
         Page_KbArticleSummary_: {
             /** Items */
             items: components["schemas"]["KbArticleSummary"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Page[MailboxOut] */
+        Page_MailboxOut_: {
+            /** Items */
+            items: components["schemas"]["MailboxOut"][];
             /** Next Cursor */
             next_cursor: string | null;
         };
@@ -2287,7 +2304,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["BounceOut"][];
+                    "application/json": components["schemas"]["Page_BounceOut_"];
                 };
             };
             /** @description Malformed request body */
@@ -2649,7 +2666,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MailboxOut"][];
+                    "application/json": components["schemas"]["Page_MailboxOut_"];
                 };
             };
             /** @description Malformed request body */

@@ -81,3 +81,33 @@ export function stubFetch(routes: Record<string, unknown> = {}) {
   vi.stubGlobal("fetch", fn);
   return { fn, calls };
 }
+
+export interface StubAnswer {
+  status?: number;
+  body?: unknown;
+}
+
+/**
+ * A fetch stub answering by "METHOD /path" prefix (the longest matching key wins), e.g.
+ * `{ "POST /api/x": { status: 204 }, "GET /api/x": { body: {...} } }`; records the calls.
+ * Anything else answers an empty page.
+ */
+export function stubApi(routes: Record<string, StubAnswer>) {
+  const calls: { method: string; url: string; body: unknown }[] = [];
+  const keys = Object.keys(routes).sort((a, b) => b.length - a.length);
+  const fn = vi.fn(async (input: RequestInfo | URL, init: RequestInit = {}) => {
+    const url = String(input);
+    const method = (init.method ?? "GET").toUpperCase();
+    calls.push({ method, url, body: typeof init.body === "string" ? JSON.parse(init.body) : undefined });
+    const key = keys.find((k) => {
+      const [m, path] = k.split(" ");
+      return m === method && path !== undefined && url.startsWith(path);
+    });
+    const answer = key ? routes[key]! : { body: { items: [], next_cursor: null } };
+    const status = answer.status ?? 200;
+    if (status === 204) return new Response(null, { status });
+    return new Response(JSON.stringify(answer.body ?? null), { status, headers: { "Content-Type": "application/json" } });
+  });
+  vi.stubGlobal("fetch", fn);
+  return { fn, calls };
+}
