@@ -359,6 +359,64 @@ def lmtp() -> None:
     asyncio.run(serve(settings))
 
 
+mail_cli = typer.Typer(help="Mail by hand: deliver a message or answer a notification by mail.")
+cli.add_typer(mail_cli, name="mail")
+
+
+@mail_cli.command("deliver")
+def mail_deliver(
+    file: Annotated[Path, typer.Argument(help="an .eml file", exists=True, dir_okay=False)],
+    to: Annotated[
+        str | None, typer.Option("--to", help="recipient (default ATUM_INBOUND_ADDRESS)")
+    ] = None,
+    sender: Annotated[str, typer.Option("--from", help="envelope sender")] = "sender@localhost",
+) -> None:
+    """Hand an .eml file to the LMTP listener, as Postfix would."""
+    from app.mail.devtools import DeliveryRefused, deliver
+
+    settings = get_settings()
+    rcpt = to or settings.resolved_inbound_address
+    try:
+        answer = deliver(
+            file.read_bytes(),
+            host=settings.lmtp_host,
+            port=settings.lmtp_port,
+            mail_from=sender,
+            rcpt=rcpt,
+        )
+    except (DeliveryRefused, OSError) as exc:
+        _fail(f"not delivered: {exc}")
+        return
+    typer.echo(f"delivered to {rcpt}: {answer}")
+
+
+@mail_cli.command("reply")
+def mail_reply(
+    file: Annotated[
+        Path,
+        typer.Argument(help="a notification (.eml) from var/mail/", exists=True, dir_okay=False),
+    ],
+    text: Annotated[str, typer.Option("--text", help="the answer")],
+    sender: Annotated[
+        str | None, typer.Option("--from", help="default: the mail's recipient")
+    ] = None,
+) -> None:
+    """Answer a notification the way a mail client does (to its Reply-To address, quoting it)
+    and hand the answer to the LMTP listener."""
+    from app.mail.devtools import DeliveryRefused, deliver, reply_to
+
+    settings = get_settings()
+    try:
+        raw, author, rcpt = reply_to(file.read_bytes(), text, sender=sender)
+        answer = deliver(
+            raw, host=settings.lmtp_host, port=settings.lmtp_port, mail_from=author, rcpt=rcpt
+        )
+    except (DeliveryRefused, OSError, ValueError) as exc:
+        _fail(f"not delivered: {exc}")
+        return
+    typer.echo(f"{author} answered to {rcpt}: {answer}")
+
+
 @cli.command()
 def mailsink(
     port: Annotated[int | None, typer.Option(help="default ATUM_MAIL_SINK_PORT (8025)")] = None,

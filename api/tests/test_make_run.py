@@ -8,9 +8,12 @@ import os
 import re
 import shutil
 import signal
+import smtplib
 import socket
 import tempfile
-from collections.abc import Callable
+import time
+import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -68,6 +71,95 @@ async def wait_until(condition: Callable[[], bool], deadline_s: float) -> bool:
     return True
 
 
+async def mail_round_trip(
+    client: httpx.AsyncClient,
+    clone: Path,
+    env: dict[str, str],
+    lmtp_port: int,
+    port: int,
+    token: str,
+) -> None:
+    """The walkthrough's mail steps (docs/FIRST_TICKET.md): a demo customer writes to
+    support@localhost over LMTP, the "received" mail lands in var/mail/ from that address with
+    links to the port actually served, and `./atum-desk mail reply` answers it by mail."""
+    subject = f"Mail from the demo customer {uuid.uuid4().hex[:6]}"
+    raw = (
+        f"From: user@acme.test\r\nTo: support@localhost\r\nSubject: {subject}\r\n"
+        f"Message-ID: <{uuid.uuid4().hex}@acme.test>\r\n\r\nThe VPN drops every hour.\r\n"
+    ).encode()
+    await asyncio.to_thread(lmtp_deliver, lmtp_port, raw)
+    headers = {"Authorization": f"Bearer {token}"}
+    found: list[dict[str, object]] = []
+
+    async def ticket_listed() -> bool:
+        listed = await client.get("/api/internal/tickets", params={"q": subject}, headers=headers)
+        found[:] = listed.json()["items"]
+        return bool(found)
+
+    assert await wait_async(ticket_listed, 30), "the mail became no ticket"
+    ticket = found[0]
+    assert ticket["channel"] == "email"
+    mail_dir = clone / "var" / "mail"
+    received: list[Path] = []
+
+    def arrived() -> bool:
+        received[:] = [
+            p
+            for p in mail_dir.glob("*.eml")
+            if f"#{ticket['number']}]" in p.read_text(errors="replace")
+            and "To: user@acme.test" in p.read_text(errors="replace")
+        ]
+        return bool(received)
+
+    assert await wait_until(arrived, 30), "no mail to the customer in var/mail"
+    text = received[0].read_text(errors="replace")
+    assert "From: ATUM DESK <support@localhost>" in text
+    assert "Reply-To: support+" in text and "@localhost" in text
+    assert f"http://127.0.0.1:{port}/portal/tickets/{ticket['id']}" in text.replace("=\n", "")
+    answered = await asyncio.create_subprocess_exec(
+        "./atum-desk",
+        "mail",
+        "reply",
+        str(received[0]),
+        "--text",
+        "It works again, thanks.",
+        cwd=clone,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(answered.communicate(), timeout=60)
+    assert answered.returncode == 0, out.decode()
+
+    async def answered_on_ticket() -> bool:
+        detail = await client.get(f"/api/internal/tickets/{ticket['id']}", headers=headers)
+        return any(c["body"] == "It works again, thanks." for c in detail.json()["comments"])
+
+    assert await wait_async(answered_on_ticket, 30), "the reply by mail reached no ticket"
+
+
+def lmtp_deliver(port: int, raw: bytes) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with smtplib.LMTP("127.0.0.1", port, timeout=10) as lmtp:
+                lmtp.sendmail("user@acme.test", ["support@localhost"], raw)
+                return
+        except ConnectionRefusedError:
+            assert time.monotonic() < deadline, "the LMTP listener did not start"
+            time.sleep(0.2)
+
+
+async def wait_async(condition: Callable[[], Awaitable[bool]], deadline_s: float) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + deadline_s
+    while not await condition():
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.3)
+    return True
+
+
 async def test_make_run_from_a_fresh_clone() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="atum-make-run-"))
     clone = workdir / "src"
@@ -79,6 +171,10 @@ async def test_make_run_from_a_fresh_clone() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ATUM_")}
         env.pop("VIRTUAL_ENV", None)
         env["ATUM_PORT"] = str(port)
+        lmtp_port, sink_port = free_port(), free_port()
+        env["ATUM_LMTP_PORT"] = str(lmtp_port)
+        env["ATUM_MAIL_SINK_PORT"] = str(sink_port)
+        env["ATUM_MAIL_COALESCE_SECONDS"] = "1"  # the default minute, shortened for the test
         output = workdir / "make-run.out"
         with output.open("wb") as out:
             proc = await asyncio.create_subprocess_exec(
@@ -106,6 +202,7 @@ async def test_make_run_from_a_fresh_clone() -> None:
             token = login.json()["access_token"]
             me = await client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
             assert me.json()["role"] == "admin"
+            await mail_round_trip(client, clone, env, lmtp_port, port, token)
         assert postgres_of(clone), "the embedded PostgreSQL should run from the clone's var/"
 
         os.killpg(proc.pid, signal.SIGINT)
