@@ -4,6 +4,8 @@ prints the demo logins and serves; Ctrl-C stops the server and its embedded Post
 from __future__ import annotations
 
 import asyncio
+import email
+import email.message
 import os
 import re
 import shutil
@@ -14,6 +16,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from email import policy
 from pathlib import Path
 
 import httpx
@@ -103,19 +106,25 @@ async def mail_round_trip(
     received: list[Path] = []
 
     def arrived() -> bool:
-        received[:] = [
-            p
-            for p in mail_dir.glob("*.eml")
-            if f"#{ticket['number']}]" in p.read_text(errors="replace")
-            and "To: user@acme.test" in p.read_text(errors="replace")
-        ]
-        return bool(received)
+        for path in mail_dir.glob("*.eml"):
+            message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+            body = message.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+            text = str(body.get_content()) if body is not None else ""
+            if message["To"] == "user@acme.test" and str(ticket["id"]) in text:
+                received[:] = [path]
+                found_mail[:] = [message]
+                return True
+        return False
 
+    found_mail: list[email.message.EmailMessage] = []
     assert await wait_until(arrived, 30), "no mail to the customer in var/mail"
-    text = received[0].read_text(errors="replace")
-    assert "From: ATUM DESK <support@localhost>" in text
-    assert "Reply-To: support+" in text and "@localhost" in text
-    assert f"http://127.0.0.1:{port}/portal/tickets/{ticket['id']}" in text.replace("=\n", "")
+    message = found_mail[0]
+    assert message["From"] == "ATUM DESK <support@localhost>"
+    assert str(message["Reply-To"]).startswith("support+")
+    assert str(message["Reply-To"]).endswith("@localhost")
+    assert f"[ATUM DESK #{ticket['number']}]" in str(message["Subject"])
+    body = message.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+    assert f"http://127.0.0.1:{port}/portal/tickets/{ticket['id']}" in str(body.get_content())
     answered = await asyncio.create_subprocess_exec(
         "./atum-desk",
         "mail",
