@@ -265,6 +265,12 @@ class TestTheBlueprintFlow:
             CUSTOMER_STATUS[S.CLOSED],
         ]
         assert resolution in statuses[2].body_text
+        # The resolution first, then how to reopen it (by answering the mail: no page to find).
+        resolved_text = statuses[2].body_text
+        reopen = resolved_text.index("reply to this e-mail and the ticket reopens")
+        assert resolved_text.index(resolution) < reopen
+        for row in outbox.rows:
+            assert not STATUS_WORDS.search(row.subject), row.subject
 
         received = await deliver(engine, sink, outbox.rows)
 
