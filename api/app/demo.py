@@ -68,8 +68,10 @@ async def seed(session: AsyncSession) -> list[tuple[str, str, str]] | None:
     if (await session.execute(select(User.id).limit(1))).first() is not None:
         return None
     org_ids = {}
-    for name in ("Acme Corp", "Globex"):
-        org_ids[name] = (await orgs.create(session, None, OrgCreate(name=name))).id
+    # Unknown senders from an organization's domain become its customers when they write in.
+    for name, domain in (("Acme Corp", "acme.test"), ("Globex", "globex.test")):
+        created = OrgCreate(name=name, email_domains=[domain])
+        org_ids[name] = (await orgs.create(session, None, created)).id
     staff = []
     for role, email, password, name, org in _PEOPLE:
         user = await users.create(

@@ -20,7 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.auth.deps import CurrentUser
 from app.config import Settings, get_settings
 from app.mail import inbound, lmtp
-from app.models import Organization, OutboxMessage, Ticket, TicketComment, User
+from app.models import (
+    InboundMessage,
+    InboundRaw,
+    Organization,
+    OutboxMessage,
+    Ticket,
+    TicketComment,
+    User,
+)
 from app.models.enums import Role
 from app.models.enums import TicketStatus as S
 from app.schemas.ticket import Accept, Assign, StatusChange
@@ -70,6 +78,42 @@ async def make_people(engine: AsyncEngine) -> People:
         await ensure_default_mailbox(session, SUPPORT)
         await session.commit()
     return People(org_a, org_b, domain_a, alice, alex, bob, agent, manager)
+
+
+async def stored_mail(
+    session: AsyncSession,
+    *,
+    status: str,
+    sender: str,
+    body: str = "Please help.",
+    **fields: Any,
+) -> uuid.UUID:
+    """A received message as the LMTP listener stores it (row and raw bytes), in a given state."""
+    tag = uuid.uuid4().hex
+    raw = (
+        f"From: Erin Example <{sender}>\r\nTo: {SUPPORT}\r\nSubject: VPN down {tag[:6]}\r\n"
+        f"Message-ID: <{tag}@client.test>\r\n\r\n{body}\r\n"
+    ).encode()
+    row = InboundMessage(
+        id=uuid.uuid4(),
+        via="lmtp",
+        size_bytes=len(raw),
+        sha256=tag + tag,
+        content_hash=tag + tag,
+        message_id=f"<{tag}@client.test>",
+        status=status,
+        from_address=sender,
+        subject=f"VPN down {tag[:6]}",
+        reason=f"unknown sender {sender}" if status == "held" else None,
+        error="ValueError: a parser bug" if status == "quarantined" else None,
+        excerpt=body,
+        **fields,
+    )
+    session.add(row)
+    await session.flush()
+    session.add(InboundRaw(inbound_id=row.id, raw=raw))
+    await session.flush()
+    return row.id
 
 
 def mail(

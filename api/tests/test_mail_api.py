@@ -13,9 +13,10 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.mail import secretbox
-from app.models import AuditLog, InboundMessage, InboundRaw, MailBounce, Mailbox, Ticket, User
+from app.models import AuditLog, InboundMessage, MailBounce, Mailbox, Ticket, User
 from app.models.enums import Role
 from tests.factories import bearer_headers, make_org, make_user
+from tests.mail_support import stored_mail
 
 
 async def headers_of(db: AsyncSession, role: Role, **kwargs: Any) -> dict[str, str]:
@@ -30,29 +31,7 @@ async def audit_of(db: AsyncSession, action: str, entity_id: uuid.UUID) -> list[
 
 
 async def held_mail(db: AsyncSession, sender: str, body: str = "Please help me.") -> uuid.UUID:
-    tag = uuid.uuid4().hex
-    raw = (
-        f"From: Erin Example <{sender}>\r\nTo: support@desk.test\r\nSubject: VPN down\r\n"
-        f"Message-ID: <{tag}@client.test>\r\n\r\n{body}\r\n"
-    ).encode()
-    row = InboundMessage(
-        id=uuid.uuid4(),
-        via="lmtp",
-        size_bytes=len(raw),
-        sha256=tag + tag,
-        content_hash=tag + tag,
-        message_id=f"<{tag}@client.test>",
-        status="held",
-        from_address=sender,
-        subject="VPN down",
-        reason=f"unknown sender {sender}",
-        excerpt=body,
-    )
-    db.add(row)
-    await db.flush()
-    db.add(InboundRaw(inbound_id=row.id, raw=raw))
-    await db.flush()
-    return row.id
+    return await stored_mail(db, status="held", sender=sender, body=body)
 
 
 class TestMailboxes:

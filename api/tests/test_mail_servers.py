@@ -31,6 +31,7 @@ from app.config import get_settings
 from app.mail import imap, secretbox
 from app.models.enums import TicketStatus as S
 from app.worker import Worker
+from tests import test_faults
 from tests.mail_support import (
     DOMAIN,
     SUPPORT,
@@ -48,6 +49,9 @@ from tests.mail_support import (
 from tests.mailservers import Dovecot, Postfix, dovecot, mail_root, postfix
 from tests.test_faults import Cluster
 from tests.test_worker import Sink, outbox_engine, to_async_url, worker_database, worker_settings
+
+# PostgreSQL of this module's own, stopped and started by the 451 test (test_faults' cluster).
+cluster = test_faults.cluster
 
 
 @pytest.fixture(scope="module")
@@ -373,34 +377,16 @@ async def test_one_message_by_lmtp_twice_and_by_imap_once_is_one_ticket(
 # ---------------------------------------------------------------- PostgreSQL stopped
 
 
-@pytest.fixture(scope="module")
-def own_cluster() -> Iterator[Cluster]:
-    import shutil
-    import tempfile
-
-    root = Path(tempfile.mkdtemp(prefix="atum-mail-pg-"))
-    root.chmod(0o755)
-    cluster = Cluster(root)
-    try:
-        cluster.init()
-        cluster.start()
-        yield cluster
-    finally:
-        if cluster.pgdata.exists() and cluster.running():
-            cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
-
-
 async def test_lmtp_answers_451_while_postgresql_is_stopped_and_postfix_retries_once(
-    own_cluster: Cluster, mail_dir: Path
+    cluster: Cluster, mail_dir: Path
 ) -> None:
-    async with worker_database(own_cluster.server_url) as url:
+    async with worker_database(cluster.server_url) as url:
         engine = create_async_engine(to_async_url(url), pool_pre_ping=True)
         try:
             people = await make_people(engine)
             async with lmtp_listener(engine) as (port, handler):
                 with postfix_to(mail_dir, port) as mta:
-                    await asyncio.to_thread(own_cluster.stop)
+                    await asyncio.to_thread(cluster.stop)
                     raw = mail(sender=people.alice.email, subject="While the database is down")
                     queue_id = await asyncio.to_thread(mta.send, raw, people.alice.email, [SUPPORT])
 
@@ -411,7 +397,7 @@ async def test_lmtp_answers_451_while_postgresql_is_stopped_and_postfix_retries_
                     await until(deferred, "Postfix to defer the mail")
                     assert "451 4.3.0" in await asyncio.to_thread(mta.log)
                     assert handler.stored == 0
-                    await asyncio.to_thread(own_cluster.start)
+                    await asyncio.to_thread(cluster.start)
                     await asyncio.to_thread(mta.flush)
                     await until(lambda: _stored(handler, 1), "Postfix's retry", 30)
                     await asyncio.sleep(1)  # nothing else arrives
@@ -422,5 +408,5 @@ async def test_lmtp_answers_451_while_postgresql_is_stopped_and_postfix_retries_
             assert created.title == "While the database is down"
         finally:
             await engine.dispose()
-            if not own_cluster.running():
-                own_cluster.start()
+            if not cluster.running():
+                cluster.start()

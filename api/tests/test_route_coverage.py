@@ -28,8 +28,6 @@ from starlette.routing import Mount, Route
 
 from app.models import (
     AuditLog,
-    InboundMessage,
-    InboundRaw,
     KbArticle,
     MailBounce,
     Mailbox,
@@ -49,6 +47,7 @@ from app.services.storage import StoredFile
 from app.utils.clock import utcnow
 from tests.factories import PASSWORD, make_org, make_user
 from tests.factories import bearer_headers as token_for
+from tests.mail_support import stored_mail
 
 ANONYMOUS = "anonymous"
 CALLERS: tuple[str, ...] = (ANONYMOUS, *(role.value for role in Role))
@@ -304,40 +303,13 @@ async def stored_file() -> AsyncIterator[StoredFile]:
     await file_store().delete(stored.key)
 
 
-def _inbound(status: str, sender: str, **fields: Any) -> tuple[InboundMessage, InboundRaw]:
-    tag = uuid.uuid4().hex
-    raw = (
-        f"From: {sender}\r\nTo: support@desk.test\r\nSubject: Coverage {tag}\r\n"
-        f"Message-ID: <{tag}@client.test>\r\n\r\nPlease help.\r\n"
-    ).encode()
-    row = InboundMessage(
-        id=uuid.uuid4(),
-        via="lmtp",
-        size_bytes=len(raw),
-        sha256=tag + tag,
-        content_hash=tag + tag,
-        message_id=f"<{tag}@client.test>",
-        status=status,
-        from_address=sender,
-        subject=f"Coverage {tag}",
-        reason="unknown sender" if status == "held" else None,
-        error="ValueError: coverage" if status == "quarantined" else None,
-        **fields,
-    )
-    return row, InboundRaw(inbound_id=row.id, raw=raw)
-
-
 async def _mail_objects(db: AsyncSession, ticket: Ticket, customer: User) -> dict[str, Any]:
     """Held and quarantined mail, the mail a ticket came from and a comment that came by mail,
     a mailbox and a bouncing address."""
-    held = _inbound("held", f"held-{uuid.uuid4().hex[:8]}@elsewhere.test")
-    quarantined = _inbound("quarantined", customer.email)
-    first = _inbound("done", customer.email, ticket_id=ticket.id)
-    answer = _inbound("done", customer.email, ticket_id=ticket.id)
-    for row, raw in (held, quarantined, first, answer):
-        db.add(row)
-        await db.flush()
-        db.add(raw)
+    held = await stored_mail(db, status="held", sender=f"held-{uuid.uuid4().hex[:8]}@x.test")
+    quarantined = await stored_mail(db, status="quarantined", sender=customer.email)
+    await stored_mail(db, status="done", sender=customer.email, ticket_id=ticket.id)
+    answer = await stored_mail(db, status="done", sender=customer.email, ticket_id=ticket.id)
     comment = TicketComment(
         id=uuid.uuid4(),
         ticket_id=ticket.id,
@@ -345,19 +317,18 @@ async def _mail_objects(db: AsyncSession, ticket: Ticket, customer: User) -> dic
         author_id=customer.id,
         body="By mail.",
         channel="email",
-        inbound_id=answer[0].id,
+        inbound_id=answer,
         from_address=customer.email,
     )
     db.add(comment)
     await db.flush()
-    answer[0].comment_id = comment.id
     box = Mailbox(id=uuid.uuid4(), address=f"box-{uuid.uuid4().hex[:8]}@desk.test", kind="lmtp")
     bounce = MailBounce(address=f"gone-{uuid.uuid4().hex[:8]}@example.test", status="5.1.1")
     db.add_all([box, bounce])
     await db.flush()
     return {
-        "held": held[0].id,
-        "quarantined": quarantined[0].id,
+        "held": held,
+        "quarantined": quarantined,
         "mail_comment": comment.id,
         "box": box.id,
         "bounce": bounce.address,

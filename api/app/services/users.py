@@ -90,16 +90,39 @@ async def create(session: AsyncSession, actor: CurrentUser | None, body: UserCre
     elif org_id is not None:
         raise Invalid("org_id", "Staff users do not belong to a customer organization")
 
-    email = body.email.lower()
+    return await _insert(
+        session,
+        actor,
+        email=body.email,
+        name=body.name,
+        role=body.role,
+        org_id=org_id,
+        password_hash=hash_password(body.password),
+    )
+
+
+async def _insert(
+    session: AsyncSession,
+    actor: CurrentUser | None,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    org_id: uuid.UUID | None,
+    password_hash: str,
+    **audited: str,
+) -> User:
+    """A new active user with its ``user.created`` entry (an e-mail is one user's only)."""
+    email = email.lower()
     if (await session.execute(select(User.id).where(User.email == email))).first() is not None:
         raise Conflict("A user with this e-mail already exists")
     user = User(
         id=uuid.uuid4(),
         email=email,
-        name=body.name,
-        role=body.role.value,
+        name=name,
+        role=role.value,
         org_id=org_id,
-        password_hash=hash_password(body.password),
+        password_hash=password_hash,
         is_active=True,
     )
     session.add(user)
@@ -111,7 +134,7 @@ async def create(session: AsyncSession, actor: CurrentUser | None, body: UserCre
         entity_type="user",
         entity_id=user.id,
         org_id=user.org_id,
-        new_value={"email": user.email, **_snapshot(user)},
+        new_value={"email": user.email, **_snapshot(user), **audited},
     )
     return user
 
@@ -132,30 +155,16 @@ async def create_contact(
 ) -> User:
     """A customer user of *org_id* without a password, for someone who wrote in by e-mail (an
     invitation gives them a password later). *actor* None: the mail channel itself."""
-    email = email.lower()
-    if (await session.execute(select(User.id).where(User.email == email))).first() is not None:
-        raise Conflict("A user with this e-mail already exists")
-    user = User(
-        id=uuid.uuid4(),
+    return await _insert(
+        session,
+        actor,
         email=email,
         name=(" ".join(name.split()) or email.partition("@")[0])[:200],
-        role=Role.CUSTOMER_USER.value,
+        role=Role.CUSTOMER_USER,
         org_id=org_id,
         password_hash=NO_PASSWORD,
-        is_active=True,
+        via=via,
     )
-    session.add(user)
-    await session.flush()
-    await audit.record(
-        session,
-        actor=actor,
-        action="user.created",
-        entity_type="user",
-        entity_id=user.id,
-        org_id=user.org_id,
-        new_value={"email": user.email, **_snapshot(user), "via": via},
-    )
-    return user
 
 
 async def update(
