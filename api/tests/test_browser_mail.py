@@ -426,6 +426,12 @@ async def test_mail_in_held_mail_thread_and_mailboxes(
         )
         await expect(held.get_by_role("row").filter(has_text=SUPPLIER_SUBJECT)).to_be_visible()
         assert await scroll_width(manager) <= DESKTOP["width"]
+        # The actions are in view at 1280 px (the table does not push them off the page).
+        for button in await held.get_by_role(
+            "button", name=re.compile("^Create ticket from")
+        ).all():
+            box = await button.bounding_box()
+            assert box is not None and box["x"] + box["width"] <= DESKTOP["width"], box
         await screenshot(manager, "held-mail.png")
         await assert_accessible(manager, "held mail page")
 

@@ -99,7 +99,13 @@ function MailboxesSection() {
         </span>
       ),
     },
-    { key: "checked", header: "Last checked", hideOnMobile: true, cell: (m) => <When at={m.last_checked_at} /> },
+    {
+      key: "checked",
+      header: "Last checked",
+      hideOnMobile: true,
+      // LMTP mailboxes are delivered to, never polled.
+      cell: (m) => (m.kind === "imap" ? <When at={m.last_checked_at} /> : <span className="faint">Delivered by the MTA</span>),
+    },
     {
       key: "actions",
       header: <span className="visually-hidden">Actions</span>,

@@ -61,7 +61,12 @@ export function HeldMailPage() {
         </span>
       ),
     },
-    { key: "reason", header: "Why it waits", hideOnMobile: true, cell: (m) => m.reason ?? <span className="faint">—</span> },
+    {
+      key: "reason",
+      header: "Why it waits",
+      hideOnMobile: true,
+      cell: (m) => <span className="desk-held__reason">{m.reason ?? <span className="faint">—</span>}</span>,
+    },
     {
       key: "received",
       header: "Received",
