@@ -141,3 +141,11 @@ async def test_every_shape_through_the_pipeline(corpus_db: str) -> None:
                     assert f"Not attached: {file['file_name']}" in descriptions
                 else:
                     assert stored.get(file["file_name"]) == file["content_type_sniffed"], name
+
+
+@pytest.mark.parametrize("path", sorted((CORPUS / "fuzz").glob("*.eml")), ids=lambda p: p.name)
+def test_what_the_fuzzer_found_stays_fixed(path: Path) -> None:
+    """Inputs fuzz/fuzz_mail_parse.py once broke the parser with: a NUL byte in the text (which
+    PostgreSQL cannot store) and an enclosed message the generator cannot write back."""
+    parsed = parse(path.read_bytes(), our_domain="desk.test")
+    assert "\x00" not in parsed.text and "\x00" not in (parsed.quoted or "")

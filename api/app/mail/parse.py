@@ -199,7 +199,11 @@ def _decoded_bytes(part: Message) -> bytes:
     if isinstance(raw, list) and raw:  # message/rfc822: the enclosed message as bytes
         inner = raw[0]
         if isinstance(inner, Message):
-            return inner.as_bytes(policy=policy.SMTP)
+            try:
+                return inner.as_bytes(policy=policy.SMTP)
+            except (ValueError, UnicodeError, LookupError, TypeError, AttributeError):
+                # A malformed enclosed message: what the generator could not write as it was.
+                return inner.as_string(policy=policy.compat32).encode("utf-8", "replace")
     return b""
 
 
@@ -329,7 +333,11 @@ def parse(raw: bytes, *, envelope_from: str | None = None, our_domain: str) -> P
                 continue
         if ctype in ("message/delivery-status", "text/rfc822-headers"):
             continue
-        data = _decoded_bytes(part)
+        try:
+            data = _decoded_bytes(part)
+        except Exception as exc:  # one part that cannot be read is left out, never the mail
+            problems.append(f"unreadable {ctype} part: {type(exc).__name__}")
+            continue
         if not data:
             continue
         if name is None and ctype == "message/rfc822":
@@ -341,15 +349,19 @@ def parse(raw: bytes, *, envelope_from: str | None = None, our_domain: str) -> P
         inline = disposition == "inline" or part.get("content-id") is not None
         attachments.append(Attachment(name, ctype, data, inline))
 
-    if text_part is not None:
-        full = _decoded_text(text_part)
-    elif html_part is not None:
-        full = html_to_text(_decoded_text(html_part))
-    elif not msg.is_multipart() and msg.get_content_maintype() == "text":
-        full = _decoded_text(msg)
-    else:
-        full = ""
-    full = full.replace("\r\n", "\n")[:MAX_TEXT_CHARS]
+    full = ""
+    try:
+        if text_part is not None:
+            full = _decoded_text(text_part)
+        elif html_part is not None:
+            full = html_to_text(_decoded_text(html_part))
+        elif not msg.is_multipart() and msg.get_content_maintype() == "text":
+            full = _decoded_text(msg)
+    except Exception as exc:  # the text cannot be read: the mail still counts (.eml kept)
+        problems.append(f"unreadable text: {type(exc).__name__}")
+    # NUL bytes can be neither stored (PostgreSQL text) nor shown: gone, like every control
+    # character a mail body has no business carrying.
+    full = full.replace("\r\n", "\n").replace("\x00", "")[:MAX_TEXT_CHARS]
     text, quoted = _split_reply(full)
     dsn, dsn_ids = _dsn(msg) if msg.get_content_type() == "multipart/report" else ([], [])
     return ParsedMail(
