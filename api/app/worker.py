@@ -58,6 +58,8 @@ _UTF8_B64.header_encoding = BASE64
 # (a WAL flush) per mail would cost more than the mail.
 # Seconds of mail delivery per worker cycle before the SLA sweep and the triage jobs get their turn.
 CYCLE_BUDGET_SECONDS = 5.0
+# ... and while a backlog of incoming mail remains, for notifications and triage.
+BACKLOG_SLICE_SECONDS = 0.5
 
 _CLAIM = text(
     """
@@ -432,18 +434,27 @@ class Worker:
                     if loop.time() - last_sweep >= self.settings.sla_sweep_seconds:
                         last_sweep = loop.time()
                         await self.sweep()
-                    # Each kind of work gets a bounded slice per cycle, so that a flood of mail
-                    # never holds back the SLA sweep or the triage jobs (nor the other way).
-                    await self.drain(CYCLE_BUDGET_SECONDS)
-                    # Mail in: stored messages become tickets and comments, then the IMAP
-                    # mailboxes that are due are polled (each bounded in time per cycle).
+                    # Each kind of work gets a bounded slice per cycle, so that a flood of one
+                    # never holds back the others. Mail in comes first: a customer's mail should
+                    # be a ticket within seconds. While a backlog of it remains, notifications
+                    # and the advisory triage get short slices (they catch up once it is gone).
                     received = await inbound.process_due(
-                        self.engine, self.settings, stopping=self.stopping
+                        self.engine,
+                        self.settings,
+                        stopping=self.stopping,
+                        budget_seconds=CYCLE_BUDGET_SECONDS,
                     )
+                    backlog = received > 0 and await inbound.backlog(self.engine)
+                    slice_ = BACKLOG_SLICE_SECONDS if backlog else CYCLE_BUDGET_SECONDS
+                    await self.drain(slice_)
+                    # IMAP mailboxes that are due are polled (bounded in time per cycle).
                     fetched = await imap.poll_due(self.engine, self.settings)
                     # Advisory AI triage (app/ai/jobs.py): bounded time per cycle.
                     triaged = await ai_jobs.process_due(
-                        self.engine, self.settings, stopping=self.stopping
+                        self.engine,
+                        self.settings,
+                        stopping=self.stopping,
+                        budget_seconds=min(slice_, ai_jobs.DEFAULT_BUDGET_SECONDS),
                     )
                     if self.mail_left or triaged or received or fetched:
                         self.wakeup.set()  # work may be waiting: the next cycle at once

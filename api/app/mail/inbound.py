@@ -67,6 +67,9 @@ _CLAIM = text(
     RETURNING m.id
     """
 )
+_DUE_NOW = text(
+    "SELECT 1 FROM inbound_messages WHERE status = 'pending' AND next_attempt_at <= now() LIMIT 1"
+)
 _FAILED = text(
     """
     UPDATE inbound_messages
@@ -127,6 +130,13 @@ async def process_due(
         if loop.time() >= deadline:
             break
     return done
+
+
+async def backlog(engine: AsyncEngine) -> bool:
+    """Whether stored mail is waiting to be processed (the partial index answers)."""
+    async with engine.connect() as conn:
+        found = await conn.execute(_DUE_NOW)
+        return found.first() is not None
 
 
 async def process_one(

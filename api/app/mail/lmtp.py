@@ -36,27 +36,45 @@ def base_address(address: str) -> str:
     return f"{local.partition('+')[0]}@{domain}".lower()
 
 
+# A mailbox found is remembered this long (one round trip less per mail); an address not found
+# is asked again every time, so a mailbox an admin just added never bounces mail.
+MAILBOX_CACHE_SECONDS = 10.0
+
+
 class Handler:
     def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
         self.stored = 0
+        self._mailboxes: dict[str, tuple[Any, float]] = {}
+
+    async def _mailbox(self, address: str) -> Any:
+        loop = asyncio.get_running_loop()
+        cached = self._mailboxes.get(address)
+        if cached is not None and cached[1] > loop.time():
+            return cached[0]
+        async with self.engine.connect() as conn:
+            found = (await conn.execute(_MAILBOX, {"address": address})).first()
+        if found is None:
+            self._mailboxes.pop(address, None)
+            return None
+        self._mailboxes[address] = (found[0], loop.time() + MAILBOX_CACHE_SECONDS)
+        return found[0]
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
         try:
-            async with self.engine.connect() as conn:
-                found = (await conn.execute(_MAILBOX, {"address": base_address(address)})).first()
+            mailbox_id = await self._mailbox(base_address(address))
         except Exception as exc:
             log.warning("lmtp_rcpt_failed", error_type=type(exc).__name__)
             return "451 4.3.0 Temporary failure, please try again later"
-        if found is None:
+        if mailbox_id is None:
             return "550 5.1.1 No such mailbox here"
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.append(rcpt_options)
         if not hasattr(envelope, "mailbox_id"):
-            envelope.mailbox_id = found[0]
+            envelope.mailbox_id = mailbox_id
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
