@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     imap_poll_seconds: float = Field(default=60, gt=0)
     # Inbound messages whose processing failed are retried this many times, then quarantined.
     inbound_max_attempts: int = Field(default=5, ge=1)
+    # Stored messages a worker processes at once (each in a transaction of its own).
+    inbound_concurrency: int = Field(default=4, ge=1, le=32)
     mail_batch_size: int = Field(default=20, ge=1, le=1000)
     mail_lease_seconds: int = Field(default=120, ge=5)
     mail_max_attempts: int = Field(default=8, ge=1)

@@ -47,7 +47,7 @@ from app.utils.clock import utcnow
 log = structlog.get_logger("atum.mail")
 
 LEASE_SECONDS = 300
-BATCH = 10
+BATCH = 16
 _NO_SESSION = uuid.UUID(int=0)
 _PREFIXES = ("re:", "aw:", "fw:", "fwd:", "wg:", "antw:", "sv:", "vs:")
 
@@ -124,12 +124,25 @@ async def process_due(
             ]
         if not ids:
             break
-        for inbound_id in ids:
-            await process_one(engine, settings, inbound_id, token)
-            done += 1
+        # Several messages at once: each waits on the database most of its time, so they
+        # overlap. Each is its own transaction (rows of one ticket serialise on its lock).
+        gate = asyncio.Semaphore(settings.inbound_concurrency)
+        await asyncio.gather(*(_gated(gate, engine, settings, i, token) for i in ids))
+        done += len(ids)
         if loop.time() >= deadline:
             break
     return done
+
+
+async def _gated(
+    gate: asyncio.Semaphore,
+    engine: AsyncEngine,
+    settings: Settings,
+    inbound_id: uuid.UUID,
+    token: uuid.UUID,
+) -> None:
+    async with gate:
+        await process_one(engine, settings, inbound_id, token)
 
 
 async def backlog(engine: AsyncEngine) -> bool:
