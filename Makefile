@@ -65,7 +65,7 @@ bundle: deps
 
 ## make fuzz: the long adversarial campaigns, not part of `make test`: schemathesis with more
 ## examples per operation and role, atheris on the upload name sanitiser and type sniffer,
-## sqlmap against the ticket lists (see fuzz/). FUZZ_EXAMPLES, FUZZ_SECONDS, SQLMAP_LEVEL: budgets.
+## sqlmap against the ticket lists, atheris on the mail parser (see fuzz/). FUZZ_EXAMPLES, FUZZ_SECONDS, SQLMAP_LEVEL: budgets.
 FUZZ_EXAMPLES ?= 25
 FUZZ_SECONDS ?= 60
 SQLMAP_LEVEL ?= 3
@@ -74,6 +74,8 @@ fuzz: deps
 	cd $(API) && ATUM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(UV) run --frozen pytest tests/test_schemathesis.py -q
 	cd $(API) && $(UV) run --frozen --group fuzz python ../fuzz/fuzz_filenames.py -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(CURDIR)/var/
 	cd $(API) && $(UV) run --frozen --group fuzz python ../fuzz/fuzz_filetypes.py -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(CURDIR)/var/
+	mkdir -p var/fuzz-mail-corpus
+	cd $(API) && $(UV) run --frozen --group fuzz python ../fuzz/fuzz_mail_parse.py -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(CURDIR)/var/ $(CURDIR)/var/fuzz-mail-corpus $(CURDIR)/api/tests/mail_corpus
 	cd $(API) && ATUM_SQLMAP_LEVEL=$(SQLMAP_LEVEL) $(UV) run --frozen --group fuzz python ../fuzz/sqlmap_scan.py
 
 ## make bench: the load and scale benchmark (not part of `make test`): builds the data set
@@ -84,6 +86,7 @@ fuzz: deps
 bench: deps
 	cd $(API) && $(UV) run --frozen python ../bench/run.py
 	@if [ -f bench/worker_bench.py ]; then cd $(API) && $(UV) run --frozen python ../bench/worker_bench.py; fi
+	@if [ -f bench/mail_bench.py ]; then cd $(API) && $(UV) run --frozen python ../bench/mail_bench.py; fi
 
 ## make eval: AI triage on the labelled set eval/tickets.jsonl (not part of `make test`):
 ## leave-one-out on a throwaway database, category/priority accuracy against the majority
