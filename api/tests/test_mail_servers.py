@@ -134,18 +134,7 @@ async def imap_mailbox(engine: AsyncEngine, server: Dovecot, **fields: object) -
 
 async def poll(engine: AsyncEngine, mailbox_id: uuid.UUID, **settings: object) -> imap.PollResult:
     """One poll of one mailbox now (as the worker does when it is due)."""
-    async with engine.begin() as conn:
-        row = (
-            await conn.execute(
-                text(
-                    "SELECT id, address, imap_host, imap_port, imap_tls, imap_user, "
-                    "imap_password_enc, imap_folder, processed_folder, imap_uidvalidity, "
-                    "imap_last_uid FROM mailboxes WHERE id = :id"
-                ),
-                {"id": mailbox_id},
-            )
-        ).one()
-    box = imap.Box(*row)
+    box = await imap.mailbox(engine, mailbox_id)
     budget = float(settings.pop("budget_seconds", 30))  # type: ignore[arg-type]
     config = get_settings().model_copy(update=settings)
     return await imap.poll(engine, config, box, budget_seconds=budget)

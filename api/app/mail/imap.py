@@ -38,8 +38,10 @@ TIMEOUT_SECONDS = 30
 
 # A mailbox is taken for one poll by moving its last_checked_at forward (several workers never
 # poll the same mailbox at once).
+_COLUMNS = """id, address, imap_host, imap_port, imap_tls, imap_user, imap_password_enc,
+        imap_folder, processed_folder, imap_uidvalidity, imap_last_uid"""
 _DUE = text(
-    """
+    f"""
     UPDATE mailboxes SET last_checked_at = now()
     WHERE id IN (
         SELECT id FROM mailboxes
@@ -50,10 +52,11 @@ _DUE = text(
         LIMIT 5
         FOR UPDATE SKIP LOCKED
     )
-    RETURNING id, address, imap_host, imap_port, imap_tls, imap_user, imap_password_enc,
-        imap_folder, processed_folder, imap_uidvalidity, imap_last_uid
-    """
+    RETURNING {_COLUMNS}
+    """  # noqa: S608  (column names only)
 )
+_ONE = text(f"SELECT {_COLUMNS} FROM mailboxes WHERE id = :id AND kind = 'imap'")  # noqa: S608
+
 _CHECKPOINT = text(
     """
     UPDATE mailboxes SET imap_uidvalidity = :uidvalidity,
@@ -130,19 +133,7 @@ async def poll_due(engine: AsyncEngine, settings: Settings, *, budget_seconds: f
         rows = (await conn.execute(_DUE, {"interval": settings.imap_poll_seconds})).all()
     stored = 0
     for row in rows:
-        box = Box(
-            id=row[0],
-            address=row[1],
-            host=row[2],
-            port=row[3] or (993 if row[4] else 143),
-            tls=row[4],
-            user=row[5],
-            password_enc=row[6],
-            folder=row[7],
-            processed_folder=row[8],
-            uidvalidity=row[9],
-            last_uid=row[10],
-        )
+        box = _box(row)
         error: str | None = None
         result = PollResult()
         try:
@@ -164,6 +155,28 @@ async def poll_due(engine: AsyncEngine, settings: Settings, *, budget_seconds: f
                 },
             )
     return stored
+
+
+def _box(row: Any) -> Box:
+    return Box(
+        id=row[0],
+        address=row[1],
+        host=row[2],
+        port=row[3] or (993 if row[4] else 143),
+        tls=row[4],
+        user=row[5],
+        password_enc=row[6],
+        folder=row[7],
+        processed_folder=row[8],
+        uidvalidity=row[9],
+        last_uid=row[10],
+    )
+
+
+async def mailbox(engine: AsyncEngine, mailbox_id: uuid.UUID) -> Box:
+    """An IMAP mailbox with its checkpoint, as a poll reads it."""
+    async with engine.connect() as conn:
+        return _box((await conn.execute(_ONE, {"id": mailbox_id})).one())
 
 
 class PasswordUnreadable(Exception):

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.auth.deps import CurrentUser
 from app.config import Settings
-from app.errors import DomainError, NotFound
+from app.errors import DomainError
 from app.mail import tokens
 from app.mail.parse import Attachment, ParsedMail, parse
 from app.models import InboundMessage, InboundRaw, Organization, Ticket, User
@@ -329,7 +329,10 @@ def _title(subject: str) -> str:
                 title = title[len(prefix) :].strip()
                 changed = True
     title = " ".join(title.split())[:300]
-    return title if len(title) >= 3 else f"E-mail: {title}".strip() if title else "(no subject)"
+    if not title:
+        return "(no subject)"
+    # A ticket title has three characters at least.
+    return title if len(title) >= 3 else f"E-mail: {title}"
 
 
 def _refused_note(refused: list[dict[str, str]]) -> str:
@@ -520,23 +523,16 @@ async def _reply(
         internal = False
     if not body.strip():
         body = "(empty reply)" if not parsed.attachments else "(files attached)"
-    # A token is never permission: the comment is the sender's own command, checked by the same
-    # visibility and workflow rules as in the portal (another organization's ticket does not
-    # exist for the sender); a refusal holds the mail for a manager.
-    try:
-        async with session.begin_nested():
-            comment = await tickets.add_comment(
-                session,
-                sender,
-                ticket.id,
-                body=body[:50_000],
-                is_internal=internal,
-                now=now,
-                channel="email",
-                mail=origin,
-            )
-    except NotFound as exc:
-        raise Hold(f"{sender.email} may not comment on #{number} (matched by {found.how})") from exc
+    comment = await tickets.add_comment(
+        session,
+        sender,
+        ticket.id,
+        body=body[:50_000],
+        is_internal=internal,
+        now=now,
+        channel="email",
+        mail=origin,
+    )
     refused = await _attach(
         session,
         sender,

@@ -117,26 +117,6 @@ def render_events(
     )
 
 
-def render(
-    template: str,
-    ticket: Ticket,
-    recipient: Recipient,
-    *,
-    subject: str,
-    lines: Sequence[str],
-    quote: str | None = None,
-    after: Sequence[str] = (),
-) -> tuple[str, str, str]:
-    event = {
-        "template": template,
-        "subject": subject,
-        "lines": list(lines),
-        "quote": quote,
-        "after": list(after),
-    }
-    return render_events(ticket, recipient, [event])
-
-
 _RECIPIENT_COLUMNS = (User.id, User.email, User.name, User.role, User.notify_enabled)
 
 

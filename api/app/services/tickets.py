@@ -535,7 +535,6 @@ class MailOrigin:
     message_id: str | None
     from_address: str
     quoted: str | None = None
-    refused_files: tuple[dict[str, str], ...] = ()
     automatic: bool = False
 
 
@@ -865,7 +864,6 @@ def _mail_entry(
             "message_id": mail.message_id,
             "from": mail.from_address,
             "automatic": mail.automatic,
-            "refused_files": len(mail.refused_files),
         },
     )
 
@@ -877,7 +875,6 @@ def _mail_fields(mail: MailOrigin | None) -> dict[str, Any]:
         "from_address": mail.from_address[:254],
         "message_id": mail.message_id,
         "quoted": mail.quoted,
-        "refused_files": list(mail.refused_files) or None,
         "inbound_id": mail.inbound_id,
         "automatic": mail.automatic,
     }
