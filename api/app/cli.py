@@ -417,6 +417,60 @@ def mail_reply(
     typer.echo(f"{author} answered to {rcpt}: {answer}")
 
 
+audit_cli = typer.Typer(help="The audit trail's hash chains (docs/AUDIT_CHAIN.md).")
+cli.add_typer(audit_cli, name="audit")
+
+
+@audit_cli.command("verify")
+def audit_verify(
+    heads: Annotated[
+        Path | None,
+        typer.Option(
+            "--heads",
+            help="a heads file the worker exported (<data dir>/audit-heads): every head in it "
+            "must still be in the chain (detects a truncated tail)",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Recompute every audit row's hash in seq order, check the links between rows and the chain
+    heads. Last line `ok <rows> rows` and exit 0 when everything holds; exit 1 naming the first
+    broken row otherwise."""
+    import time
+
+    from app.db.session import resolve_database_url
+    from app.services import audit_chain
+
+    try:
+        exported = audit_chain.read_exported_heads(heads) if heads is not None else None
+    except (OSError, ValueError) as exc:
+        _fail(str(exc))
+        return
+
+    async def go() -> audit_chain.Verification:
+        conn = await audit_chain.connect(resolve_database_url())
+        try:
+            return await audit_chain.verify(conn, audit_chain.chain_key(), exported=exported)
+        finally:
+            await conn.close()
+
+    started = time.perf_counter()
+    result = asyncio.run(go())
+    if result.broken is not None:
+        _fail(f"audit chain broken: {result.broken}", code=1)
+        return
+    seconds = time.perf_counter() - started
+    for head in result.heads:
+        typer.echo(
+            f"chain {head.chain}: {result.chains.get(head.chain, 0)} rows, head seq {head.seq}"
+        )
+    if exported is not None:
+        typer.echo(f"{result.exported_checked} exported heads found in the chains")
+    typer.echo(f"verified in {seconds:.1f} s")
+    typer.echo(f"ok {result.rows} rows")
+
+
 @cli.command()
 def mailsink(
     port: Annotated[int | None, typer.Option(help="default ATUM_MAIL_SINK_PORT (8025)")] = None,

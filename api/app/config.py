@@ -49,6 +49,16 @@ class Settings(BaseSettings):
     login_max_failures_per_ip: int = Field(default=100, ge=1)
     login_window_seconds: int = Field(default=15 * 60, ge=1)
     ticket_create_per_hour: int = Field(default=60, ge=1)
+    # Accounts (docs/RUNBOOK.md "Accounts"): how long links live, how often a forgotten password
+    # may be asked for, and the half-login between the password and the second factor.
+    invitation_hours: int = Field(default=72, ge=1, le=24 * 30)
+    password_reset_minutes: int = Field(default=30, ge=5, le=60)
+    email_change_hours: int = Field(default=24, ge=1, le=24 * 7)
+    password_reset_per_address_per_hour: int = Field(default=5, ge=1)
+    password_reset_per_ip_per_hour: int = Field(default=30, ge=1)
+    mfa_login_minutes: int = Field(default=5, ge=1, le=30)
+    # WebAuthn relying party (default: the host of ATUM_PUBLIC_URL; an IP address cannot be one).
+    webauthn_rp_id: str | None = None
     db_pool_size: int = Field(default=20, ge=1)
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -84,6 +94,10 @@ class Settings(BaseSettings):
     mail_sink_port: int = Field(default=8025, ge=1, le=65535)
     worker_poll_seconds: float = Field(default=10, gt=0)
     sla_sweep_seconds: float = Field(default=30, gt=0)
+    # The worker logs the audit chain heads and appends them to <data dir>/audit-heads this often
+    # (docs/AUDIT_CHAIN.md), and deletes expired rate-limit counters this often.
+    audit_head_export_minutes: float = Field(default=15, gt=0)
+    rate_limit_prune_minutes: float = Field(default=5, gt=0)
     ollama_url: str | None = None
     ollama_model: str = "qwen2.5:3b-instruct"
     # Local AI triage (app/ai): embeddings for hybrid retrieval (unset: full-text only), the

@@ -24,6 +24,7 @@ from app.logging import configure_logging
 from app.middleware.request_context import RequestContextMiddleware
 from app.middleware.security_headers import SecurityHeadersMiddleware
 from app.routers import (
+    account,
     audit,
     auth,
     health,
@@ -82,6 +83,7 @@ _ANY_REQUEST = (413,)
 _ROUTERS = (
     (health, ()),
     (auth, (400, 401, 403, 429, 503)),
+    (account, (400, 401, 403, 404, 409, 429, 503)),
     (tickets, (400, 401, 403, 404, 409, 415, 429, 503, 507)),
     (internal_tickets, (400, 401, 403, 404, 409, 415, 503, 507)),
     (suggestions, (401, 403, 404, 503)),

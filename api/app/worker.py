@@ -11,6 +11,9 @@ One SMTP connection is kept open while there is mail to send; each mail's "sent"
 the database while the next mail's envelope goes out (see ``Worker.deliver``).
 
 Wakes up at once on ``NOTIFY atum_outbox`` (sent by the transaction that enqueued), and polls too.
+Every ATUM_AUDIT_HEAD_EXPORT_MINUTES (and at start) it logs the audit chain heads and appends them
+to <data dir>/audit-heads (docs/AUDIT_CHAIN.md); every ATUM_RATE_LIMIT_PRUNE_MINUTES it deletes
+rate-limit counters whose window ended long ago.
 SIGTERM/SIGINT: the row in hand is finished, the rest of its batch is given back, then the worker
 exits.
 """
@@ -31,6 +34,7 @@ from email.errors import MessageError
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
+from pathlib import Path
 
 import aiosmtplib
 import asyncpg
@@ -44,7 +48,8 @@ from app.config import Settings
 from app.db.session import get_engine
 from app.mail import imap, inbound
 from app.mail.tokens import reply_address
-from app.services import notifications, tickets
+from app.services import account_mail, notifications, ratelimit, tickets
+from app.services.audit_chain import Head, export_line
 from app.utils.clock import utcnow
 
 log = structlog.get_logger("atum.worker")
@@ -87,7 +92,8 @@ _CLAIM = text(
                   AND p.message_id IS NOT NULL
                 ORDER BY p.created_at DESC LIMIT 20
             ) e ORDER BY e.created_at
-        )
+        ),
+        o.sealed_link
     """
 )
 _SENT = text(
@@ -106,6 +112,7 @@ _RELEASE = text(
     WHERE id = ANY(:ids) AND lease_token = :token AND status = 'sending'
     """
 )
+_HEADS = text("SELECT chain, seq, hash FROM audit_chain_heads ORDER BY chain")
 _RETRY = text(
     """
     UPDATE notification_outbox SET status = :status, lease_token = NULL, lease_until = NULL,
@@ -126,6 +133,8 @@ class Claimed:
     message_id: str | None = None
     reply_token: str | None = None
     references: tuple[str, ...] | list[str] = ()
+    # The link of an account mail, sealed (services/account_mail.py).
+    sealed_link: str | None = None
 
 
 class PermanentFailure(Exception):
@@ -197,7 +206,11 @@ def build_message(row: Claimed, settings: Settings) -> bytes:
         f'Content-Type: multipart/alternative; boundary="{boundary}"\n'
     )
     parts = [head.encode("ascii")]
-    for subtype, content in (("plain", row.body_text), ("html", row.body_html)):
+    bodies = (
+        ("plain", account_mail.open_link(row.id, row.body_text, row.sealed_link)),
+        ("html", account_mail.open_link(row.id, row.body_html, row.sealed_link)),
+    )
+    for subtype, content in bodies:
         parts.append(
             f"\n--{boundary}\n"
             f'Content-Type: text/{subtype}; charset="utf-8"\n'
@@ -404,6 +417,27 @@ class Worker:
         async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
             return len(await tickets.sweep_breaches(session, now))
 
+    async def export_heads(self, now: datetime | None = None) -> list[Head]:
+        """Log the audit chain heads (event ``audit.chain_head``) and append them as one JSON line
+        to <data dir>/audit-heads: kept outside the database, they let ``atum-desk audit verify
+        --heads`` detect rows deleted from the end of a chain."""
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(_HEADS)).all()
+        heads = [Head(int(r.chain), int(r.seq), bytes(r.hash)) for r in rows]
+        line = export_line(heads, now or utcnow())
+        log.info("audit.chain_head", chains=[h.as_json() for h in heads])
+        await asyncio.to_thread(_append_line, self.settings.data_dir / "audit-heads", line)
+        return heads
+
+    async def prune_rate_limits(self) -> int:
+        """Delete rate-limit counters whose window ended long ago (one bounded statement)."""
+        age = ratelimit.prune_age(self.settings.login_window_seconds)
+        async with self.engine.begin() as conn:
+            pruned: int = await ratelimit.prune(conn, age)
+        if pruned:
+            log.info("rate_limit_pruned", rows=pruned)
+        return pruned
+
     async def _listen(self) -> asyncpg.Connection | None:
         url = make_url(self.engine.url.render_as_string(hide_password=False))
         socket_dir = url.query.get("host")
@@ -424,7 +458,7 @@ class Worker:
 
     async def run(self) -> None:
         listener = await self._listen()
-        last_sweep = float("-inf")
+        last_sweep = last_export = last_prune = float("-inf")
         loop = asyncio.get_running_loop()
         log.info("worker_started", poll_seconds=self.settings.worker_poll_seconds)
         try:
@@ -434,6 +468,12 @@ class Worker:
                     if loop.time() - last_sweep >= self.settings.sla_sweep_seconds:
                         last_sweep = loop.time()
                         await self.sweep()
+                    if loop.time() - last_export >= self.settings.audit_head_export_minutes * 60:
+                        last_export = loop.time()
+                        await self.export_heads()
+                    if loop.time() - last_prune >= self.settings.rate_limit_prune_minutes * 60:
+                        last_prune = loop.time()
+                        await self.prune_rate_limits()
                     # Each kind of work gets a bounded slice per cycle, so that a flood of one
                     # never holds back the others. Mail in comes first: a customer's mail should
                     # be a ticket within seconds. While a backlog of it remains, notifications
@@ -477,6 +517,12 @@ class Worker:
             if listener is not None:
                 await listener.close()
             log.info("worker_stopped", delivered=self.delivered)
+
+
+def _append_line(path: Path, line: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="ascii") as out:
+        out.write(line + "\n")
 
 
 def _is_db_outage(exc: Exception) -> bool:

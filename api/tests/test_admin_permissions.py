@@ -24,9 +24,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import (
+    AuthSession,
     InboundMessage,
     MailBounce,
     Mailbox,
+    MfaPolicy,
     Organization,
     OutboxMessage,
     Service,
@@ -82,6 +84,17 @@ TABLE: tuple[Cell, ...] = (
     Cell("PATCH", "/api/users/{user_id}", "user_a", (401, 403, 200, 403, 403, 200)),
     Cell("PATCH", "/api/users/{user_id}", "user_b", (401, 403, 404, 403, 403, 200)),
     Cell("PATCH", "/api/users/{user_id}", "staff", (401, 403, 404, 403, 403, 200)),
+    # Accounts: resend an invitation (only users without a password: the targets have one),
+    # remove a user's second factors (admins), sign a user out everywhere.
+    Cell("POST", "/api/users/{user_id}/invitation", "user_a", (401, 403, 409, 403, 403, 409)),
+    Cell("POST", "/api/users/{user_id}/invitation", "user_b", (401, 403, 404, 403, 403, 409)),
+    Cell("POST", "/api/users/{user_id}/mfa/reset", "user_a", (401, 403, 403, 403, 403, 204)),
+    Cell("POST", "/api/users/{user_id}/mfa/reset", "staff", (401, 403, 403, 403, 403, 204)),
+    Cell("DELETE", "/api/users/{user_id}/sessions", "user_a", (401, 403, 204, 403, 403, 204)),
+    Cell("DELETE", "/api/users/{user_id}/sessions", "user_b", (401, 403, 404, 403, 403, 204)),
+    Cell("DELETE", "/api/users/{user_id}/sessions", "staff", (401, 403, 404, 403, 403, 204)),
+    Cell("GET", "/api/admin/mfa-policy", None, (401, 403, 403, 403, 403, 200)),
+    Cell("PUT", "/api/admin/mfa-policy", None, (401, 403, 403, 403, 403, 200)),
     Cell("GET", "/api/sla", None, (401, 403, 403, 200, 200, 200)),
     Cell("POST", "/api/sla", None, (401, 403, 403, 403, 403, 201)),
     Cell("GET", "/api/sla/{policy_id}", "sla_global", (401, 403, 403, 200, 200, 200)),
@@ -146,6 +159,8 @@ async def _world(db: AsyncSession) -> World:
     staff = await make_user(db, role=Role.AGENT)
     user_a = await make_user(db, role=Role.CUSTOMER_USER, org=org_a)
     user_b = await make_user(db, role=Role.CUSTOMER_USER, org=org_b)
+    for signed_in in (staff, user_a, user_b):  # a session each, for "sign out everywhere"
+        await bearer(db, signed_in)
     sla_global = (
         await db.execute(
             select(SlaPolicy.id).where(SlaPolicy.org_id.is_(None), SlaPolicy.priority == "P1")
@@ -214,6 +229,10 @@ def _body(cell: Cell, world: World) -> dict[str, Any] | None:
     tag = uuid.uuid4().hex[:8]
     if cell.path.endswith("/retry"):
         return None
+    if cell.route == ("PUT", "/api/admin/mfa-policy"):
+        return {"items": [{"role": "agent", "required": True, "grace_hours": 24}]}
+    if cell.method == "POST" and cell.path.startswith("/api/users/"):
+        return None
     if cell.method == "POST":
         return {
             "/api/orgs": {"name": f"New org {tag}"},
@@ -247,6 +266,7 @@ async def _admin_state(db: AsyncSession) -> list[Sequence[Any]]:
     """Every row of the tables the admin API writes, to prove a refused request changed nothing."""
     state: list[Sequence[Any]] = []
     models = (Organization, User, SlaPolicy, Service, Team, TeamMember, OutboxMessage, Mailbox)
+    models += (MfaPolicy, AuthSession)
     for model in (*models, MailBounce, InboundMessage):
         table = model.__table__
         rows = (await db.execute(select(table).order_by(*table.primary_key.columns))).all()

@@ -38,10 +38,13 @@ async def raw(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 
 async def insert_entry(conn: asyncpg.Connection, action: str) -> uuid.UUID:
+    # chain/prev_hash/hash are required; these rows are no valid chain links (tests/
+    # test_audit_chain.py covers those), and every test here rolls its transaction back.
     entry_id: uuid.UUID = await conn.fetchval(
-        "INSERT INTO audit_log (action, entity_type, new_value) "
-        "VALUES ($1, 'test', '{\"k\": 1}'::jsonb) RETURNING id",
+        "INSERT INTO audit_log (action, entity_type, new_value, chain, prev_hash, hash) "
+        "VALUES ($1, 'test', '{\"k\": 1}'::jsonb, 0, $2, $2) RETURNING id",
         action,
+        bytes(32),
     )
     return entry_id
 

@@ -19,7 +19,7 @@ from app.models import AuditLog, User
 from app.models.enums import Role
 from tests.factories import PASSWORD, login, make_actor, make_org, make_user
 
-ME_KEYS = {"id", "email", "name", "role", "org_id", "org_name", "is_active"}
+ME_KEYS = {"id", "email", "name", "role", "org_id", "org_name", "is_active", "language"}
 WRONG = "not the password at all"
 
 
@@ -78,6 +78,7 @@ class TestLogin:
             "org_id": str(org.id),
             "org_name": org.name,
             "is_active": True,
+            "language": "en",
         }
         me = await client.get("/api/me", headers=bearer(body["access_token"]))
         assert me.status_code == 200, me.text

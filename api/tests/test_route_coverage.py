@@ -50,6 +50,7 @@ from tests.factories import bearer_headers as token_for
 from tests.mail_support import stored_mail
 
 ANONYMOUS = "anonymous"
+NEW_PASSWORD = "a fresh and sturdy passphrase"
 CALLERS: tuple[str, ...] = (ANONYMOUS, *(role.value for role in Role))
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 OWN, OTHER = "own", "other"
@@ -254,11 +255,71 @@ TABLE += (
         {"ticket_id": "ticket_new", "comment_id": "mail_comment"},
     ),
 )
+# Accounts: the token pages answer every caller alike (a made-up token is a neutral 400), the
+# profile, sessions and two-factor routes every signed-in user; the policy is the admins'.
+NEUTRAL_400: Statuses = (400, 400, 400, 400, 400, 400)
+SIGNED_IN_NO_CONTENT: Statuses = (401, 204, 204, 204, 204, 204)
+SIGNED_IN_ACCEPTED: Statuses = (401, 202, 202, 202, 202, 202)
+SIGNED_IN_CONFLICT: Statuses = (401, 409, 409, 409, 409, 409)
+SIGNED_IN_INVALID: Statuses = (401, 422, 422, 422, 422, 422)
+SIGNED_IN_NOT_FOUND: Statuses = (401, 404, 404, 404, 404, 404)
+USER = {"user_id": "user"}
+TABLE += (
+    Entry("POST", "/api/auth/login/mfa", (401, 401, 401, 401, 401, 401)),
+    Entry("POST", "/api/auth/invitation/inspect", NEUTRAL_400),
+    Entry("POST", "/api/auth/invitation/accept", NEUTRAL_400),
+    Entry("POST", "/api/auth/password/forgot", (202, 202, 202, 202, 202, 202)),
+    Entry("POST", "/api/auth/password/reset", NEUTRAL_400),
+    Entry("POST", "/api/auth/email/confirm", NEUTRAL_400),
+    Entry("PATCH", "/api/me", SIGNED_IN),
+    Entry("POST", "/api/me/password", SIGNED_IN_NO_CONTENT),
+    Entry("POST", "/api/me/email", SIGNED_IN_ACCEPTED),
+    Entry("GET", "/api/me/sessions", SIGNED_IN),
+    Entry(
+        "DELETE", "/api/me/sessions/{session_id}", SIGNED_IN_NOT_FOUND, None, {"session_id": "user"}
+    ),
+    Entry("POST", "/api/me/sessions/revoke-others", SIGNED_IN_NO_CONTENT),
+    Entry("GET", "/api/me/mfa", SIGNED_IN),
+    Entry("POST", "/api/me/mfa/totp", SIGNED_IN),
+    Entry("POST", "/api/me/mfa/totp/confirm", SIGNED_IN_CONFLICT),
+    Entry("DELETE", "/api/me/mfa/totp", SIGNED_IN_INVALID),
+    Entry("POST", "/api/me/mfa/webauthn/register/options", SIGNED_IN),
+    Entry("POST", "/api/me/mfa/webauthn/register", SIGNED_IN_CONFLICT),
+    Entry("DELETE", "/api/me/mfa/webauthn/{key_id}", SIGNED_IN_INVALID, None, {"key_id": "user"}),
+    Entry("POST", "/api/me/mfa/recovery-codes", SIGNED_IN_CONFLICT),
+    Entry("GET", "/api/admin/mfa-policy", ADMIN_ONLY),
+    Entry("PUT", "/api/admin/mfa-policy", ADMIN_ONLY),
+    Entry(
+        "POST",
+        "/api/users/{user_id}/invitation",
+        (401, 403, 409, 403, 403, 409),
+        (401, 403, 404, 403, 403, 409),
+        USER,
+    ),
+    Entry(
+        "POST",
+        "/api/users/{user_id}/mfa/reset",
+        (401, 403, 403, 403, 403, 204),
+        (401, 403, 403, 403, 403, 204),
+        USER,
+    ),
+    Entry(
+        "DELETE",
+        "/api/users/{user_id}/sessions",
+        (401, 403, 204, 403, 403, 204),
+        (401, 403, 404, 403, 403, 204),
+        USER,
+    ),
+)
 # Routes that are not operations: mounted static files, public.
 MOUNTS = {"/api/static/docs", "/assets"}
 # PATCH /api/internal/tickets/new is the PATCH of /api/internal/tickets/{ticket_id} with a
 # malformed id: it answers like any malformed id (422 after authentication), not 405.
-OVERLAPPING = {("PATCH", "/api/internal/tickets/new")}
+OVERLAPPING = {
+    ("PATCH", "/api/internal/tickets/new"),
+    ("DELETE", "/api/me/mfa/webauthn/register"),
+    ("DELETE", "/api/me/sessions/revoke-others"),
+}
 
 
 def _cases() -> Iterator[Any]:
@@ -522,6 +583,26 @@ def request_kwargs(entry: Entry, world: World, side: str) -> dict[str, Any]:
         ("POST", HELD + "/{held_id}/ticket"): {"org_id": org},
         ("POST", "/api/admin/mailboxes"): {"address": f"box-{tag}@desk.test", "kind": "lmtp"},
         ("PATCH", "/api/admin/mailboxes/{mailbox_id}"): {"active": False},
+        ("POST", "/api/auth/login/mfa"): {"mfa_token": "x" * 43, "code": "123456"},
+        ("POST", "/api/auth/invitation/inspect"): {"token": "x" * 43},
+        ("POST", "/api/auth/invitation/accept"): {"token": "x" * 43, "password": NEW_PASSWORD},
+        ("POST", "/api/auth/password/forgot"): {"email": f"nobody-{tag}@example.test"},
+        ("POST", "/api/auth/password/reset"): {"token": "x" * 43, "password": NEW_PASSWORD},
+        ("POST", "/api/auth/email/confirm"): {"token": "x" * 43},
+        ("PATCH", "/api/me"): {"name": f"Renamed {tag}"},
+        ("POST", "/api/me/password"): {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        ("POST", "/api/me/email"): {
+            "current_password": PASSWORD,
+            "new_email": f"moved-{tag}@example.test",
+        },
+        ("POST", "/api/me/mfa/totp"): {"current_password": PASSWORD},
+        ("POST", "/api/me/mfa/totp/confirm"): {"code": "123456"},
+        ("POST", "/api/me/mfa/webauthn/register/options"): {"current_password": PASSWORD},
+        ("POST", "/api/me/mfa/webauthn/register"): {"credential": {}},
+        ("POST", "/api/me/mfa/recovery-codes"): {"current_password": PASSWORD},
+        ("PUT", "/api/admin/mfa-policy"): {
+            "items": [{"role": "agent", "required": True, "grace_hours": 24}]
+        },
     }
     if entry.route in bodies:
         return {"json": bodies[entry.route]}

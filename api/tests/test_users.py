@@ -30,7 +30,19 @@ TAMPERED_CURSORS = (
     base64.urlsafe_b64encode(b"\xff\xfe\x00").decode(),
     "A" * 600,
 )
-USER_KEYS = {"id", "email", "name", "role", "org_id", "is_active", "created_at", "updated_at"}
+USER_KEYS = {
+    "id",
+    "email",
+    "name",
+    "role",
+    "org_id",
+    "is_active",
+    "status",
+    "language",
+    "mfa_enabled",
+    "created_at",
+    "updated_at",
+}
 
 
 def new_user(role: Role, org_id: uuid.UUID | None = None, **overrides: Any) -> dict[str, Any]:

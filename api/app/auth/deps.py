@@ -6,11 +6,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.cookies import CSRF_HEADER, SAFE_METHODS, csrf_valid, session_cookie_name
@@ -21,6 +22,7 @@ from app.db.session import get_session
 from app.errors import Forbidden, Unauthorized
 from app.models import AuthSession, Organization, User
 from app.models.enums import Role
+from app.utils.clock import utcnow
 
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
@@ -34,6 +36,7 @@ class CurrentUser:
     org_id: uuid.UUID | None
     org_name: str | None
     session_id: uuid.UUID
+    language: str = "en"
 
     @property
     def is_staff(self) -> bool:
@@ -42,7 +45,15 @@ class CurrentUser:
 
 _CURRENT_USER = (
     select(
-        User.id, User.email, User.name, User.role, User.org_id, Organization.name.label("org_name")
+        User.id,
+        User.email,
+        User.name,
+        User.role,
+        User.org_id,
+        Organization.name.label("org_name"),
+        User.language,
+        AuthSession.restricted,
+        AuthSession.last_seen_at,
     )
     .select_from(AuthSession)
     .join(User, User.id == AuthSession.user_id)
@@ -57,6 +68,40 @@ _CURRENT_USER = (
         AuthSession.user_id == bindparam("user_id"),
     )
 )
+
+
+# A session whose user's role requires a second factor, after the grace period, reaches only
+# what enrolling one takes (services/mfa.py "enforcement").
+_ENROLMENT_PATHS = frozenset(
+    {
+        "/api/me",
+        "/api/me/mfa",
+        "/api/me/mfa/totp",
+        "/api/me/mfa/totp/confirm",
+        "/api/me/mfa/webauthn/register/options",
+        "/api/me/mfa/webauthn/register",
+        "/api/auth/logout",
+    }
+)
+# "Last seen" of a session is written at most this often (one UPDATE a minute per session, not
+# one per request).
+_LAST_SEEN_EVERY = timedelta(seconds=60)
+_SEEN = (
+    update(AuthSession)
+    .where(AuthSession.id == bindparam("sid"))
+    .values(last_seen_at=func.now())
+    .execution_options(synchronize_session=False)
+)
+
+
+class MfaEnrolmentRequired(Forbidden):
+    code = "mfa_enrolment_required"
+    default_detail = "Your role requires two-factor sign-in: set up a second factor first"
+
+
+async def _seen(session: AsyncSession, session_id: uuid.UUID) -> None:
+    # Reads run in autocommit (committed at once); writes carry it in their transaction.
+    await session.execute(_SEEN, {"sid": session_id})
 
 
 # Declares the bearer scheme in the OpenAPI schema (every authenticated operation lists it); the
@@ -93,6 +138,10 @@ async def get_current_user(request: Request, session: DbSession, _: Bearer) -> C
     ).one_or_none()
     if row is None:
         raise Unauthorized("Invalid or expired token")
+    if row.restricted and request.url.path not in _ENROLMENT_PATHS:
+        raise MfaEnrolmentRequired()
+    if row.last_seen_at < utcnow() - _LAST_SEEN_EVERY:
+        await _seen(session, claims.session_id)
     return CurrentUser(
         id=row.id,
         email=row.email,
@@ -101,6 +150,7 @@ async def get_current_user(request: Request, session: DbSession, _: Bearer) -> C
         org_id=row.org_id,
         org_name=row.org_name,
         session_id=claims.session_id,
+        language=row.language,
     )
 
 
@@ -137,3 +187,5 @@ Acceptor = Annotated[CurrentUser, Depends(require(Action.TICKET_ACCEPT))]
 NotificationAdmin = Annotated[CurrentUser, Depends(require(Action.NOTIFICATION_ADMIN))]
 MailManager = Annotated[CurrentUser, Depends(require(Action.MAIL_HELD))]
 MailAdmin = Annotated[CurrentUser, Depends(require(Action.MAIL_ADMIN))]
+MfaResetter = Annotated[CurrentUser, Depends(require(Action.USER_MFA_RESET))]
+SecurityAdmin = Annotated[CurrentUser, Depends(require(Action.SECURITY_ADMIN))]

@@ -24,3 +24,19 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
+
+
+# Recovery codes carry 60 random bits each, so a lighter argon2id profile than for passwords keeps
+# checking ten of them quick while a stolen table stays useless.
+_code_hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+
+
+def hash_code(code: str) -> str:
+    return _code_hasher.hash(code)
+
+
+def verify_code(code_hash: str, code: str) -> bool:
+    try:
+        return _code_hasher.verify(code_hash, code)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False

@@ -39,6 +39,9 @@ class Action(StrEnum):
     # original .eml of a mail on a ticket (staff).
     MAIL_HELD = "mail.held"
     MAIL_ADMIN = "mail.admin"
+    # Accounts: remove a user's second factors (admins), the two-factor policy (admins).
+    USER_MFA_RESET = "user.mfa_reset"
+    SECURITY_ADMIN = "security.admin"
 
 
 _STAFF = {Role.AGENT, Role.MANAGER, Role.ADMIN}
@@ -68,6 +71,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.KB_PORTAL: frozenset({Role.CUSTOMER_USER, Role.CUSTOMER_ADMIN}),
     Action.MAIL_HELD: frozenset({Role.MANAGER, Role.ADMIN}),
     Action.MAIL_ADMIN: frozenset({Role.ADMIN}),
+    Action.USER_MFA_RESET: frozenset({Role.ADMIN}),
+    Action.SECURITY_ADMIN: frozenset({Role.ADMIN}),
 }
 
 # Roles a customer_admin may hand out (never a staff role).

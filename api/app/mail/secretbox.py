@@ -1,4 +1,5 @@
-"""Secrets kept at rest (an IMAP password): Fernet (AES-128-CBC + HMAC-SHA256) under a key derived
+"""Secrets kept at rest (an IMAP password, a TOTP seed, the link of an account mail waiting in the
+outbox): Fernet (AES-128-CBC + HMAC-SHA256) under a key derived
 from the secret key with HKDF. Changing the secret key makes stored passwords unreadable: the
 mailbox then reports an error and an admin enters the password again."""
 
@@ -13,28 +14,33 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from app.config import get_settings
 
+MAILBOX = b"atum-desk mailbox passwords v1"
+TOTP = b"atum-desk totp seeds v1"
+LINK = b"atum-desk account links v1"
 
-@lru_cache(maxsize=4)
-def _fernet(secret: str) -> Fernet:
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"atum-desk mailbox passwords v1"
-    ).derive(secret.encode())
+
+@lru_cache(maxsize=8)
+def _fernet(secret: str, purpose: bytes) -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
+        secret.encode()
+    )
     return Fernet(base64.urlsafe_b64encode(key))
 
 
-def _current() -> Fernet:
+def _current(purpose: bytes) -> Fernet:
     secret = get_settings().resolved_secret_key()
     assert secret is not None
-    return _fernet(secret)
+    return _fernet(secret, purpose)
 
 
-def seal(plain: str) -> str:
-    return _current().encrypt(plain.encode()).decode()
+def seal(plain: str, purpose: bytes = MAILBOX) -> str:
+    """*plain* sealed under a key of its own for each *purpose*."""
+    return _current(purpose).encrypt(plain.encode()).decode()
 
 
-def unseal(sealed: str) -> str | None:
+def unseal(sealed: str, purpose: bytes = MAILBOX) -> str | None:
     """The plain text, or None when it cannot be read (the secret key changed)."""
     try:
-        return _current().decrypt(sealed.encode()).decode()
+        return _current(purpose).decrypt(sealed.encode()).decode()
     except InvalidToken:
         return None

@@ -1,5 +1,6 @@
 """SQLAlchemy tables. Importing this package registers every table on ``Base.metadata``."""
 
+from app.models.account import AccountToken, MfaPolicy, RecoveryCode, WebAuthnCredential
 from app.models.ai import AiJob, AiSuggestion, KbPassage, TicketEmbedding
 from app.models.attachment import TicketAttachment
 from app.models.audit import AuditLog
@@ -17,6 +18,7 @@ from app.models.ticket import Ticket
 from app.models.user import User
 
 __all__ = [
+    "AccountToken",
     "AiJob",
     "AiSuggestion",
     "AuditLog",
@@ -27,10 +29,12 @@ __all__ = [
     "KbPassage",
     "MailBounce",
     "Mailbox",
+    "MfaPolicy",
     "OrgEmailDomain",
     "Organization",
     "OutboxMessage",
     "RateLimitCounter",
+    "RecoveryCode",
     "Service",
     "SlaPolicy",
     "Team",
@@ -40,4 +44,5 @@ __all__ = [
     "TicketComment",
     "TicketEmbedding",
     "User",
+    "WebAuthnCredential",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, func, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,3 +27,12 @@ class AuthSession(UUIDPrimaryKey, CreatedAt, Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    # Updated at most once a minute by the request that finds it older.
+    last_seen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    # Signed in with a second factor; or restricted to enrolling one (the grace period of a role
+    # that requires two factors is over).
+    mfa: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    restricted: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    text,
+)
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, Timestamps, UUIDPrimaryKey
 from app.models.enums import CUSTOMER_ROLES, Role, sql_in
+
+# The password hash of an account that has none yet (invited, or a contact created from an
+# e-mail): no password ever verifies against it (argon2 refuses it as a hash).
+NO_PASSWORD = "!"  # noqa: S105  (a marker, not a password)
 
 _customer_roles = ", ".join(f"'{r.value}'" for r in sorted(CUSTOMER_ROLES))
 
@@ -38,3 +52,28 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     notify_enabled: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=text("true")
     )
+    # The language of the pages and mails (a placeholder until they are translated).
+    language: Mapped[str] = mapped_column(String(10), nullable=False, server_default="en")
+    # Two-factor sign-in: the TOTP secret sealed under the secret key (pending until a first code
+    # confirms it), the last time step accepted (a code works once), whether any second factor is
+    # enrolled (read at every sign-in), and when the grace period of a role that requires one
+    # began.
+    totp_secret: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    totp_last_step: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, server_default=text("0")
+    )
+    mfa_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    mfa_grace_started_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    password_changed_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+
+    @property
+    def status(self) -> str:
+        """``invited`` (no password yet), ``active`` or ``deactivated``."""
+        if not self.is_active:
+            return "deactivated"
+        return "invited" if self.password_hash == NO_PASSWORD else "active"

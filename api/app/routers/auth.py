@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
-from app.auth.cookies import clear_session_cookies, csrf_token, set_session_cookies
+from app.auth.cookies import clear_session_cookies
 from app.auth.deps import Authenticated, CurrentUser, DbSession
 from app.config import get_settings
 from app.context import client_ip_var
+from app.routers.account import login_answer
+from app.schemas.account import MfaChallengeOut
 from app.schemas.auth import LoginRequest, LoginResponse, Me
 from app.services import auth as auth_service
 
@@ -23,30 +25,33 @@ def _me(user: CurrentUser) -> Me:
         org_id=user.org_id,
         org_name=user.org_name,
         is_active=True,
+        language=user.language,
     )
 
 
-@router.post("/auth/login", response_model=LoginResponse)
-async def login(body: LoginRequest, session: DbSession, response: Response) -> LoginResponse:
+@router.post("/auth/login", response_model=LoginResponse | MfaChallengeOut)
+async def login(
+    body: LoginRequest, session: DbSession, request: Request, response: Response
+) -> LoginResponse | MfaChallengeOut:
     """Returns the token for API clients and sets it as an httpOnly cookie for browsers (with
-    a CSRF token the page must echo in ``X-CSRF-Token`` on unsafe requests)."""
-    settings = get_settings()
+    a CSRF token the page must echo in ``X-CSRF-Token`` on unsafe requests). A user with a
+    second factor gets no session yet: ``mfa_required`` and an ``mfa_token`` for
+    ``POST /api/auth/login/mfa``."""
     result = await auth_service.login(
-        session, settings, email=body.email, password=body.password, ip=client_ip_var.get()
+        session,
+        get_settings(),
+        email=body.email,
+        password=body.password,
+        ip=client_ip_var.get(),
+        user_agent=request.headers.get("user-agent"),
     )
-    set_session_cookies(
-        response,
-        settings,
-        token=result.token,
-        session_id=result.user.session_id,
-        max_age=result.expires_in,
-    )
-    return LoginResponse(
-        access_token=result.token,
-        expires_in=result.expires_in,
-        csrf_token=csrf_token(settings.resolved_secret_key() or "", result.user.session_id),
-        user=_me(result.user),
-    )
+    if isinstance(result, auth_service.MfaChallenge):
+        return MfaChallengeOut(
+            mfa_token=result.mfa_token,
+            methods=result.methods,
+            webauthn_options=result.webauthn_options,
+        )
+    return login_answer(result, response)
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Literal
 
 from pydantic import Field
 
@@ -23,11 +25,18 @@ class Me(ResponseModel):
     org_id: uuid.UUID | None
     org_name: str | None
     is_active: bool = True
+    language: str = "en"
 
 
 class LoginResponse(ResponseModel):
+    mfa_required: Literal[False] = False
     access_token: str
     token_type: str = "bearer"  # noqa: S105  (the OAuth2 token type, not a secret)
     expires_in: int
     csrf_token: str
     user: Me
+    # The role requires a second factor and none is set up: sign-in works without one until
+    # ``mfa_grace_until``; after that the session can only set one up (``restricted``).
+    mfa_setup_required: bool = False
+    mfa_grace_until: datetime | None = None
+    restricted: bool = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import StrictBool
 
@@ -16,7 +17,8 @@ class UserCreate(RequestModel):
     name: Name
     role: Role
     org_id: uuid.UUID | None = None
-    password: Password
+    # Without a password the user is invited: a mail with a link to choose one.
+    password: Password | None = None
 
 
 class UserUpdate(RequestModel):
@@ -33,5 +35,8 @@ class UserOut(ResponseModel):
     role: Role
     org_id: uuid.UUID | None
     is_active: bool
+    status: Literal["invited", "active", "deactivated"]
+    language: str
+    mfa_enabled: bool
     created_at: datetime
     updated_at: datetime

@@ -2,37 +2,33 @@
 
 Entries are inserted in the caller's transaction, so an action and its audit entry commit together
 or not at all. The request id and client address come from the request context.
+
+Every entry is linked into a hash chain (app/services/audit_chain.py, docs/AUDIT_CHAIN.md): a
+write takes the head of a chain (one row of ``audit_chain_heads``, locked until the transaction
+ends: any chain no other transaction holds, the one this transaction already holds if it has one),
+computes each entry's ``prev_hash`` and ``hash`` here in Python (the key never reaches the
+database), and inserts the entries and moves the head in one statement. Two statements per write.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
-from enum import Enum
-from typing import Any, cast
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Table, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.auth.deps import CurrentUser
 from app.context import client_ip_var, request_id_var
-from app.models import AuditLog
+from app.services.audit_chain import chain_key, dumps, link, normalize
 
 Jsonable = dict[str, Any]
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    return value
+    return normalize(value)
 
 
 def entry(
@@ -62,16 +58,128 @@ def entry(
     }
 
 
-_INSERT = insert(cast(Table, AuditLog.__table__))
+# Any chain no other transaction holds (READ COMMITTED: FOR UPDATE returns the newest committed
+# head); random order, so that concurrent writers do not all try the same row first.
+_FREE_HEAD = text(
+    "SELECT chain, seq, hash FROM audit_chain_heads ORDER BY random() LIMIT 1 "
+    "FOR UPDATE SKIP LOCKED"
+)
+# All chains busy: wait for one of them.
+_ANY_HEAD = text(
+    "SELECT chain, seq, hash FROM audit_chain_heads ORDER BY random() LIMIT 1 FOR UPDATE"
+)
+# The chain this transaction already holds (locked again: a rolled-back savepoint releases it).
+_HELD_HEAD = text("SELECT chain, seq, hash FROM audit_chain_heads WHERE chain = :chain FOR UPDATE")
+# The rows and the head's move in one statement. The head only moves from the hash the rows were
+# chained to (always so while this transaction holds it); otherwise audit_chain_advanced() raises
+# serialization_failure and nothing is written (outside a transaction: retried below).
+_INSERT = text(
+    """
+    WITH ins AS (
+        INSERT INTO audit_log (id, chain, actor_id, org_id, ticket_id, action, entity_type,
+            entity_id, old_value, new_value, ip, request_id, created_at, prev_hash, hash)
+        SELECT r.id, CAST(:chain AS smallint), r.actor_id, r.org_id, r.ticket_id, r.action,
+            r.entity_type, r.entity_id, r.old_value, r.new_value, r.ip, r.request_id,
+            r.created_at, r.prev_hash, r.hash
+        FROM unnest(
+            CAST(:id AS uuid[]), CAST(:actor_id AS uuid[]), CAST(:org_id AS uuid[]),
+            CAST(:ticket_id AS uuid[]), CAST(:action AS varchar[]),
+            CAST(:entity_type AS varchar[]), CAST(:entity_id AS uuid[]),
+            CAST(:old_value AS jsonb[]), CAST(:new_value AS jsonb[]), CAST(:ip AS varchar[]),
+            CAST(:request_id AS varchar[]), CAST(:created_at AS timestamptz[]),
+            CAST(:prev_hash AS bytea[]), CAST(:hash AS bytea[])
+        ) AS r(id, actor_id, org_id, ticket_id, action, entity_type, entity_id, old_value,
+               new_value, ip, request_id, created_at, prev_hash, hash)
+        RETURNING seq
+    ), head AS (
+        UPDATE audit_chain_heads SET seq = (SELECT max(seq) FROM ins), hash = :head
+        WHERE chain = CAST(:chain AS smallint) AND hash = :prev
+        RETURNING chain
+    )
+    SELECT audit_chain_advanced(count(*)) FROM head
+    """
+)
+_COLUMNS = (
+    "id",
+    "actor_id",
+    "org_id",
+    "ticket_id",
+    "action",
+    "entity_type",
+    "entity_id",
+    "old_value",
+    "new_value",
+    "ip",
+    "request_id",
+    "created_at",
+    "prev_hash",
+    "hash",
+)
+_HELD = "audit_chain_held"
+_AUTOCOMMIT_ATTEMPTS = 5
+
+
+def _autocommit(conn: AsyncConnection) -> bool:
+    sync = conn.sync_connection
+    assert sync is not None
+    return bool(getattr(sync.connection.dbapi_connection, "autocommit", False))
+
+
+async def _head(
+    session: AsyncSession, conn: AsyncConnection, autocommit: bool
+) -> tuple[int, bytes]:
+    """Lock the head of a chain for this transaction: the one it already holds, else a free one,
+    else wait for any."""
+    sync = conn.sync_connection
+    assert sync is not None
+    transaction = None if autocommit else sync.get_transaction()
+    held = session.info.get(_HELD)
+    if transaction is not None and held is not None and held[0] is transaction:
+        row = (await session.execute(_HELD_HEAD, {"chain": held[1]})).one()
+    else:
+        found = (await session.execute(_FREE_HEAD)).first()
+        row = found if found is not None else (await session.execute(_ANY_HEAD)).one()
+        # Remembered per root transaction (the connection's, which outlives savepoints and a
+        # session joined to an outer transaction), so one transaction never holds two chains:
+        # two transactions each holding one and waiting for the other's would deadlock.
+        session.info[_HELD] = (transaction, row.chain) if transaction is not None else None
+    return int(row.chain), bytes(row.hash)
 
 
 async def write(session: AsyncSession, *entries: dict[str, Any]) -> None:
-    """Insert the entries in one round trip, in the given order (a plain Core insert, compiled
-    once; several entries are sent as one batch)."""
-    if len(entries) == 1:
-        await session.execute(_INSERT, entries[0])
-    elif entries:
-        await session.execute(_INSERT, list(entries))
+    """Insert the entries, in the given order, linked into a hash chain: two statements (lock a
+    chain head, then insert the rows and move the head)."""
+    if not entries:
+        return
+    key = chain_key()
+    now = datetime.now(UTC)
+    rows = []
+    for given in entries:
+        row = dict(given)
+        row["old_value"] = normalize(row.get("old_value"))
+        row["new_value"] = normalize(row.get("new_value"))
+        row.setdefault("created_at", now)
+        for column in ("actor_id", "org_id", "ticket_id", "entity_id", "ip", "request_id"):
+            row.setdefault(column, None)
+        rows.append(row)
+    conn = await session.connection()
+    autocommit = _autocommit(conn)
+    for attempt in range(1, _AUTOCOMMIT_ATTEMPTS + 1):
+        chain, prev = await _head(session, conn, autocommit)
+        head = link(key, chain, prev, rows)
+        params: dict[str, Any] = {c: [r[c] for r in rows] for c in _COLUMNS}
+        params["old_value"] = [None if v is None else dumps(v) for v in params["old_value"]]
+        params["new_value"] = [None if v is None else dumps(v) for v in params["new_value"]]
+        params.update(chain=chain, head=head, prev=prev)
+        try:
+            await session.execute(_INSERT, params)
+            return
+        except DBAPIError as exc:
+            # Outside a transaction (the autocommit reads of GET requests) the head lock ends
+            # with its statement, so another writer may move the head in between: chain again.
+            moved = getattr(exc.orig, "sqlstate", None) == "40001"
+            if not (autocommit and moved) or attempt == _AUTOCOMMIT_ATTEMPTS:
+                raise
 
 
 async def record(

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,10 +19,11 @@ from app.auth.deps import CurrentUser
 from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.auth.tokens import create_access_token
 from app.config import Settings
-from app.errors import LoginFailed, RateLimited
+from app.db.session import KeepChanges
+from app.errors import LoginFailed, RateLimited, Unauthorized
 from app.models import AuthSession, Organization, User
 from app.models.enums import Role
-from app.services import audit, ratelimit
+from app.services import account_tokens, audit, mfa, ratelimit
 from app.utils.clock import utcnow
 
 
@@ -30,6 +32,24 @@ class LoginResult:
     token: str
     expires_in: int
     user: CurrentUser
+    # The role requires a second factor and none is enrolled: until when sign-in works without
+    # one, and whether that time is over (the session may then only enrol a factor).
+    mfa_setup_required: bool = False
+    mfa_grace_until: datetime | None = None
+    restricted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MfaChallenge:
+    """The password was right and a second factor is enrolled: no session yet, a half-login."""
+
+    mfa_token: str
+    methods: list[str]
+    webauthn_options: dict[str, Any] | None
+
+
+# Wrong second factors one half-login may take before it dies (the password is asked again).
+MFA_ATTEMPTS_PER_TOKEN = 5
 
 
 def _account_key(email: str) -> str:
@@ -41,8 +61,14 @@ def _ip_key(ip: str | None) -> str:
 
 
 async def login(
-    session: AsyncSession, settings: Settings, *, email: str, password: str, ip: str | None
-) -> LoginResult:
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+    ip: str | None,
+    user_agent: str | None = None,
+) -> LoginResult | MfaChallenge:
     email = email.strip().lower()
     window = settings.login_window_seconds
     account_key, ip_key = _account_key(email), _ip_key(ip)
@@ -86,9 +112,54 @@ async def login(
     await ratelimit.clear(session, account_key)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    if user.mfa_enabled:
+        options = await mfa.login_options(session, user)
+        issued = await account_tokens.issue(
+            session,
+            user.id,
+            "mfa_login",
+            timedelta(minutes=settings.mfa_login_minutes),
+            data={"challenge": options["challenge"]} if options else None,
+        )
+        return MfaChallenge(issued.token, mfa.methods(user, options is not None), options)
+    rule = await mfa.enforcement(session, user)
+    return await _start_session(
+        session,
+        settings,
+        user,
+        org_name=row[1] if row else None,
+        ip=ip,
+        user_agent=user_agent,
+        second_factor=None,
+        enforcement=rule,
+    )
+
+
+async def _start_session(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    *,
+    org_name: str | None,
+    ip: str | None,
+    user_agent: str | None,
+    second_factor: str | None,
+    enforcement: mfa.Enforcement | None = None,
+) -> LoginResult:
+    """A new session (a new id at every sign-in) and its access token."""
     now = utcnow()
     lifetime = timedelta(minutes=settings.access_token_minutes)
-    auth_session = AuthSession(id=uuid.uuid4(), user_id=user.id, expires_at=now + lifetime, ip=ip)
+    restricted = enforcement is not None and enforcement.restricted
+    auth_session = AuthSession(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        expires_at=now + lifetime,
+        ip=ip,
+        user_agent=(user_agent or "")[:400] or None,
+        last_seen_at=now,
+        mfa=second_factor is not None,
+        restricted=restricted,
+    )
     session.add(auth_session)
     await session.flush()
     current = CurrentUser(
@@ -97,9 +168,15 @@ async def login(
         name=user.name,
         role=Role(user.role),
         org_id=user.org_id,
-        org_name=row[1] if row else None,
+        org_name=org_name,
         session_id=auth_session.id,
+        language=user.language,
     )
+    details: dict[str, object] = {}
+    if second_factor is not None:
+        details["mfa"] = second_factor
+    if restricted:
+        details["restricted"] = "mfa_enrolment"
     await audit.record(
         session,
         actor=current,
@@ -107,6 +184,7 @@ async def login(
         entity_type="user",
         entity_id=user.id,
         org_id=user.org_id,
+        new_value=details or None,
     )
     token = create_access_token(
         secret=settings.resolved_secret_key() or "",
@@ -115,7 +193,108 @@ async def login(
         now=now,
         lifetime=lifetime,
     )
-    return LoginResult(token, int(lifetime.total_seconds()), current)
+    return LoginResult(
+        token,
+        int(lifetime.total_seconds()),
+        current,
+        mfa_setup_required=bool(enforcement and enforcement.grace_until is not None),
+        mfa_grace_until=enforcement.grace_until if enforcement else None,
+        restricted=restricted,
+    )
+
+
+class MfaFailed(KeepChanges, Unauthorized):
+    """A wrong, replayed or expired second factor. Counters and audit are committed."""
+
+    code = "invalid_second_factor"
+    default_detail = "The code or security key was not accepted"
+
+
+async def login_mfa(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    mfa_token: str,
+    code: str | None,
+    recovery_code: str | None,
+    webauthn: dict[str, Any] | None,
+    ip: str | None,
+    user_agent: str | None = None,
+) -> LoginResult:
+    """The second step: the half-login and one second factor make a session. Limited like the
+    first step (per account and per client address), and a half-login dies after a few wrong
+    factors."""
+    window = settings.login_window_seconds
+    ip_key = f"mfa:ip:{ip or 'unknown'}"
+    usage = await ratelimit.peek(session, [ip_key], window)
+    if ip_key in usage and usage[ip_key].hits >= settings.login_max_failures_per_ip:
+        raise RateLimited(usage[ip_key].retry_after)
+    try:
+        token_row, user = await account_tokens.find(session, mfa_token, "mfa_login", lock=True)
+    except account_tokens.BadToken:
+        await ratelimit.hit(session, ip_key, window)
+        raise MfaFailed("This sign-in has expired; enter your password again") from None
+    account_key = f"mfa:account:{user.id}"
+    usage = await ratelimit.peek(session, [account_key], window)
+    if account_key in usage and usage[account_key].hits >= settings.login_max_failures_per_account:
+        raise RateLimited(usage[account_key].retry_after)
+    user = await session.get(User, user.id, with_for_update=True) or user
+    challenge = (token_row.data or {}).get("challenge")
+    method = await mfa.verify(
+        session,
+        user,
+        code=code,
+        recovery_code=recovery_code,
+        webauthn=webauthn,
+        challenge=str(challenge) if challenge else None,
+    )
+    if method is None:
+        token_row.attempts += 1
+        if token_row.attempts >= MFA_ATTEMPTS_PER_TOKEN:
+            token_row.used_at = utcnow()
+        await ratelimit.hit(session, account_key, window)
+        await ratelimit.hit(session, ip_key, window)
+        await audit.record(
+            session,
+            actor=user.id,
+            action="auth.mfa_failed",
+            entity_type="user",
+            entity_id=user.id,
+            org_id=user.org_id,
+            new_value={
+                "method": "totp"
+                if code is not None
+                else "recovery_code"
+                if recovery_code is not None
+                else "webauthn"
+            },
+        )
+        raise MfaFailed()
+    token_row.used_at = utcnow()
+    await ratelimit.clear(session, account_key)
+    if method == "recovery_code":
+        await audit.record(
+            session,
+            actor=user.id,
+            action="auth.recovery_code_used",
+            entity_type="user",
+            entity_id=user.id,
+            org_id=user.org_id,
+        )
+    org_name = (
+        await session.scalar(select(Organization.name).where(Organization.id == user.org_id))
+        if user.org_id is not None
+        else None
+    )
+    return await _start_session(
+        session,
+        settings,
+        user,
+        org_name=org_name,
+        ip=ip,
+        user_agent=user_agent,
+        second_factor=method,
+    )
 
 
 async def logout(session: AsyncSession, actor: CurrentUser) -> None:
@@ -131,13 +310,4 @@ async def logout(session: AsyncSession, actor: CurrentUser) -> None:
         entity_type="user",
         entity_id=actor.id,
         org_id=actor.org_id,
-    )
-
-
-async def revoke_all_sessions(session: AsyncSession, user_id: uuid.UUID) -> None:
-    """Ends every session of a user (password change, deactivation)."""
-    await session.execute(
-        update(AuthSession)
-        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=func.now())
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 _HIT = text(
     """
@@ -30,6 +30,23 @@ _PEEK = text(
     """
 )
 _CLEAR = text("DELETE FROM rate_limit_counters WHERE key = :key")
+# Counters whose window started before the cutoff, at most :limit of them per statement (a
+# counter hit since is a new row version with another ctid, and its window is checked again).
+_PRUNE = text(
+    """
+    DELETE FROM rate_limit_counters
+    WHERE ctid = ANY(ARRAY(
+        SELECT ctid FROM rate_limit_counters
+        WHERE window_started_at < now() - make_interval(secs => :age)
+        LIMIT :limit
+    ))
+      AND window_started_at < now() - make_interval(secs => :age)
+    """
+)
+# Windows in use: ticket creation per hour, login failures per ATUM_LOGIN_WINDOW_SECONDS (15
+# minutes by default). A counter whose window started a day ago (or longer ago than the longest
+# window) counts nothing any more: its next hit starts a new window anyway.
+PRUNE_AFTER_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +70,17 @@ async def hit(session: AsyncSession, key: str, window: int) -> tuple[int, dateti
 
 async def clear(session: AsyncSession, key: str) -> None:
     await session.execute(_CLEAR, {"key": key})
+
+
+def prune_age(login_window_seconds: int) -> int:
+    """Seconds after which a counter's window has certainly ended."""
+    return max(PRUNE_AFTER_SECONDS, 3600, login_window_seconds)
+
+
+async def prune(
+    conn: AsyncConnection | AsyncSession, older_than_seconds: int, limit: int = 10_000
+) -> int:
+    """Delete up to *limit* counters whose window started more than *older_than_seconds* ago
+    (one statement); returns how many."""
+    result = await conn.execute(_PRUNE, {"age": older_than_seconds, "limit": limit})
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -8,15 +8,17 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth import password_policy
 from app.auth.deps import CurrentUser
 from app.auth.passwords import hash_password
 from app.auth.permissions import CUSTOMER_ADMIN_GRANTABLE
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.models import Organization, User
 from app.models.enums import CUSTOMER_ROLES, Role
+from app.models.user import NO_PASSWORD
 from app.schemas.user import UserCreate, UserUpdate
 from app.services import audit
-from app.services.auth import revoke_all_sessions
+from app.services.sessions import revoke_all_sessions
 from app.services.visibility import visible_orgs, visible_users
 from app.utils.pagination import keyset_page
 
@@ -90,15 +92,22 @@ async def create(session: AsyncSession, actor: CurrentUser | None, body: UserCre
     elif org_id is not None:
         raise Invalid("org_id", "Staff users do not belong to a customer organization")
 
-    return await _insert(
+    if body.password is not None:
+        password_policy.check(body.password, [body.email, body.name])
+    user = await _insert(
         session,
         actor,
         email=body.email,
         name=body.name,
         role=body.role,
         org_id=org_id,
-        password_hash=hash_password(body.password),
+        password_hash=hash_password(body.password) if body.password is not None else NO_PASSWORD,
     )
+    if body.password is None:
+        from app.services import accounts  # (accounts builds on this module)
+
+        await accounts.invite(session, actor, user)
+    return user
 
 
 async def _insert(
@@ -137,11 +146,6 @@ async def _insert(
         new_value={"email": user.email, **_snapshot(user), **audited},
     )
     return user
-
-
-# The password hash of an account that has none yet (a contact created from an e-mail or by a
-# manager): no password ever verifies against it (argon2 refuses it as a hash).
-NO_PASSWORD = "!"  # noqa: S105  (a marker, not a password)
 
 
 async def create_contact(
@@ -188,6 +192,7 @@ async def update(
         user.name = body.name
     password_changed = body.password is not None
     if body.password is not None:
+        password_policy.check(body.password, [user.email, user.name])
         user.password_hash = hash_password(body.password)
 
     old, new = audit.changes(before, _snapshot(user))
