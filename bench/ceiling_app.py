@@ -18,13 +18,18 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import asyncpg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
+from app.services.audit_chain import derive_key, dumps, link, normalize
 
 DSN = os.environ["ATUM_DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://", 1)
 POOL_SIZE = int(os.environ.get("ATUM_DB_POOL_SIZE", "20"))
@@ -91,8 +96,31 @@ RATE_LIMIT = """INSERT INTO rate_limit_counters AS c (key, window_started_at, hi
 INSERT_TICKET = """INSERT INTO tickets (id, org_id, service_id, created_by, status, priority,
     category, title, description, created_at, updated_at)
     VALUES ($1, $2, NULL, $3, 'NEW', $4, $5, $6, $7, $8, $8) RETURNING number"""
-AUDIT = """INSERT INTO audit_log (id, actor_id, org_id, ticket_id, action, entity_type, entity_id,
-    old_value, new_value, ip, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"""
+# The audit rows as the API writes them (app/services/audit.py): a chain head locked (a free one,
+# else wait for any), the hashes computed in Python, the rows inserted and the head moved in one
+# statement.
+AUDIT_KEY = derive_key(os.environ["ATUM_SECRET_KEY"])
+FREE_HEAD = """SELECT chain, seq, hash FROM audit_chain_heads ORDER BY random() LIMIT 1
+    FOR UPDATE SKIP LOCKED"""
+ANY_HEAD = "SELECT chain, seq, hash FROM audit_chain_heads ORDER BY random() LIMIT 1 FOR UPDATE"
+AUDIT = """WITH ins AS (
+        INSERT INTO audit_log (id, chain, actor_id, org_id, ticket_id, action, entity_type,
+            entity_id, old_value, new_value, ip, request_id, created_at, prev_hash, hash)
+        SELECT r.id, $1::smallint, r.actor_id, r.org_id, r.ticket_id, r.action, r.entity_type,
+            r.entity_id, r.old_value, r.new_value, r.ip, r.request_id, r.created_at,
+            r.prev_hash, r.hash
+        FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::varchar[],
+            $7::varchar[], $8::uuid[], $9::jsonb[], $10::jsonb[], $11::varchar[],
+            $12::varchar[], $13::timestamptz[], $14::bytea[], $15::bytea[])
+            AS r(id, actor_id, org_id, ticket_id, action, entity_type, entity_id, old_value,
+                 new_value, ip, request_id, created_at, prev_hash, hash)
+        RETURNING seq
+    ), head AS (
+        UPDATE audit_chain_heads SET seq = (SELECT max(seq) FROM ins), hash = $16
+        WHERE chain = $1::smallint AND hash = $17
+        RETURNING chain
+    )
+    SELECT audit_chain_advanced(count(*)) FROM head"""
 PEOPLE = """SELECT id, email, name, role, notify_enabled FROM users
     WHERE id = ANY($1::uuid[]) AND is_active IS true"""
 MANAGERS = """SELECT id, email, name, role, notify_enabled FROM users
@@ -271,8 +299,7 @@ async def _enqueue(
         await c.execute(NOTIFY)
 
 
-async def _audit(
-    c: asyncpg.Connection,
+def _entry(
     actor: uuid.UUID,
     ticket: Any,
     action: str,
@@ -280,20 +307,49 @@ async def _audit(
     new: Any,
     entity_type: str = "ticket",
     entity: uuid.UUID | None = None,
-) -> None:
-    await c.execute(
+) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "actor_id": actor,
+        "org_id": ticket["org_id"],
+        "ticket_id": ticket["id"],
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": entity or ticket["id"],
+        "old_value": normalize(old),
+        "new_value": normalize(new),
+        "ip": "127.0.0.1",
+        "request_id": uuid.uuid4().hex,
+    }
+
+
+async def _audit(c: asyncpg.Connection, *entries: dict[str, Any]) -> None:
+    """The entries of one command, in one write (each transaction here writes once)."""
+    now = datetime.now(UTC)
+    rows = [{**e, "created_at": now} for e in entries]
+    head = await c.fetchrow(FREE_HEAD) or await c.fetchrow(ANY_HEAD)
+    chain, prev = head["chain"], bytes(head["hash"])
+    last = link(AUDIT_KEY, chain, prev, rows)
+    column = {k: [r[k] for r in rows] for k in rows[0]}
+    await c.fetchval(
         AUDIT,
-        uuid.uuid4(),
-        actor,
-        ticket["org_id"],
-        ticket["id"],
-        action,
-        entity_type,
-        entity or ticket["id"],
-        json.dumps(old, default=str),
-        json.dumps(new, default=str),
-        "127.0.0.1",
-        uuid.uuid4().hex,
+        chain,
+        column["id"],
+        column["actor_id"],
+        column["org_id"],
+        column["ticket_id"],
+        column["action"],
+        column["entity_type"],
+        column["entity_id"],
+        [None if v is None else dumps(v) for v in column["old_value"]],
+        [None if v is None else dumps(v) for v in column["new_value"]],
+        column["ip"],
+        column["request_id"],
+        column["created_at"],
+        column["prev_hash"],
+        column["hash"],
+        last,
+        prev,
     )
 
 
@@ -318,11 +374,13 @@ async def create(q: dict[str, str], body: dict[str, Any]) -> Any:
         ticket = {"id": tid, "org_id": org, "number": number, "title": body["title"]}
         await _audit(
             c,
-            user,
-            ticket,
-            "ticket.created",
-            None,
-            {"number": number, "priority": priority, "title": body["title"]},
+            _entry(
+                user,
+                ticket,
+                "ticket.created",
+                None,
+                {"number": number, "priority": priority, "title": body["title"]},
+            ),
         )
         creator = await c.fetch(PEOPLE, [user])
         await _enqueue(c, "new_in_queue", ticket, await c.fetch(MANAGERS), user)
@@ -359,15 +417,17 @@ async def lifecycle(q: dict[str, str], body: dict[str, Any]) -> Any:
                 )
                 await _audit(
                     c,
-                    actor,
-                    t,
-                    "ticket.accepted",
-                    {"status": "NEW"},
-                    {
-                        "status": "ACCEPTED",
-                        "sla_first_response_due_at": due_fr,
-                        "sla_resolution_due_at": due_res,
-                    },
+                    _entry(
+                        actor,
+                        t,
+                        "ticket.accepted",
+                        {"status": "NEW"},
+                        {
+                            "status": "ACCEPTED",
+                            "sla_first_response_due_at": due_fr,
+                            "sla_resolution_due_at": due_res,
+                        },
+                    ),
                 )
                 await _enqueue(c, "accepted", t, await _people(c, t["created_by"]), actor)
             elif op == "assign":
@@ -381,15 +441,21 @@ async def lifecycle(q: dict[str, str], body: dict[str, Any]) -> Any:
                     tid,
                 )
                 await _audit(
-                    c, actor, t, "ticket.assigned", {"assigned_to": None}, {"assigned_to": assignee}
-                )
-                await _audit(
                     c,
-                    actor,
-                    t,
-                    "ticket.status_changed",
-                    {"status": "ACCEPTED"},
-                    {"status": "ASSIGNED"},
+                    _entry(
+                        actor,
+                        t,
+                        "ticket.assigned",
+                        {"assigned_to": None},
+                        {"assigned_to": assignee},
+                    ),
+                    _entry(
+                        actor,
+                        t,
+                        "ticket.status_changed",
+                        {"status": "ACCEPTED"},
+                        {"status": "ASSIGNED"},
+                    ),
                 )
                 await _enqueue(c, "assigned", t, await _people(c, assignee), actor)
                 await _enqueue(c, "status", t, await _people(c, t["created_by"]), actor)
@@ -406,7 +472,10 @@ async def lifecycle(q: dict[str, str], body: dict[str, Any]) -> Any:
                     tid,
                 )
                 await _audit(
-                    c, actor, t, "ticket.status_changed", {"status": t["status"]}, {"status": new}
+                    c,
+                    _entry(
+                        actor, t, "ticket.status_changed", {"status": t["status"]}, {"status": new}
+                    ),
                 )
                 await _enqueue(c, "status", t, await _people(c, t["created_by"]), actor)
                 await _enqueue(c, "staff_status", t, await _people(c, t["assigned_to"]), actor)
@@ -418,7 +487,10 @@ async def lifecycle(q: dict[str, str], body: dict[str, Any]) -> Any:
                 )
                 await c.execute("UPDATE tickets SET updated_at=$1 WHERE id = $2", now, tid)
                 await _audit(
-                    c, actor, t, "comment.created", None, {"is_internal": internal}, "comment", cid
+                    c,
+                    _entry(
+                        actor, t, "comment.created", None, {"is_internal": internal}, "comment", cid
+                    ),
                 )
                 who = t["assigned_to"] if internal else t["created_by"]
                 await _enqueue(

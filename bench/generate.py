@@ -15,7 +15,9 @@ COPYs at once (tickets, comments, attachments, audit) while they are generated, 
 indexes and foreign keys of those four tables built afterwards in one pass each, as pg_restore
 does, and the result checked against the migrated schema; check constraints, the generated search
 column and the audit_log triggers stay in place throughout (COPY into audit_log is an INSERT to
-the append-only trigger).
+the append-only trigger). Every audit row is linked into the audit hash chains the way the app
+links them (app/services/audit_chain.py: same key derivation, same canonical encoding, HMAC in
+this process), round robin over the chains in COPY order, and the chain heads are set afterwards.
 """
 
 from __future__ import annotations
@@ -42,6 +44,18 @@ from common import (
     recreate_database,
 )
 from textgen import CATEGORIES, RESOLUTIONS, ROOT_CAUSES, Text
+
+from app.services.audit_chain import (
+    FIELDS,
+    GENESIS,
+    canonical,
+    chain_key,
+    derive_key,
+    dumps,
+    link,
+    parse_json,
+    row_hash,
+)
 
 SEED = 20261126
 PASSWORD = "bench-password-not-secret"  # noqa: S105  (bench users only, in a throwaway database)
@@ -175,6 +189,9 @@ AUDIT_COLUMNS = [
     "ip",
     "request_id",
     "created_at",
+    "chain",
+    "prev_hash",
+    "hash",
 ]
 FILES = [
     ("screenshot.png", "image/png"),
@@ -332,7 +349,12 @@ class Tickets:
         sizes: Sizes,
         now: float,
         out: dict[str, io.StringIO],
+        key: bytes = b"",
+        chains: int = 1,
     ) -> None:
+        self.key = key
+        # The last hash of every audit chain (rows go round robin over them, in COPY order).
+        self.heads = [GENESIS] * chains
         self.rng = rng
         self.text = Text(rng)
         self.p = people
@@ -373,11 +395,34 @@ class Tickets:
         self, actor: str, org: str, ticket: str, action: str, old: str, new: str, at: float, ip: str
     ) -> None:
         """One audit row; *old* and *new* are JSON already (the text vocabulary has no quotes
-        or backslashes, so f-strings build it far faster than json.dumps)."""
+        or backslashes, so f-strings build it far faster than json.dumps), linked into its chain
+        with the app's canonical encoding and key."""
+        chain = self.counts["audit"] % len(self.heads)
         self.counts["audit"] += 1
+        uid, request_id, stamp = self.uid(), f"{self.rng.getrandbits(128):032x}", ts(at)
+        prev = self.heads[chain]
+        digest = self.heads[chain] = row_hash(
+            self.key,
+            canonical(
+                id=uid,
+                chain=chain,
+                actor_id=actor,
+                org_id=org,
+                ticket_id=ticket,
+                action=action,
+                entity_type="ticket",
+                entity_id=ticket,
+                old_value=None if old == N else parse_json(old),
+                new_value=None if new == N else parse_json(new),
+                ip=ip,
+                request_id=request_id,
+                created_at=datetime.fromisoformat(stamp),
+                prev_hash=prev,
+            ),
+        )
         self.out["audit"].write(
-            f"{self.uid()}\t{actor}\t{org}\t{ticket}\t{action}\tticket\t{ticket}\t{old}\t{new}\t"
-            f"{ip}\t{self.rng.getrandbits(128):032x}\t{ts(at)}\n"
+            f"{uid}\t{actor}\t{org}\t{ticket}\t{action}\tticket\t{ticket}\t{old}\t{new}\t"
+            f"{ip}\t{request_id}\t{stamp}\t{chain}\t\\\\x{prev.hex()}\t\\\\x{digest.hex()}\n"
         )
 
     def comment(
@@ -663,8 +708,12 @@ COLUMNS = {
 LOADED = tuple(COLUMNS)
 
 
-async def build(scale: float, database: str = DATABASE, log: Any = print) -> dict[str, Any]:
-    """Rebuild *database* at *scale*; returns the row counts and timings."""
+async def build(
+    scale: float, database: str = DATABASE, log: Any = print, secret: str | None = None
+) -> dict[str, Any]:
+    """Rebuild *database* at *scale*; returns the row counts and timings. The audit chains are
+    hashed with the key of *secret* (the API's ATUM_SECRET_KEY), else of this process's
+    settings."""
     from app.db.embedded import to_async_url
     from app.db.migrations import upgrade
 
@@ -676,9 +725,11 @@ async def build(scale: float, database: str = DATABASE, log: Any = print) -> dic
     rng = random.Random(SEED)
     now = time.time()
     people = People(rng, sizes, now)
-    gen = Tickets(rng, people, sizes, now, {name: io.StringIO() for name in TABLE_OF})
+    key = derive_key(secret) if secret else chain_key()
     conns = [await asyncpg.connect(uri) for _ in LOADED]
     conn = conns[0]
+    chains = await conn.fetchval("SELECT count(*) FROM audit_chain_heads")
+    gen = Tickets(rng, people, sizes, now, {name: io.StringIO() for name in TABLE_OF}, key, chains)
     timings: dict[str, float] = {}
     try:
         await people.insert(conn)
@@ -721,6 +772,7 @@ async def build(scale: float, database: str = DATABASE, log: Any = print) -> dic
             f"generate: {len(deferred)} keys, indexes and foreign keys built and validated "
             f"({timings['indexes_and_keys']:.1f} s)"
         )
+        await _set_heads(conn, gen.heads)
         after = await _schema(conn)
         if after != schema:
             diff = sorted(set(schema) ^ set(after))
@@ -758,6 +810,49 @@ async def build(scale: float, database: str = DATABASE, log: Any = print) -> dic
         "timings": timings,
         "uri": uri,
     }
+
+
+async def _set_heads(conn: asyncpg.Connection, heads: list[bytes]) -> None:
+    """Each chain's head: its last row (checked against the hashes generated)."""
+    await conn.execute(
+        """
+        UPDATE audit_chain_heads AS h SET seq = l.seq, hash = l.hash
+        FROM (SELECT DISTINCT ON (chain) chain, seq, hash FROM audit_log
+              ORDER BY chain, seq DESC) AS l
+        WHERE h.chain = l.chain
+        """
+    )
+    rows = await conn.fetch("SELECT hash FROM audit_chain_heads ORDER BY chain")
+    stored = [bytes(r[0]) for r in rows]
+    if stored != heads:
+        raise RuntimeError("the audit chain heads differ from the hashes generated")
+
+
+async def copy_chained_audit(
+    conn: asyncpg.Connection, key: bytes, rows: list[dict[str, Any]]
+) -> None:
+    """COPY audit rows (entry columns, ``created_at`` set, JSON values normalized) in order onto
+    one chain, as the app's write does: the head locked, hashes computed here, the head moved."""
+    async with conn.transaction():
+        chain, _, prev = await conn.fetchrow(
+            "SELECT chain, seq, hash FROM audit_chain_heads ORDER BY chain LIMIT 1 FOR UPDATE"
+        )
+        head = link(key, chain, bytes(prev), rows)
+        columns = [*FIELDS, "hash"]
+        records = [
+            tuple(
+                dumps(r[c]) if c in ("old_value", "new_value") and r[c] is not None else r[c]
+                for c in columns
+            )
+            for r in rows
+        ]
+        await conn.copy_records_to_table("audit_log", records=records, columns=columns)
+        await conn.execute(
+            "UPDATE audit_chain_heads SET hash = $2, "
+            "seq = (SELECT max(seq) FROM audit_log WHERE chain = $1) WHERE chain = $1",
+            chain,
+            head,
+        )
 
 
 _SCHEMA = """

@@ -34,6 +34,7 @@ import json
 import math
 import os
 import platform
+import secrets
 import shutil
 import statistics
 import sys
@@ -147,9 +148,11 @@ class ScaleRun:
     def run(self) -> dict[str, Any]:
         cfg = self.cfg
         log(f"scale {self.scale}: generating {Sizes(self.scale).tickets:,} tickets")
-        data = asyncio.run(generate.build(self.scale, log=lambda m: log(m)))
+        # One secret for the API and the data set: the audit chains are hashed with its key.
+        secret = secrets.token_urlsafe(48)
+        data = asyncio.run(generate.build(self.scale, log=lambda m: log(m), secret=secret))
         uri = self.uri = data["uri"]
-        stage = Stage(uri, self.tmp)
+        stage = Stage(uri, self.tmp, secret=secret)
         asyncio.run(stage.prepare(suggestions=cfg.wants("suggestions")))
         if stage.computation:
             c = stage.computation

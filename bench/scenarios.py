@@ -22,9 +22,11 @@ from typing import Any
 from urllib.parse import quote
 
 import asyncpg
+from generate import copy_chained_audit
 from textgen import RESOLUTIONS, ROOT_CAUSES, Text
 
 from app.auth.tokens import create_access_token
+from app.services.audit_chain import derive_key
 
 READ = ("customer_list", "customer_detail", "new_queue", "desk_list", "search", "suggestions")
 WRITE = ("create", "lifecycle")
@@ -372,17 +374,20 @@ class Stage:
                         )
                     )
                     audits.append(
-                        (
-                            uuid.uuid4(),
-                            c.id,
-                            c.org_id,
-                            tid,
-                            "ticket.created",
-                            "ticket",
-                            tid,
-                            json.dumps({"number": number, "priority": "P3", "title": title}),
-                            now,
-                        )
+                        {
+                            "id": uuid.uuid4(),
+                            "actor_id": c.id,
+                            "org_id": c.org_id,
+                            "ticket_id": tid,
+                            "action": "ticket.created",
+                            "entity_type": "ticket",
+                            "entity_id": tid,
+                            "old_value": None,
+                            "new_value": {"number": number, "priority": "P3", "title": title},
+                            "ip": None,
+                            "request_id": None,
+                            "created_at": now,
+                        }
                     )
                     lines += self._chain(target, t, tid, manager, agent, text)
             await conn.copy_records_to_table(
@@ -401,21 +406,8 @@ class Stage:
                     "updated_at",
                 ],
             )
-            await conn.copy_records_to_table(
-                "audit_log",
-                records=audits,
-                columns=[
-                    "id",
-                    "actor_id",
-                    "org_id",
-                    "ticket_id",
-                    "action",
-                    "entity_type",
-                    "entity_id",
-                    "new_value",
-                    "created_at",
-                ],
-            )
+            # Linked into an audit chain like the app's rows (bench/generate.py).
+            await copy_chained_audit(conn, derive_key(self.secret), audits)
         finally:
             await conn.close()
         return write(self.directory / f"lifecycle.{phase}.tsv", lines)

@@ -8,7 +8,7 @@ import { defineConfig, type Plugin } from "vite";
  * (text only, never fetched); drop the scheme so web/dist carries no external URL at all.
  * scripts/bundle-size.mjs fails the build if any other external URL shows up.
  */
-const DOC_HOSTS = /https:\/\/(react\.dev|reactrouter\.com|github\.com|tanstack\.com)\//g;
+const DOC_HOSTS = /https:\/\/(react\.dev|reactrouter\.com|github\.com|tanstack\.com|simplewebauthn\.dev)\//g;
 
 function noExternalUrls(): Plugin {
   return {
@@ -39,10 +39,12 @@ export default defineConfig({
     chunkSizeWarningLimit: 600,
     rolldownOptions: {
       output: {
-        // One cacheable vendor chunk (React, React Router, TanStack Query); app code apart.
+        // One cacheable vendor chunk (React, React Router, TanStack Query); app code apart. The
+        // password-strength estimator (~1 MB of dictionaries) and the WebAuthn helper are loaded
+        // with import() when a page needs them, so they stay out of it.
         codeSplitting: {
           groups: [
-            { name: "vendor", test: /node_modules/ },
+            { name: "vendor", test: /node_modules[\\/](?!@zxcvbn-ts[\\/]|@simplewebauthn[\\/])/ },
             { name: "atum", test: /src\/(atum|api|lib)\// },
           ],
         },

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import base64
+import ipaddress
+import re
+import secrets
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Any
 
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.passwords import hash_password
 from app.auth.tokens import create_access_token
 from app.config import get_settings
-from app.models import AuthSession, Organization, User
+from app.mail import secretbox
+from app.models import AuditLog, AuthSession, Organization, OutboxMessage, User
 from app.models.enums import CUSTOMER_ROLES, Role
+from app.services.account_mail import open_link
 from app.utils.clock import utcnow
 
 PASSWORD = "correct horse battery"
@@ -97,3 +108,72 @@ async def bearer_headers(db: AsyncSession, user: User) -> dict[str, str]:
         lifetime=lifetime,
     )
     return {"Authorization": f"Bearer {token}"}
+
+
+# --- accounts (tests/test_accounts.py, test_mfa.py, test_sessions.py) ---------------------------
+
+
+def unique_ip() -> str:
+    """A client address no other request of the test uses (per-IP counters stay apart)."""
+    return str(ipaddress.IPv4Address(0x0A000000 | secrets.randbits(24)))
+
+
+@asynccontextmanager
+async def client_at(app: object, ip: str, **kwargs: Any) -> AsyncIterator[AsyncClient]:
+    """A client whose requests come from *ip* (same app and test transaction as ``client``);
+    no cookie jar unless ``cookies=True``."""
+    transport = ASGITransport(app=app, client=(ip, 40000))  # type: ignore[arg-type]
+    jar = (
+        None if kwargs.pop("cookies", False) else CookieJar(DefaultCookiePolicy(allowed_domains=[]))
+    )
+    async with AsyncClient(
+        transport=transport, base_url="http://testserver", cookies=jar, **kwargs
+    ) as c:
+        yield c
+
+
+async def outbox_mails(
+    db: AsyncSession, email: str, template: str | None = None
+) -> list[OutboxMessage]:
+    """The outbox rows addressed to *email* (optionally of one template)."""
+    stmt = select(OutboxMessage).where(OutboxMessage.recipient_email == email)
+    if template is not None:
+        stmt = stmt.where(OutboxMessage.template == template)
+    return list((await db.execute(stmt)).scalars())
+
+
+def mail_link(row: OutboxMessage) -> str:
+    """The link of an account mail as the worker sends it (the stored body holds a marker)."""
+    opened = open_link(row.id, row.body_text, row.sealed_link)
+    found = re.search(r"https?://\S+", opened)
+    assert found is not None, opened
+    return found.group(0)
+
+
+async def mailed_tokens(db: AsyncSession, email: str, template: str) -> set[str]:
+    """The tokens (last path segment of the link) of every *template* mail to *email*."""
+    return {mail_link(m).rsplit("/", 1)[1] for m in await outbox_mails(db, email, template)}
+
+
+async def only_token(db: AsyncSession, email: str, template: str) -> str:
+    tokens = await mailed_tokens(db, email, template)
+    assert len(tokens) == 1, tokens
+    return tokens.pop()
+
+
+async def enable_totp(db: AsyncSession, user: User) -> str:
+    """Give *user* an authenticator app directly (no HTTP round trip); the base32 secret."""
+    secret = base64.b32encode(secrets.token_bytes(20)).decode()
+    user.totp_secret = secretbox.seal(secret, secretbox.TOTP)
+    user.mfa_enabled = True
+    await db.flush()
+    return secret
+
+
+async def audit_rows(
+    db: AsyncSession, entity_id: uuid.UUID, action: str | None = None
+) -> list[AuditLog]:
+    stmt = select(AuditLog).where(AuditLog.entity_id == entity_id).order_by(AuditLog.seq)
+    if action is not None:
+        stmt = stmt.where(AuditLog.action == action)
+    return list((await db.execute(stmt)).scalars())

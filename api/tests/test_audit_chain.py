@@ -520,6 +520,40 @@ async def test_concurrent_writers_keep_every_chain_intact(scratch: str) -> None:
     assert cli.code == 0 and cli.last_line == f"ok {result.rows} rows"
 
 
+async def test_an_autocommit_write_holds_its_chain_until_the_insert(
+    scratch: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GET requests run in autocommit, where a lock ends with its statement: the write gives
+    its two statements a transaction, so nobody can move the head between them."""
+    seen: list[str] = []
+    original = audit._head
+
+    async def head(session: AsyncSession, transaction: object | None) -> tuple[int, bytes]:
+        chain, prev = await original(session, transaction)
+        other = await connect(scratch)
+        try:
+            with pytest.raises(asyncpg.LockNotAvailableError):
+                await other.execute(
+                    "SELECT 1 FROM audit_chain_heads WHERE chain = $1 FOR UPDATE NOWAIT", chain
+                )
+            seen.append("locked")
+        finally:
+            await other.close()
+        return chain, prev
+
+    monkeypatch.setattr(audit, "_head", head)
+    engine = engine_for(scratch)
+    try:
+        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        async with AsyncSession(autocommit) as session:
+            await audit.write(session, some_entry(1))
+            await audit.write(session, some_entry(2), some_entry(3))
+    finally:
+        await engine.dispose()
+    assert seen == ["locked", "locked"]
+    assert (await verify_service(scratch)).rows == 43
+
+
 # ---------------------------------------------------------------- migration
 
 

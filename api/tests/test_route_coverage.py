@@ -285,7 +285,9 @@ TABLE += (
     Entry("DELETE", "/api/me/mfa/totp", SIGNED_IN_INVALID),
     Entry("POST", "/api/me/mfa/webauthn/register/options", SIGNED_IN),
     Entry("POST", "/api/me/mfa/webauthn/register", SIGNED_IN_CONFLICT),
-    Entry("DELETE", "/api/me/mfa/webauthn/{key_id}", SIGNED_IN_INVALID, None, {"key_id": "user"}),
+    Entry(
+        "DELETE", "/api/me/mfa/webauthn/keys/{key_id}", SIGNED_IN_INVALID, None, {"key_id": "user"}
+    ),
     Entry("POST", "/api/me/mfa/recovery-codes", SIGNED_IN_CONFLICT),
     Entry("GET", "/api/admin/mfa-policy", ADMIN_ONLY),
     Entry("PUT", "/api/admin/mfa-policy", ADMIN_ONLY),
@@ -317,7 +319,6 @@ MOUNTS = {"/api/static/docs", "/assets"}
 # malformed id: it answers like any malformed id (422 after authentication), not 405.
 OVERLAPPING = {
     ("PATCH", "/api/internal/tickets/new"),
-    ("DELETE", "/api/me/mfa/webauthn/register"),
     ("DELETE", "/api/me/sessions/revoke-others"),
 }
 

@@ -97,7 +97,7 @@ class OllamaClient:
             method="POST",
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310  (the operator's ATUM_OLLAMA_URL)
                 body = response.read(32 * 1024 * 1024)
         except urllib.error.HTTPError as exc:
             raise OllamaError(f"HTTP {exc.code} from {path}") from exc

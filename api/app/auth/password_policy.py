@@ -22,7 +22,9 @@ def problem(password: str, user_inputs: Iterable[str] = ()) -> str | None:
     if len(password) > MAX_LENGTH:
         return f"Use at most {MAX_LENGTH} characters"
     inputs = [part for value in user_inputs for part in _parts(value)]
-    result = zxcvbn(password[:100], user_inputs=inputs)
+    # zxcvbn refuses more than 72 characters; the first 72 decide (longer passwords rarely
+    # need the estimate at all).
+    result = zxcvbn(password[:72], user_inputs=inputs)
     if int(result["score"]) >= MIN_SCORE:
         return None
     feedback = result.get("feedback") or {}

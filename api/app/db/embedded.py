@@ -44,7 +44,7 @@ def embedded_server_uri(data_dir: Path, database: str = DATABASE_NAME) -> str:
     server = get_server(pgdata, cleanup_mode="stop")
     if not database.replace("_", "").isalnum():
         raise ValueError(f"unsupported database name: {database!r}")
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608  (name checked above)
     if "(1 row)" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
     return str(server.get_uri(database))

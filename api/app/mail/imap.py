@@ -55,7 +55,7 @@ _DUE = text(
     RETURNING {_COLUMNS}
     """  # noqa: S608  (column names only)
 )
-_ONE = text(f"SELECT {_COLUMNS} FROM mailboxes WHERE id = :id AND kind = 'imap'")  # noqa: S608
+_ONE = text(f"SELECT {_COLUMNS} FROM mailboxes WHERE id = :id AND kind = 'imap'")  # noqa: S608  (column names only)
 
 _CHECKPOINT = text(
     """

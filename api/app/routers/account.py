@@ -255,7 +255,7 @@ async def webauthn_register(
     return WebAuthnRegistered(key=_key(key), recovery_codes=codes)
 
 
-@router.delete("/me/mfa/webauthn/{key_id}", status_code=_204, response_class=Response)
+@router.delete("/me/mfa/webauthn/keys/{key_id}", status_code=_204, response_class=Response)
 async def webauthn_delete(
     key_id: uuid.UUID, body: CurrentPassword, user: Authenticated, session: DbSession
 ) -> Response:

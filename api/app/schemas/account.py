@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictBool, StringConstraints, model_validator
+from pydantic import Field, StrictBool, StrictInt, StringConstraints, model_validator
 
 from app.models.enums import Role
 from app.schemas.common import Email, Name, RequestModel, ResponseModel
@@ -143,7 +143,7 @@ class MfaPolicyOut(ResponseModel):
 class MfaPolicyItemIn(RequestModel):
     role: Role
     required: StrictBool
-    grace_hours: int = Field(ge=0, le=24 * 90)
+    grace_hours: StrictInt = Field(ge=0, le=24 * 90)
 
 
 class MfaPolicyUpdate(RequestModel):

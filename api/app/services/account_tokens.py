@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.session import KeepChanges
@@ -110,3 +110,21 @@ async def consume(session: AsyncSession, token: str, purpose: str) -> tuple[Acco
     row.used_at = utcnow()
     await session.flush()
     return row, user
+
+
+_PRUNE = text(
+    """
+    DELETE FROM account_tokens WHERE id IN (
+        SELECT id FROM account_tokens
+        WHERE expires_at < now() - interval '1 day'
+        LIMIT :limit
+    )
+    """
+)
+
+
+async def prune(session: AsyncSession, limit: int = 5000) -> int:
+    """Delete tokens that expired over a day ago (used or not: they can never work again); the
+    worker calls this with its housekeeping. Returns the number deleted."""
+    result = await session.execute(_PRUNE, {"limit": limit})
+    return int(getattr(result, "rowcount", 0) or 0)

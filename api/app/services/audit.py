@@ -17,8 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.deps import CurrentUser
 from app.context import client_ip_var, request_id_var
@@ -72,7 +71,7 @@ _ANY_HEAD = text(
 _HELD_HEAD = text("SELECT chain, seq, hash FROM audit_chain_heads WHERE chain = :chain FOR UPDATE")
 # The rows and the head's move in one statement. The head only moves from the hash the rows were
 # chained to (always so while this transaction holds it); otherwise audit_chain_advanced() raises
-# serialization_failure and nothing is written (outside a transaction: retried below).
+# serialization_failure and nothing is written: a chain never forks, whatever the caller did.
 _INSERT = text(
     """
     WITH ins AS (
@@ -116,23 +115,11 @@ _COLUMNS = (
     "hash",
 )
 _HELD = "audit_chain_held"
-_AUTOCOMMIT_ATTEMPTS = 5
 
 
-def _autocommit(conn: AsyncConnection) -> bool:
-    sync = conn.sync_connection
-    assert sync is not None
-    return bool(getattr(sync.connection.dbapi_connection, "autocommit", False))
-
-
-async def _head(
-    session: AsyncSession, conn: AsyncConnection, autocommit: bool
-) -> tuple[int, bytes]:
-    """Lock the head of a chain for this transaction: the one it already holds, else a free one,
-    else wait for any."""
-    sync = conn.sync_connection
-    assert sync is not None
-    transaction = None if autocommit else sync.get_transaction()
+async def _head(session: AsyncSession, transaction: object | None) -> tuple[int, bytes]:
+    """Lock the head of a chain until *transaction* ends: the one it already holds, else a free
+    one, else wait for any."""
     held = session.info.get(_HELD)
     if transaction is not None and held is not None and held[0] is transaction:
         row = (await session.execute(_HELD_HEAD, {"chain": held[1]})).one()
@@ -142,8 +129,20 @@ async def _head(
         # Remembered per root transaction (the connection's, which outlives savepoints and a
         # session joined to an outer transaction), so one transaction never holds two chains:
         # two transactions each holding one and waiting for the other's would deadlock.
-        session.info[_HELD] = (transaction, row.chain) if transaction is not None else None
+        session.info[_HELD] = (transaction, row.chain)
     return int(row.chain), bytes(row.hash)
+
+
+async def _link_and_insert(
+    session: AsyncSession, transaction: object | None, rows: list[dict[str, Any]]
+) -> None:
+    chain, prev = await _head(session, transaction)
+    head = link(chain_key(), chain, prev, rows)
+    params: dict[str, Any] = {c: [r[c] for r in rows] for c in _COLUMNS}
+    params["old_value"] = [None if v is None else dumps(v) for v in params["old_value"]]
+    params["new_value"] = [None if v is None else dumps(v) for v in params["new_value"]]
+    params.update(chain=chain, head=head, prev=prev)
+    await session.execute(_INSERT, params)
 
 
 async def write(session: AsyncSession, *entries: dict[str, Any]) -> None:
@@ -151,7 +150,6 @@ async def write(session: AsyncSession, *entries: dict[str, Any]) -> None:
     chain head, then insert the rows and move the head)."""
     if not entries:
         return
-    key = chain_key()
     now = datetime.now(UTC)
     rows = []
     for given in entries:
@@ -162,24 +160,20 @@ async def write(session: AsyncSession, *entries: dict[str, Any]) -> None:
         for column in ("actor_id", "org_id", "ticket_id", "entity_id", "ip", "request_id"):
             row.setdefault(column, None)
         rows.append(row)
-    conn = await session.connection()
-    autocommit = _autocommit(conn)
-    for attempt in range(1, _AUTOCOMMIT_ATTEMPTS + 1):
-        chain, prev = await _head(session, conn, autocommit)
-        head = link(key, chain, prev, rows)
-        params: dict[str, Any] = {c: [r[c] for r in rows] for c in _COLUMNS}
-        params["old_value"] = [None if v is None else dumps(v) for v in params["old_value"]]
-        params["new_value"] = [None if v is None else dumps(v) for v in params["new_value"]]
-        params.update(chain=chain, head=head, prev=prev)
-        try:
-            await session.execute(_INSERT, params)
-            return
-        except DBAPIError as exc:
-            # Outside a transaction (the autocommit reads of GET requests) the head lock ends
-            # with its statement, so another writer may move the head in between: chain again.
-            moved = getattr(exc.orig, "sqlstate", None) == "40001"
-            if not (autocommit and moved) or attempt == _AUTOCOMMIT_ATTEMPTS:
-                raise
+    sync = (await session.connection()).sync_connection
+    assert sync is not None
+    pooled = sync.connection
+    if getattr(pooled.dbapi_connection, "autocommit", False):
+        # No transaction (GET requests read in autocommit): the head's lock would end with its
+        # own statement and another writer could move the head before the insert. The two
+        # statements get a transaction of their own, on the same connection (BEGIN and COMMIT
+        # around them, issued by the driver: SQLAlchemy sends none in autocommit).
+        driver = pooled.driver_connection
+        assert driver is not None
+        async with driver.transaction():
+            await _link_and_insert(session, None, rows)
+    else:
+        await _link_and_insert(session, sync.get_transaction(), rows)
 
 
 async def record(

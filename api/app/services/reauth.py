@@ -9,20 +9,18 @@ from app.auth.deps import CurrentUser
 from app.auth.passwords import verify_password
 from app.config import get_settings
 from app.db.session import KeepChanges
-from app.errors import Invalid, RateLimited
+from app.errors import DomainError, RateLimited
 from app.models import User
 from app.services import ratelimit
 
 
-class WrongPassword(KeepChanges, Invalid):
+class WrongPassword(KeepChanges, DomainError):
     """The current password given to confirm a change is wrong (400, not 401: the session is
     fine). Committed like a failed sign-in: the failure counter survives the refusal."""
 
     status_code = 400
     code = "wrong_password"
-
-    def __init__(self) -> None:
-        super().__init__("current_password", "The current password is not correct")
+    default_detail = "The current password is not correct"
 
 
 async def load_me(session: AsyncSession, actor: CurrentUser) -> User:

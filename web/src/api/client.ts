@@ -7,6 +7,8 @@
  *   is never read or stored. Unsafe methods echo the readable CSRF cookie in `X-CSRF-Token`.
  * - A 401 goes to ONE global handler (installed by the app: back to /login with the return
  *   path), unless the caller asked to see it (who-am-I, sign in).
+ * - A 403 "mfa_enrolment_required" (the role requires a second factor, the grace period is over
+ *   and none is enrolled) goes to another: the app sends the user to the two-factor set-up.
  */
 import type { paths } from "./schema";
 
@@ -178,6 +180,17 @@ export function notifyUnauthorized(): void {
   onUnauthorized();
 }
 
+// ---- 403 mfa_enrolment_required -------------------------------------------------------------
+
+export const ENROLMENT_REQUIRED = "mfa_enrolment_required";
+
+let onEnrolmentRequired: () => void = () => undefined;
+
+/** Installed once by the app: this session may only set up a second factor. */
+export function setEnrolmentRequiredHandler(handler: () => void): void {
+  onEnrolmentRequired = handler;
+}
+
 export async function toApiError(response: Response): Promise<ApiError> {
   let detail: unknown = null;
   let code: string | null = null;
@@ -279,6 +292,7 @@ export async function request<M extends HttpMethod, P extends PathsWith<M>>(
   if (!response.ok) {
     const error = await toApiError(response);
     if (response.status === 401 && !options.handle401) notifyUnauthorized();
+    if (response.status === 403 && error.code === ENROLMENT_REQUIRED) onEnrolmentRequired();
     throw error;
   }
   if (response.status === 204) return undefined as ResponseOf<Op<P, M>>;

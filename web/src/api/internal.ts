@@ -51,8 +51,9 @@ export function useDeskTickets(filter: DeskFilter) {
   });
 }
 
-export function useNewQueue() {
+export function useNewQueue(enabled = true) {
   return useInfiniteQuery({
+    enabled,
     queryKey: internalKeys.queue(),
     queryFn: ({ pageParam, signal }) =>
       request("get", "/api/internal/tickets/new", { query: { cursor: pageParam, limit: DESK_PAGE_SIZE }, signal }),

@@ -45,14 +45,15 @@ export interface NewUser {
   name: string;
   role: Role;
   org_id?: string | null;
-  password: string;
+  /** Without one, the user is invited by mail to choose it. */
+  password?: string | null;
 }
 
 export function useCreateUser() {
   const queryClient = useQueryClient();
   return useMutation({
+    // The dialog says what happened (created, or invited by mail).
     mutationFn: (body: NewUser) => request("post", "/api/users", { body }),
-    meta: { success: "User created" },
     onSuccess: () => queryClient.invalidateQueries({ queryKey: userKeys.all }),
   });
 }
@@ -71,5 +72,31 @@ export function useUpdateUser() {
       request("patch", "/api/users/{user_id}", { path: { user_id: id }, body }),
     meta: { success: "User saved" },
     onSuccess: () => queryClient.invalidateQueries({ queryKey: userKeys.all }),
+  });
+}
+
+/** A new invitation mail (the earlier link stops working). */
+export function useResendInvitation() {
+  return useMutation({
+    mutationFn: (id: string) => request("post", "/api/users/{user_id}/invitation", { path: { user_id: id } }),
+    meta: { success: "Invitation sent again" },
+  });
+}
+
+/** Remove every second factor of a user (admins); their sessions end and they are told by mail. */
+export function useResetUserMfa() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => request("post", "/api/users/{user_id}/mfa/reset", { path: { user_id: id } }),
+    meta: { success: "Two-factor sign-in reset" },
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: userKeys.all }),
+  });
+}
+
+/** Sign a user out everywhere. */
+export function useEndUserSessions() {
+  return useMutation({
+    mutationFn: (id: string) => request("delete", "/api/users/{user_id}/sessions", { path: { user_id: id } }),
+    meta: { success: "Signed out everywhere" },
   });
 }

@@ -28,6 +28,12 @@ const DeskDashboard = lazyPage(() => import("../pages/desk"), "DashboardPage");
 const DeskKb = lazyPage(() => import("../pages/desk"), "KbPage");
 const DeskHeldMail = lazyPage(() => import("../pages/desk"), "HeldMailPage");
 
+const Profile = lazyPage(() => import("../pages/account"), "ProfilePage");
+const ForgotPassword = lazyPage(() => import("../pages/account"), "ForgotPasswordPage");
+const ResetPassword = lazyPage(() => import("../pages/account"), "ResetPasswordPage");
+const Welcome = lazyPage(() => import("../pages/account"), "WelcomePage");
+const ConfirmEmail = lazyPage(() => import("../pages/account"), "ConfirmEmailPage");
+
 const AdminLayout = lazyPage(() => import("../pages/admin"), "AdminLayout");
 const AdminOrgs = lazyPage(() => import("../pages/admin"), "AdminOrgsPage");
 const AdminUsers = lazyPage(() => import("../pages/admin"), "AdminUsersPage");
@@ -35,6 +41,7 @@ const AdminSla = lazyPage(() => import("../pages/admin"), "AdminSlaPage");
 const AdminServices = lazyPage(() => import("../pages/admin"), "AdminServicesPage");
 const AdminNotifications = lazyPage(() => import("../pages/admin"), "AdminNotificationsPage");
 const AdminMail = lazyPage(() => import("../pages/admin"), "AdminMailPage");
+const AdminSecurity = lazyPage(() => import("../pages/admin"), "AdminSecurityPage");
 
 function Page({ children }: { children: ReactNode }) {
   return <Suspense fallback={<Loading label="Loading page" />}>{children}</Suspense>;
@@ -52,6 +59,11 @@ export const routes: RouteObject[] = [
     children: [
       { path: "/", element: <LandingPage /> },
       { path: "/login", element: <LoginPage /> },
+      // Opened from mails; no session needed.
+      { path: "/forgot-password", element: el(ForgotPassword) },
+      { path: "/reset-password/:token", element: el(ResetPassword) },
+      { path: "/welcome/:token", element: el(Welcome) },
+      { path: "/confirm-email/:token", element: el(ConfirmEmail) },
       {
         path: "/portal",
         element: (
@@ -65,6 +77,7 @@ export const routes: RouteObject[] = [
           { path: "tickets/new", element: el(PortalNewTicket) },
           { path: "tickets/:id", element: el(PortalTicket) },
           { path: "kb/:id", element: el(PortalKbArticle) },
+          { path: "profile", element: el(Profile) },
           {
             path: "users",
             element: (
@@ -90,6 +103,7 @@ export const routes: RouteObject[] = [
           { path: "tickets/:id", element: el(DeskTicket) },
           { path: "dashboard", element: el(DeskDashboard) },
           { path: "kb", element: el(DeskKb) },
+          { path: "profile", element: el(Profile) },
           { path: "mail", element: <Navigate to="/desk/mail/held" replace /> },
           {
             path: "mail/held",
@@ -116,6 +130,7 @@ export const routes: RouteObject[] = [
               { path: "services", element: el(AdminServices) },
               { path: "notifications", element: el(AdminNotifications) },
               { path: "mail", element: el(AdminMail) },
+              { path: "security", element: el(AdminSecurity) },
               { path: "*", element: <NotFoundPage inline /> },
             ],
           },

@@ -6,7 +6,7 @@ import { stubFetch } from "../test/fixtures";
 import { renderWithApp } from "../test/render";
 import { DeskShell } from "./shells";
 
-const me = (role: Me["role"]): Me => ({ id: "u1", email: "u@desk.example", name: "Una User", role, org_id: null, org_name: null, is_active: true });
+const me = (role: Me["role"]): Me => ({ id: "u1", email: "u@desk.example", name: "Una User", role, org_id: null, org_name: null, is_active: true, language: "en" });
 
 describe("the desk navigation", () => {
   beforeEach(() => stubFetch());

@@ -1,10 +1,12 @@
-/** The signed-in shells: layout + navigation for the user's role, + sign out. */
-import { Outlet, useNavigate } from "react-router";
-import { useLogout, useMe } from "../api/auth";
+/** The signed-in shells: layout + navigation for the user's role, + profile and sign out. */
+import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate } from "react-router";
+import { useLogout, useMe, useMfaNotice, type MfaNotice } from "../api/auth";
 import { useNewQueue } from "../api/internal";
 import type { Me } from "../api/types";
 import { PreferencesButton } from "./PreferencesButton";
-import { DeskLayout, PortalLayout, ROLE_LABEL, type NavItem } from "../atum";
+import { Banner, DeskLayout, formatDateTime, Icon, PortalLayout, ROLE_LABEL, type NavItem } from "../atum";
+import { profilePathFor, TWO_FACTOR_HASH } from "../lib/session";
+import "./shells.css";
 
 function useSignOut() {
   const logout = useLogout();
@@ -19,18 +21,74 @@ function shellUser(me: Me) {
   return { name: me.name, detail: me.org_name ? `${ROLE_LABEL[me.role]} · ${me.org_name}` : ROLE_LABEL[me.role] };
 }
 
+/** The user box's link to the profile (next to the notification bell). */
+function ProfileLink({ me }: { me: Me }) {
+  return (
+    <NavLink
+      to={profilePathFor(me.role)}
+      className="atum-icon-btn shell-profile-link"
+      aria-label="Your profile and security"
+      title="Your profile and security"
+    >
+      <Icon name="user" />
+    </NavLink>
+  );
+}
+
+/**
+ * The role requires a second factor: a banner until it is set up (on every page but the profile,
+ * which says it itself); once the grace period is over, the profile is the only page there is.
+ */
+function useTwoFactorGate(me: Me | null | undefined): { notice: MfaNotice | null; redirect: string | null; onProfile: boolean } {
+  const notice = useMfaNotice();
+  const location = useLocation();
+  const profile = me ? profilePathFor(me.role) : null;
+  const onProfile = profile !== null && location.pathname === profile;
+  const redirect = notice?.restricted && profile && !onProfile ? profile + TWO_FACTOR_HASH : null;
+  return { notice, redirect, onProfile };
+}
+
+function TwoFactorBanner({ me, notice }: { me: Me; notice: MfaNotice }) {
+  if (!notice.setupRequired || notice.restricted) return null;
+  if (notice.graceUntil && new Date(notice.graceUntil).getTime() < Date.now()) return null;
+  return (
+    <div className="shell-notice">
+      <Banner tone="warning" icon="shield">
+        Your role requires two-factor sign-in.{" "}
+        {notice.graceUntil ? `Set it up before ${formatDateTime(notice.graceUntil)}; after that you can only sign in to set it up. ` : null}
+        <Link to={profilePathFor(me.role) + TWO_FACTOR_HASH}>Set up two-factor sign-in</Link>
+      </Banner>
+    </div>
+  );
+}
+
 export function PortalShell() {
   // Tolerates a missing user for one render (sign out / 401 clear the cache before leaving).
   const me = useMe().data;
   const { signOut, signingOut } = useSignOut();
+  const gate = useTwoFactorGate(me);
   if (!me) return null;
+  if (gate.redirect) return <Navigate to={gate.redirect} replace />;
   const nav: NavItem[] = [
     { to: "/portal", label: "My tickets", icon: "ticket", end: true },
     { to: "/portal/tickets/new", label: "New ticket", icon: "plus" },
   ];
   if (me.role === "customer_admin") nav.push({ to: "/portal/users", label: "Users", icon: "users" });
+  const restricted = Boolean(gate.notice?.restricted);
   return (
-    <PortalLayout nav={nav} user={shellUser(me)} onSignOut={signOut} signingOut={signingOut} userExtra={<PreferencesButton />}>
+    <PortalLayout
+      nav={restricted ? [] : nav}
+      user={shellUser(me)}
+      onSignOut={signOut}
+      signingOut={signingOut}
+      userExtra={
+        <>
+          <ProfileLink me={me} />
+          {restricted ? null : <PreferencesButton />}
+        </>
+      }
+    >
+      {gate.notice && !gate.onProfile ? <TwoFactorBanner me={me} notice={gate.notice} /> : null}
       <Outlet />
     </PortalLayout>
   );
@@ -39,8 +97,11 @@ export function PortalShell() {
 export function DeskShell() {
   const me = useMe().data;
   const { signOut, signingOut } = useSignOut();
-  const queue = useNewQueue();
+  const gate = useTwoFactorGate(me);
+  const restricted = Boolean(gate.notice?.restricted);
+  const queue = useNewQueue(Boolean(me) && !restricted);
   if (!me) return null;
+  if (gate.redirect) return <Navigate to={gate.redirect} replace />;
   const first = queue.data?.pages[0];
   const waiting = first ? first.items.length : null;
   const nav: NavItem[] = [
@@ -53,7 +114,19 @@ export function DeskShell() {
   if (me.role === "manager" || me.role === "admin") nav.push({ to: "/desk/mail/held", label: "Held mail", icon: "mail" });
   if (me.role === "admin") nav.push({ to: "/desk/admin", label: "Admin", icon: "settings" });
   return (
-    <DeskLayout nav={nav} user={shellUser(me)} onSignOut={signOut} signingOut={signingOut} userExtra={<PreferencesButton />}>
+    <DeskLayout
+      nav={restricted ? [] : nav}
+      user={shellUser(me)}
+      onSignOut={signOut}
+      signingOut={signingOut}
+      userExtra={
+        <>
+          <ProfileLink me={me} />
+          {restricted ? null : <PreferencesButton />}
+        </>
+      }
+    >
+      {gate.notice && !gate.onProfile ? <TwoFactorBanner me={me} notice={gate.notice} /> : null}
       <Outlet />
     </DeskLayout>
   );

@@ -1,7 +1,7 @@
 import type { Me } from "../api/types";
 import { landingAfterLogin, loginPathFor, safeNext } from "./session";
 
-const user = (role: Me["role"]): Me => ({ id: "u", email: "e", name: "n", role, org_id: null, org_name: null, is_active: true });
+const user = (role: Me["role"]): Me => ({ id: "u", email: "e", name: "n", role, org_id: null, org_name: null, is_active: true, language: "en" });
 
 describe("where people land after sign in", () => {
   it("customers go to the portal, staff to the desk", () => {

@@ -6,6 +6,13 @@ export function homeFor(role: Role): string {
   return isStaffRole(role) ? "/desk/inbox" : "/portal";
 }
 
+/** The signed-in user's profile (inside their shell); `#two-factor` opens its two-factor part. */
+export function profilePathFor(role: Role): string {
+  return isStaffRole(role) ? "/desk/profile" : "/portal/profile";
+}
+
+export const TWO_FACTOR_HASH = "#two-factor";
+
 export type Area = "portal" | "portal-admin" | "desk" | "desk-manager" | "admin";
 
 export function mayEnter(user: Me, area: Area): boolean {

@@ -9,12 +9,13 @@ const SECTIONS = [
   { to: "/desk/admin/services", label: "Services" },
   { to: "/desk/admin/notifications", label: "Notifications" },
   { to: "/desk/admin/mail", label: "Mail" },
+  { to: "/desk/admin/security", label: "Security" },
 ];
 
 export function AdminLayout() {
   return (
     <>
-      <PageHeader title="Administration" subtitle="Organizations, people, SLA policies, the service catalogue, outgoing mail and the mailboxes the desk reads." />
+      <PageHeader title="Administration" subtitle="Organizations, people, SLA policies, the service catalogue, outgoing mail, the mailboxes the desk reads, and two-factor sign-in." />
       <nav aria-label="Administration" className="admin-nav">
         <ul>
           {SECTIONS.map((s) => (

@@ -3,7 +3,15 @@ import { useMe } from "../../api/auth";
 import { ApiError } from "../../api/client";
 import { useOrgs } from "../../api/orgs";
 import { CUSTOMER_ROLES, STAFF_ROLES, type Role, type User } from "../../api/types";
-import { useCreateUser, useUpdateUser, useUsers, type UserFilter } from "../../api/users";
+import {
+  useCreateUser,
+  useEndUserSessions,
+  useResendInvitation,
+  useResetUserMfa,
+  useUpdateUser,
+  useUsers,
+  type UserFilter,
+} from "../../api/users";
 import {
   Button,
   Checkbox,
@@ -18,9 +26,10 @@ import {
   TextField,
   useDebounced,
   useDocumentTitle,
+  useToast,
   type Column,
 } from "../../atum";
-import { ActivePill } from "./shared";
+import { TwoFactorPill, UserStatusPill } from "./shared";
 
 const ALL_ROLES: Role[] = [...STAFF_ROLES, ...CUSTOMER_ROLES];
 
@@ -35,6 +44,9 @@ export function AdminUsersPage() {
   const filter: UserFilter = { q: query || undefined, org_id: orgId || undefined, role: role || undefined };
   const users = useUsers(filter);
   const [editing, setEditing] = useState<User | "new" | null>(null);
+  const [confirm, setConfirm] = useState<{ kind: "mfa" | "sessions"; user: User } | null>(null);
+  const resend = useResendInvitation();
+  const isAdmin = me?.role === "admin";
   const orgName = (id: string | null) => (id ? (orgs.data?.items.find((o) => o.id === id)?.name ?? "—") : "Support team");
 
   const columns: Column<User>[] = [
@@ -42,16 +54,44 @@ export function AdminUsersPage() {
     { key: "email", header: "E-mail", cell: (u) => u.email, hideOnMobile: true },
     { key: "role", header: "Role", cell: (u) => ROLE_LABEL[u.role] },
     { key: "org", header: "Organization", cell: (u) => orgName(u.org_id), hideOnMobile: true },
-    { key: "active", header: "Status", cell: (u) => <ActivePill active={u.is_active} off="Deactivated" /> },
+    { key: "status", header: "Status", cell: (u) => <UserStatusPill status={u.status} /> },
+    { key: "mfa", header: "2FA", cell: (u) => <TwoFactorPill enabled={u.mfa_enabled} />, hideOnMobile: true },
     {
       key: "edit",
       header: <span className="visually-hidden">Actions</span>,
       align: "end",
-      cell: (u) => (
-        <Button size="sm" variant="ghost" onClick={() => setEditing(u)} aria-label={`Edit ${u.name}`}>
-          Edit
-        </Button>
-      ),
+      cell: (u) => {
+        const self = u.id === me?.id;
+        return (
+          <span className="admin-row-actions">
+            <Button size="sm" variant="ghost" onClick={() => setEditing(u)} aria-label={`Edit ${u.name}`}>
+              Edit
+            </Button>
+            {u.status === "invited" ? (
+              <Button
+                size="sm"
+                variant="ghost"
+                icon="mail"
+                busy={resend.isPending && resend.variables === u.id}
+                onClick={() => resend.mutate(u.id)}
+                aria-label={`Resend invitation to ${u.name}`}
+              >
+                Resend invitation
+              </Button>
+            ) : null}
+            {u.status === "active" && !self ? (
+              <Button size="sm" variant="ghost" icon="logout" onClick={() => setConfirm({ kind: "sessions", user: u })} aria-label={`Sign ${u.name} out everywhere`}>
+                Sign out everywhere
+              </Button>
+            ) : null}
+            {isAdmin && u.mfa_enabled && !self ? (
+              <Button size="sm" variant="ghost" icon="shield" onClick={() => setConfirm({ kind: "mfa", user: u })} aria-label={`Reset two-factor sign-in of ${u.name}`}>
+                Reset two-factor
+              </Button>
+            ) : null}
+          </span>
+        );
+      },
     },
   ];
 
@@ -93,7 +133,56 @@ export function AdminUsersPage() {
         <Table caption="Users" captionHidden columns={columns} rows={users.data.items} rowKey={(u) => u.id} />
       )}
       {editing ? <UserDialog user={editing === "new" ? null : editing} self={editing !== "new" && editing.id === me?.id} onClose={() => setEditing(null)} /> : null}
+      {confirm?.kind === "mfa" ? <ResetMfaDialog user={confirm.user} onClose={() => setConfirm(null)} /> : null}
+      {confirm?.kind === "sessions" ? <EndSessionsDialog user={confirm.user} onClose={() => setConfirm(null)} /> : null}
     </Panel>
+  );
+}
+
+/** Removing a user's second factors is for someone who lost theirs: check who asks first. */
+function ResetMfaDialog({ user, onClose }: { user: User; onClose: () => void }) {
+  const reset = useResetUserMfa();
+  return (
+    <Modal
+      open
+      onClose={onClose}
+      busy={reset.isPending}
+      title={`Reset two-factor sign-in of ${user.name}?`}
+      description="Their authenticator app, security keys and recovery codes are removed, they are signed out everywhere and told by mail. Do this only after making sure, outside ATUM DESK, that the request really comes from them."
+      footer={
+        <>
+          <Button variant="ghost" onClick={onClose} disabled={reset.isPending}>
+            Cancel
+          </Button>
+          <Button variant="danger" busy={reset.isPending} onClick={() => reset.mutate(user.id, { onSuccess: onClose })}>
+            Reset two-factor
+          </Button>
+        </>
+      }
+    />
+  );
+}
+
+function EndSessionsDialog({ user, onClose }: { user: User; onClose: () => void }) {
+  const end = useEndUserSessions();
+  return (
+    <Modal
+      open
+      onClose={onClose}
+      busy={end.isPending}
+      title={`Sign ${user.name} out everywhere?`}
+      description="Every session of this user ends at once; they can sign in again with their password."
+      footer={
+        <>
+          <Button variant="ghost" onClick={onClose} disabled={end.isPending}>
+            Cancel
+          </Button>
+          <Button variant="danger" busy={end.isPending} onClick={() => end.mutate(user.id, { onSuccess: onClose })}>
+            Sign out everywhere
+          </Button>
+        </>
+      }
+    />
   );
 }
 
@@ -101,6 +190,7 @@ function UserDialog({ user, self, onClose }: { user: User | null; self: boolean;
   const create = useCreateUser();
   const update = useUpdateUser();
   const orgs = useOrgs();
+  const toast = useToast();
   const [name, setName] = useState(user?.name ?? "");
   const [email, setEmail] = useState(user?.email ?? "");
   const [role, setRole] = useState<Role>(user?.role ?? "agent");
@@ -119,7 +209,7 @@ function UserDialog({ user, self, onClose }: { user: User | null; self: boolean;
     if (!name.trim()) found.name = "Enter a name.";
     if (!user && !email.includes("@")) found.email = "Enter an e-mail address.";
     if (!user && isCustomer && !orgId) found.org_id = "Customers belong to an organization.";
-    if ((!user || password) && password.length < 10) found.password = "At least 10 characters.";
+    if (password && password.length < 12) found.password = "At least 12 characters, or leave it empty.";
     setErrors(found);
     if (Object.keys(found).length) return;
     const onError = (e: unknown) => e instanceof ApiError && setErrors(e.fieldErrors());
@@ -130,8 +220,14 @@ function UserDialog({ user, self, onClose }: { user: User | null; self: boolean;
       );
     } else {
       create.mutate(
-        { name: name.trim(), email: email.trim(), role, org_id: isCustomer ? orgId : null, password },
-        { onSuccess: onClose, onError },
+        { name: name.trim(), email: email.trim(), role, org_id: isCustomer ? orgId : null, password: password || null },
+        {
+          onSuccess: (created) => {
+            toast.success(password ? `${created.name} can sign in now` : `Invitation sent to ${created.email}`);
+            onClose();
+          },
+          onError,
+        },
       );
     }
   };
@@ -168,12 +264,15 @@ function UserDialog({ user, self, onClose }: { user: User | null; self: boolean;
           </SelectField>
         ) : null}
         <TextField
-          label={user ? "New password" : "Password"}
+          label={user ? "New password" : "Password (optional)"}
           type="password"
           value={password}
           onChange={(e) => setPassword(e.target.value)}
-          required={!user}
-          hint={user ? "Leave empty to keep the current password." : "At least 10 characters."}
+          hint={
+            user
+              ? "Leave empty to keep the current password."
+              : "Leave empty to send an invitation: they choose their own password from a link in the mail."
+          }
           error={errors.password}
           autoComplete="new-password"
         />
@@ -185,7 +284,7 @@ function UserDialog({ user, self, onClose }: { user: User | null; self: boolean;
             Cancel
           </Button>
           <Button type="submit" variant="primary" busy={pending}>
-            {user ? "Save user" : "Create user"}
+            {user ? "Save user" : password ? "Create user" : "Create and invite"}
           </Button>
         </div>
       </form>

@@ -3,6 +3,7 @@ export { AdminLayout } from "./AdminLayout";
 export { AdminMailPage } from "./AdminMailPage";
 export { AdminNotificationsPage } from "./AdminNotificationsPage";
 export { AdminOrgsPage } from "./AdminOrgsPage";
+export { AdminSecurityPage } from "./AdminSecurityPage";
 export { AdminServicesPage } from "./AdminServicesPage";
 export { AdminSlaPage } from "./AdminSlaPage";
 export { AdminUsersPage } from "./AdminUsersPage";

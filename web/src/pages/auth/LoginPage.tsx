@@ -1,25 +1,19 @@
 import { useState, type FormEvent } from "react";
-import { Navigate, useNavigate, useSearchParams } from "react-router";
-import { useLogin, useMe } from "../../api/auth";
-import { ApiError, errorMessage } from "../../api/client";
+import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
+import { isChallenge, useLogin, useMe, type MfaChallenge, type SessionAnswer } from "../../api/auth";
 import { Button, FormError, Panel, PublicLayout, TextField, useDocumentTitle } from "../../atum";
-import { landingAfterLogin } from "../../lib/session";
+import { landingAfterLogin, profilePathFor, TWO_FACTOR_HASH } from "../../lib/session";
+import { loginErrorText } from "./errors";
+import { SecondFactorStep } from "./SecondFactorStep";
 import "./login.css";
 
-export function loginErrorText(error: unknown): string {
-  if (error instanceof ApiError) {
-    if (error.status === 401) return "The e-mail or password is not correct.";
-    if (error.status === 429) {
-      const wait = error.retryAfter ? ` in ${Math.ceil(error.retryAfter / 60)} min` : " later";
-      return `Too many sign-in attempts. Please try again${wait}.`;
-    }
-    if (error.status === 422) return "Enter your e-mail and password.";
-  }
-  return errorMessage(error);
+/** Where a completed sign-in goes: a session that may only set up a second factor goes there. */
+export function landingAfterSession(answer: SessionAnswer, next: string | null): string {
+  if (answer.restricted) return profilePathFor(answer.user.role) + TWO_FACTOR_HASH;
+  return landingAfterLogin(answer.user, next);
 }
 
 export function LoginPage() {
-  useDocumentTitle("Sign in");
   const [params] = useSearchParams();
   const next = params.get("next");
   const me = useMe();
@@ -28,10 +22,14 @@ export function LoginPage() {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [missing, setMissing] = useState(false);
+  const [challenge, setChallenge] = useState<MfaChallenge | null>(null);
+  useDocumentTitle(challenge ? "Two-factor sign-in" : "Sign in");
 
   if (me.data && !login.isPending && !login.isSuccess) {
     return <Navigate to={landingAfterLogin(me.data, next)} replace />;
   }
+
+  const finish = (answer: SessionAnswer) => void navigate(landingAfterSession(answer, next), { replace: true });
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
@@ -42,8 +40,22 @@ export function LoginPage() {
     setMissing(false);
     login.mutate(
       { email: email.trim(), password },
-      { onSuccess: (answer) => void navigate(landingAfterLogin(answer.user, next), { replace: true }) },
+      {
+        onSuccess: (answer) => {
+          if (isChallenge(answer)) {
+            setPassword("");
+            setChallenge(answer);
+          } else {
+            finish(answer);
+          }
+        },
+      },
     );
+  };
+
+  const restart = () => {
+    setChallenge(null);
+    login.reset();
   };
 
   return (
@@ -51,42 +63,51 @@ export function LoginPage() {
       <div className="login">
         <Panel className="login__card" padding="lg" aria-labelledby="login-title">
           <img src="/brand/logo.svg" alt="" className="login__logo" width={48} height={48} />
-          <h1 id="login-title" className="login__title">
-            Sign in to ATUM DESK
-          </h1>
-          <p className="login__sub">Customers land in the portal, the support team in the desk.</p>
-          <form className="atum-form login__form" onSubmit={onSubmit} noValidate>
-            <TextField
-              label="E-mail"
-              type="email"
-              name="email"
-              autoComplete="username"
-              inputMode="email"
-              required
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-              autoFocus
-            />
-            <TextField
-              label="Password"
-              type="password"
-              name="password"
-              autoComplete="current-password"
-              required
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-            <FormError>
-              {missing ? "Enter your e-mail and password." : login.isError ? loginErrorText(login.error) : null}
-            </FormError>
-            <Button type="submit" variant="primary" size="lg" block busy={login.isPending}>
-              Sign in
-            </Button>
-          </form>
+          {challenge ? (
+            <SecondFactorStep challenge={challenge} email={email.trim()} onDone={finish} onRestart={restart} />
+          ) : (
+            <>
+              <h1 id="login-title" className="login__title">
+                Sign in to ATUM DESK
+              </h1>
+              <p className="login__sub">Customers land in the portal, the support team in the desk.</p>
+              <form className="atum-form login__form" onSubmit={onSubmit} noValidate>
+                <TextField
+                  label="E-mail"
+                  type="email"
+                  name="email"
+                  autoComplete="username"
+                  inputMode="email"
+                  required
+                  value={email}
+                  onChange={(e) => setEmail(e.target.value)}
+                  autoFocus
+                />
+                <TextField
+                  label="Password"
+                  type="password"
+                  name="password"
+                  autoComplete="current-password"
+                  required
+                  value={password}
+                  onChange={(e) => setPassword(e.target.value)}
+                />
+                <FormError>
+                  {missing ? "Enter your e-mail and password." : login.isError ? loginErrorText(login.error) : null}
+                </FormError>
+                <Button type="submit" variant="primary" size="lg" block busy={login.isPending}>
+                  Sign in
+                </Button>
+              </form>
+              <p className="login__aside">
+                <Link to="/forgot-password">Forgot password?</Link>
+              </p>
+            </>
+          )}
         </Panel>
-        <p className="login__foot">
-          Forgot your password? Ask your organization's administrator or the support team to reset it.
-        </p>
+        {challenge ? null : (
+          <p className="login__foot">New here? Your organization's administrator or the support team sends you an invitation.</p>
+        )}
       </div>
     </PublicLayout>
   );

@@ -1,11 +1,12 @@
 import { useState, type FormEvent } from "react";
 import { useMe } from "../../api/auth";
 import { ApiError } from "../../api/client";
-import { useCreateUser, useUpdateUser, useUsers } from "../../api/users";
+import { useCreateUser, useEndUserSessions, useResendInvitation, useUpdateUser, useUsers } from "../../api/users";
 import type { Role, User } from "../../api/types";
 import {
   Button,
   EmptyState,
+  Icon,
   ErrorState,
   Modal,
   PageHeader,
@@ -16,6 +17,7 @@ import {
   Table,
   TextField,
   useDocumentTitle,
+  useToast,
   type Column,
 } from "../../atum";
 import "./portal.css";
@@ -27,6 +29,9 @@ export function PortalUsersPage() {
   const update = useUpdateUser();
   const [creating, setCreating] = useState(false);
   const [confirm, setConfirm] = useState<User | null>(null);
+  const [signOut, setSignOut] = useState<User | null>(null);
+  const resend = useResendInvitation();
+  const endSessions = useEndUserSessions();
 
   const columns: Column<User>[] = [
     { key: "name", header: "Name", rowHeader: true, cell: (u) => u.name },
@@ -35,11 +40,7 @@ export function PortalUsersPage() {
     {
       key: "status",
       header: "Status",
-      cell: (u) => (
-        <span className={`atum-pill atum-pill--sm ${u.is_active ? "atum-status--resolved" : "atum-status--closed"}`}>
-          {u.is_active ? "Active" : "Deactivated"}
-        </span>
-      ),
+      cell: (u) => <AccountStatus status={u.status} />,
     },
     {
       key: "actions",
@@ -49,9 +50,27 @@ export function PortalUsersPage() {
         u.id === me?.id ? (
           <span className="faint">You</span>
         ) : u.is_active ? (
-          <Button size="sm" variant="ghost" onClick={() => setConfirm(u)} aria-label={`Deactivate ${u.name}`}>
-            Deactivate
-          </Button>
+          <span className="portal-row-actions">
+            {u.status === "invited" ? (
+              <Button
+                size="sm"
+                variant="ghost"
+                icon="mail"
+                busy={resend.isPending && resend.variables === u.id}
+                onClick={() => resend.mutate(u.id)}
+                aria-label={`Resend invitation to ${u.name}`}
+              >
+                Resend invitation
+              </Button>
+            ) : (
+              <Button size="sm" variant="ghost" icon="logout" onClick={() => setSignOut(u)} aria-label={`Sign ${u.name} out everywhere`}>
+                Sign out everywhere
+              </Button>
+            )}
+            <Button size="sm" variant="ghost" onClick={() => setConfirm(u)} aria-label={`Deactivate ${u.name}`}>
+              Deactivate
+            </Button>
+          </span>
         ) : (
           <Button
             size="sm"
@@ -112,12 +131,50 @@ export function PortalUsersPage() {
           </>
         }
       />
+      <Modal
+        open={signOut !== null}
+        onClose={() => setSignOut(null)}
+        busy={endSessions.isPending}
+        title={`Sign ${signOut?.name ?? ""} out everywhere?`}
+        description="Every session of this user ends at once; they can sign in again with their password."
+        footer={
+          <>
+            <Button variant="ghost" onClick={() => setSignOut(null)}>
+              Cancel
+            </Button>
+            <Button
+              variant="danger"
+              busy={endSessions.isPending}
+              onClick={() => signOut && endSessions.mutate(signOut.id, { onSuccess: () => setSignOut(null) })}
+            >
+              Sign out everywhere
+            </Button>
+          </>
+        }
+      />
     </>
+  );
+}
+
+const ACCOUNT_STATUS = {
+  invited: { label: "Invited", tone: "atum-status--waiting", glyph: "mail" },
+  active: { label: "Active", tone: "atum-status--resolved", glyph: "checkCircle" },
+  deactivated: { label: "Deactivated", tone: "atum-status--closed", glyph: "xCircle" },
+} as const;
+
+function AccountStatus({ status }: { status: User["status"] }) {
+  const look = ACCOUNT_STATUS[status];
+  return (
+    <span className={`atum-pill atum-pill--sm ${look.tone}`}>
+      <Icon name={look.glyph} size="sm" />
+      <span>{look.label}</span>
+    </span>
   );
 }
 
 function CreateUserDialog({ open, onClose, orgId }: { open: boolean; onClose: () => void; orgId: string | null }) {
   const create = useCreateUser();
+  const toast = useToast();
   const [name, setName] = useState("");
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<Role>("customer_user");
@@ -137,19 +194,28 @@ function CreateUserDialog({ open, onClose, orgId }: { open: boolean; onClose: ()
     const found: Record<string, string> = {};
     if (!name.trim()) found.name = "Enter a name.";
     if (!email.includes("@")) found.email = "Enter an e-mail address.";
-    if (password.length < 10) found.password = "At least 10 characters.";
+    if (password && password.length < 12) found.password = "At least 12 characters, or leave it empty.";
     setErrors(found);
     if (Object.keys(found).length) return;
     create.mutate(
-      { name: name.trim(), email: email.trim(), role, password, org_id: orgId },
+      { name: name.trim(), email: email.trim(), role, password: password || null, org_id: orgId },
       {
-        onSuccess: close,
+        onSuccess: (created) => {
+          toast.success(password ? `${created.name} can sign in now` : `Invitation sent to ${created.email}`);
+          close();
+        },
         onError: (error) => error instanceof ApiError && setErrors(error.fieldErrors()),
       },
     );
   };
   return (
-    <Modal open={open} onClose={close} busy={create.isPending} title="Add a user" description="They can sign in right away with this password.">
+    <Modal
+      open={open}
+      onClose={close}
+      busy={create.isPending}
+      title="Add a user"
+      description="We e-mail them an invitation to choose their password, unless you set one here."
+    >
       <form className="atum-form" onSubmit={onSubmit} noValidate>
         <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} required error={errors.name} autoComplete="off" />
         <TextField label="E-mail" type="email" value={email} onChange={(e) => setEmail(e.target.value)} required error={errors.email} autoComplete="off" />
@@ -158,12 +224,11 @@ function CreateUserDialog({ open, onClose, orgId }: { open: boolean; onClose: ()
           <option value="customer_admin">{ROLE_LABEL.customer_admin}</option>
         </SelectField>
         <TextField
-          label="Password"
+          label="Password (optional)"
           type="password"
           value={password}
           onChange={(e) => setPassword(e.target.value)}
-          required
-          hint="At least 10 characters."
+          hint="Leave empty to send an invitation."
           error={errors.password}
           autoComplete="new-password"
         />
@@ -172,7 +237,7 @@ function CreateUserDialog({ open, onClose, orgId }: { open: boolean; onClose: ()
             Cancel
           </Button>
           <Button type="submit" variant="primary" busy={create.isPending}>
-            Create user
+            {password ? "Create user" : "Create and invite"}
           </Button>
         </div>
       </form>
