@@ -13,6 +13,9 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -54,6 +57,8 @@ CHROMIUM_ARGS = [
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 375, "height": 812}
 LOOPBACK = "127.0.0.1"
+# The names the test server is reached by (localhost: for WebAuthn, see live_server).
+LOCAL_HOSTS = (LOOPBACK, "localhost")
 UUID_PATH = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 # One more customer organization next to the demo's Acme Corp and Globex.
 EXTRA_ORG = "Initech"
@@ -146,15 +151,26 @@ async def demo_database(server_url: str) -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def live_server(database_url: str, data_dir: Path) -> AsyncIterator[str]:
-    """`python -m app.cli serve` on a free loopback port; yields its base URL once ready."""
+async def live_server(
+    database_url: str,
+    data_dir: Path,
+    *,
+    host_name: str = LOOPBACK,
+    env_extra: dict[str, str] | None = None,
+) -> AsyncIterator[str]:
+    """`python -m app.cli serve` on a free loopback port; yields its base URL once ready.
+
+    The server always listens on 127.0.0.1; *host_name* is the name its URL (and
+    ATUM_PUBLIC_URL) uses — ``"localhost"`` for WebAuthn, whose relying party cannot be an IP
+    address. *env_extra* adds settings (e.g. the SMTP server of a mail sink)."""
     port = free_port()
-    base = f"http://{LOOPBACK}:{port}"
+    base = f"http://{host_name}:{port}"
     env = {
         **os.environ,
         "ATUM_DATABASE_URL": database_url,
         "ATUM_DATA_DIR": str(data_dir),
         "ATUM_PUBLIC_URL": base,
+        **(env_extra or {}),
     }
     log_path = data_dir / "server.log"
     with log_path.open("wb") as log:
@@ -231,7 +247,7 @@ class Offsite:
     async def guard(self, route: Route) -> None:
         url = route.request.url
         parts = urlsplit(url)
-        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname != LOOPBACK:
+        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOCAL_HOSTS:
             self.attempted.append(url)
             await route.abort("blockedbyclient")
         else:
@@ -331,3 +347,105 @@ async def screenshot(page: Page, name: str) -> Path:
 
 def ticket_url(pattern: str) -> re.Pattern[str]:
     return re.compile(rf"{pattern}/({UUID_PATH})$")
+
+
+# ---------------------------------------------------------------- outgoing mail
+
+
+@contextlib.asynccontextmanager
+async def mail_worker(database_url: str, data_dir: Path, public_url: str) -> AsyncIterator[Path]:
+    """The dev mail sink (app.mailsink: every message an .eml file) on a free loopback port, and
+    `python -m app.cli worker` delivering the outbox to it with the live server's settings.
+    Yields the directory the mails land in."""
+    from app.mailsink import start
+
+    directory = data_dir / "mail"
+    port = free_port()
+    sink = start(directory, LOOPBACK, port)
+    env = {
+        **os.environ,
+        "ATUM_DATABASE_URL": database_url,
+        "ATUM_DATA_DIR": str(data_dir),
+        "ATUM_PUBLIC_URL": public_url,
+        "ATUM_SMTP_HOST": LOOPBACK,
+        "ATUM_SMTP_PORT": str(port),
+        # A queued mail is announced (LISTEN/NOTIFY); the poll only catches what came before.
+        "ATUM_WORKER_POLL_SECONDS": "1",
+    }
+    # Nothing leaves the machine: no SMTP login or TLS, no model server.
+    for name in (
+        "ATUM_SMTP_USERNAME",
+        "ATUM_SMTP_PASSWORD",
+        "ATUM_SMTP_STARTTLS",
+        "ATUM_SMTP_SSL",
+        "ATUM_OLLAMA_URL",
+    ):
+        env.pop(name, None)
+    log_path = data_dir / "worker.log"
+    with log_path.open("wb") as log:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "app.cli",
+            "worker",
+            cwd=API_DIR,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+    try:
+        yield directory
+        assert proc.returncode is None, f"the worker exited:\n{_tail(log_path)}"
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), timeout=10)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+        sink.stop()
+
+
+def sunk_mails(directory: Path) -> list[EmailMessage]:
+    """Every message the dev mail sink stored so far, oldest first."""
+    parser = BytesParser(policy=policy.default)
+    found: list[EmailMessage] = []
+    for path in sorted(directory.glob("*.eml")) if directory.is_dir() else []:
+        message = parser.parsebytes(path.read_bytes())
+        assert isinstance(message, EmailMessage)
+        found.append(message)
+    return found
+
+
+def plain_body(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    return str(part.get_content()) if part is not None else ""
+
+
+async def wait_for_mail(
+    directory: Path, to: str, subject: str, *, within_s: float = 20
+) -> EmailMessage:
+    """The newest stored mail to *to* whose subject contains *subject*, once it has arrived."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while True:
+        matches = [
+            m
+            for m in sunk_mails(directory)
+            if to.lower() in str(m["To"]).lower() and subject in str(m["Subject"])
+        ]
+        if matches:
+            return matches[-1]
+        if loop.time() > deadline:
+            seen = [(str(m["To"]), str(m["Subject"])) for m in sunk_mails(directory)]
+            raise AssertionError(f"no mail to {to} about {subject!r}; the sink holds {seen}")
+        await asyncio.sleep(0.1)
+
+
+def link_in(message: EmailMessage, path: str) -> str:
+    """The first link in the mail's text whose path starts with *path* (e.g. "/welcome/")."""
+    found = re.search(rf"https?://[^\s/]+{re.escape(path)}[A-Za-z0-9_\-]+", plain_body(message))
+    assert found, f"no {path} link in:\n{plain_body(message)}"
+    return found.group(0)

@@ -293,6 +293,29 @@ class TestInvitation:
         )
         assert resend.status_code == 202
 
+    async def test_invitation_dies_once_the_account_has_a_password(
+        self, client: AsyncClient, db: AsyncSession
+    ) -> None:
+        """An invited person who chose a password through "forgot password" instead: the
+        invitation mail must not set (overwrite) the password later."""
+        admin = await make_actor(db, client, role=Role.ADMIN)
+        r = await invite(client, admin, role="agent")
+        address = r.json()["email"]
+        invitation = await only_token(db, address, INVITE)
+        assert (await forgot(client, address)).status_code == 202
+        assert (await reset(client, await only_token(db, address, RESET))).status_code == 204
+        signed_in = await post_login(client, address, GOOD)
+        assert signed_in.status_code == 200
+
+        late = await client.post(
+            "/api/auth/invitation/accept", json={"token": invitation, "password": GOOD2}
+        )
+
+        assert late.status_code == 400 and late.json() == NEUTRAL
+        assert (await post_login(client, address, GOOD)).status_code == 200
+        me = await client.get("/api/me", headers=bearer(signed_in.json()["access_token"]))
+        assert me.status_code == 200
+
     async def test_invitation_of_a_suspended_organization_is_refused(
         self, client: AsyncClient, db: AsyncSession
     ) -> None:

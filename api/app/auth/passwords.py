@@ -16,8 +16,11 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """Always one full argon2 verification: an unknown address and an account without a password
+    yet (invited: no hash) cost the same time as a wrong password."""
+    stored = password_hash if password_hash and password_hash.startswith("$argon2") else None
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -70,6 +70,8 @@ async def _set_password(session: AsyncSession, user: User, password: str) -> Non
     user.password_changed_at = utcnow()
     await revoke_all_sessions(session, user.id)
     await account_tokens.kill(session, user.id, "password_reset")
+    # A sign-in half done with the old password must not finish.
+    await account_tokens.kill(session, user.id, "mfa_login")
     await session.flush()
 
 
@@ -122,6 +124,8 @@ async def inspect_invitation(
 ) -> tuple[User, bool]:
     """Whom an invitation is for, and whether their role requires a second factor."""
     _, user = await _find(session, token, "invitation", ip, consume=False)
+    if user.password_hash != NO_PASSWORD:
+        raise account_tokens.BadToken()
     return user, await mfa.required_for(session, user.role)
 
 
@@ -130,6 +134,9 @@ async def accept_invitation(
 ) -> User:
     row, user = await _find(session, token, "invitation", ip, consume=True)
     del row
+    if user.password_hash != NO_PASSWORD:
+        # The person already chose a password (reset link, administrator): the invitation died.
+        raise account_tokens.BadToken()
     if user.org_id is not None:
         status = await session.scalar(
             select(Organization.status).where(Organization.id == user.org_id)
@@ -296,6 +303,7 @@ async def change_password(
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
     await account_tokens.kill(session, user.id, "password_reset")
+    await account_tokens.kill(session, user.id, "mfa_login")
     await sessions.revoke_others(session, actor, audited=False)
     await _password_changed_notice(session, user, "changed from the profile page")
     await audit.record(

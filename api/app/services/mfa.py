@@ -45,7 +45,7 @@ from app.auth.passwords import hash_code, verify_code
 from app.config import get_settings
 from app.errors import Conflict, Invalid, NotFound
 from app.mail import secretbox
-from app.models import AccountToken, MfaPolicy, RecoveryCode, User, WebAuthnCredential
+from app.models import AccountToken, AuthSession, MfaPolicy, RecoveryCode, User, WebAuthnCredential
 from app.models.enums import Role
 from app.services import account_mail, account_tokens, audit
 from app.services.reauth import confirm_password, load_me
@@ -181,6 +181,12 @@ async def _refresh_enabled(session: AsyncSession, user: User) -> None:
     user.mfa_enabled = user.totp_secret is not None or bool(keys)
     if user.mfa_enabled:
         user.mfa_grace_started_at = None
+        # A session limited to enrolling a factor (grace period over) becomes a full one.
+        await session.execute(
+            update(AuthSession)
+            .where(AuthSession.user_id == user.id, AuthSession.restricted.is_(True))
+            .values(restricted=False)
+        )
     await session.flush()
 
 
@@ -554,6 +560,7 @@ async def admin_reset(session: AsyncSession, actor: CurrentUser, user_id: uuid.U
     user.mfa_grace_started_at = None
     await session.flush()
     await revoke_all_sessions(session, user.id)
+    await account_tokens.kill(session, user.id, "mfa_login")
     await account_mail.send(
         session,
         template="account_mfa_reset",

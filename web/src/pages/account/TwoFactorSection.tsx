@@ -245,7 +245,7 @@ function AfterChange({ what, restricted, onDismiss }: { what: string; restricted
   return (
     <Banner tone="success">
       <p role="status">
-        {what} {revoke.isSuccess ? "Every other session was signed out." : "Someone else signed in to your account elsewhere? Sign out every other session."}
+        {what} {revoke.isSuccess ? "Every other session was signed out." : "If anyone else could be signed in to your account, sign out every other session now."}
       </p>
       {revoke.isSuccess ? null : (
         <div className="acct-banner-actions">
