@@ -57,8 +57,6 @@ CHROMIUM_ARGS = [
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 375, "height": 812}
 LOOPBACK = "127.0.0.1"
-# The names the test server is reached by (localhost: for WebAuthn, see live_server).
-LOCAL_HOSTS = (LOOPBACK, "localhost")
 UUID_PATH = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 # One more customer organization next to the demo's Acme Corp and Globex.
 EXTRA_ORG = "Initech"
@@ -247,7 +245,7 @@ class Offsite:
     async def guard(self, route: Route) -> None:
         url = route.request.url
         parts = urlsplit(url)
-        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOCAL_HOSTS:
+        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname != LOOPBACK:
             self.attempted.append(url)
             await route.abort("blockedbyclient")
         else:
@@ -412,7 +410,9 @@ def sunk_mails(directory: Path) -> list[EmailMessage]:
     """Every message the dev mail sink stored so far, oldest first."""
     parser = BytesParser(policy=policy.default)
     found: list[EmailMessage] = []
-    for path in sorted(directory.glob("*.eml")) if directory.is_dir() else []:
+    paths = list(directory.glob("*.eml")) if directory.is_dir() else []
+    # Named by the second they arrived (and a random suffix): the write time orders within one.
+    for path in sorted(paths, key=lambda p: (p.stat().st_mtime_ns, p.name)):
         message = parser.parsebytes(path.read_bytes())
         assert isinstance(message, EmailMessage)
         found.append(message)

@@ -42,9 +42,10 @@ ADMIN = "admin@atum.test"
 MANAGER = "manager@atum.test"  # (d) a security key
 AGENT = "agent@atum.test"  # (e) a recovery code
 INES = "agent2@atum.test"  # (c) an authenticator app
-CODY = "user@acme.test"  # (f) sessions
+CODY = "user@acme.test"  # (f) sessions, then the end of a grace period (the last test)
 GINA = "user@globex.test"  # (b) forgotten password
 TOM = EXTRA_CUSTOMER[0]  # (g) a new e-mail address
+CUSTOMER_ADMIN = "admin@acme.test"  # invites from the portal
 
 INVITED = ("Nora Novak", "nora.novak@acme.test")
 # Passwords zxcvbn rates "safely unguessable" (score 3+), as the server requires.
@@ -499,3 +500,107 @@ async def test_the_security_policy_and_the_email_confirmation_pages(stack: Stack
     finally:
         for context in (admin_ctx, tom_ctx):
             await context.close()
+
+
+# ---------------------------------------------------------------- customer admins, the policy
+
+
+async def test_a_customer_admin_invites_a_colleague_from_the_portal(stack: Stack) -> None:
+    name, email = "Paula Portal", "paula.portal@acme.test"
+    (context,) = await contexts(stack.live, 1)
+    try:
+        page = await context.new_page()
+        await sign_in(page, CUSTOMER_ADMIN)
+        await expect(page).to_have_url(re.compile(r"/portal$"))
+        await (
+            page.get_by_role("navigation", name="Portal").get_by_role("link", name="Users").click()
+        )
+        await page.get_by_role("button", name="Add user").click()
+        dialog = page.get_by_role("dialog", name="Add a user")
+        await dialog.get_by_label("Name").fill(name)
+        await dialog.get_by_label("E-mail").fill(email)
+        await dialog.get_by_role("button", name="Create and invite").click()
+        await expect(dialog).to_be_hidden()
+        row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=name))
+        await expect(row.get_by_text("Invited")).to_be_visible()
+        await assert_accessible(page, "portal users")
+        first = await wait_for_mail(stack.mail, email, "you are invited")
+
+        # A new invitation replaces the first: its link stops working.
+        await row.get_by_role("button", name=f"Resend invitation to {name}").click()
+        await expect(page.get_by_text("Invitation sent again")).to_be_visible()
+        loop_deadline = time.monotonic() + 20
+        while True:
+            second = await wait_for_mail(stack.mail, email, "you are invited")
+            if link_in(second, "/welcome/") != link_in(first, "/welcome/"):
+                break
+            assert time.monotonic() < loop_deadline, "no second invitation"
+            await page.wait_for_timeout(100)
+        guest = await context.new_page()
+        await guest.goto(link_in(first, "/welcome/"))
+        await expect(
+            guest.get_by_text(re.compile("This link is invalid or has expired"))
+        ).to_be_visible()
+        await guest.goto(link_in(second, "/welcome/"))
+        await expect(guest.get_by_role("heading", name=f"Welcome, {name}")).to_be_visible()
+    finally:
+        await context.close()
+
+
+async def test_after_the_grace_period_a_session_may_only_set_up_a_factor(stack: Stack) -> None:
+    """Customers must use two factors, with no grace period: Cody's next sign-in reaches only the
+    two-factor set-up; once an app is set up, the portal is back, and sign-ins ask for it."""
+
+    async def policy(required: bool, grace_hours: int) -> None:
+        async with await stack.live.api(ADMIN) as api:
+            items = (await api.get("/api/admin/mfa-policy")).json()["items"]
+            for item in items:
+                if item["role"] == "customer_user":
+                    item.update(required=required, grace_hours=grace_hours)
+            r = await api.put("/api/admin/mfa-policy", json={"items": items})
+            assert r.status_code == 200, r.text
+
+    await policy(True, 0)
+    (context,) = await contexts(stack.live, 1)
+    try:
+        page = await context.new_page()
+        await sign_in(page, CODY)
+        await expect(page).to_have_url(re.compile(r"/portal/profile#two-factor$"))
+        section = page.get_by_role("region", name="Two-factor sign-in")
+        await expect(section.get_by_role("alert")).to_contain_text("the time to set it up is over")
+        await expect(page.get_by_role("region", name="Password")).to_have_count(0)
+        await expect(page.get_by_role("link", name="My tickets")).to_have_count(0)
+        await assert_accessible(page, "profile, set-up required")
+        # Any other page leads back here; the API refuses everything else.
+        await page.goto("/portal/tickets/new")
+        await expect(page).to_have_url(re.compile(r"/portal/profile#two-factor$"))
+        refused = await page.request.get("/api/tickets")
+        assert refused.status == 403, await refused.text()
+        assert (await refused.json())["code"] == "mfa_enrolment_required"
+
+        await section.get_by_role("button", name="Set up authenticator app").click()
+        dialog = page.get_by_role("dialog", name="Set up an authenticator app")
+        await dialog.get_by_label("Current password").fill(PASSWORDS[CODY])
+        await dialog.get_by_role("button", name="Continue").click()
+        key = dialog.get_by_label("Setup key (if you cannot scan)")
+        secret = re.sub(r"\s+", "", await key.inner_text())
+        await dialog.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
+        await dialog.get_by_role("button", name="Turn on").click()
+        await dialog.get_by_role("button", name="I saved my recovery codes").click()
+        # The enrolment lifts the limit at once: the portal is back in this very session.
+        await expect(section.get_by_text(re.compile("You can use ATUM DESK again"))).to_be_visible()
+        await expect(page.get_by_role("link", name="My tickets")).to_be_visible()
+        await expect(page.get_by_role("region", name="Password")).to_be_visible()
+        ok = await page.request.get("/api/tickets")
+        assert ok.status == 200, await ok.text()
+
+        # And the next sign-in asks for the new factor.
+        await sign_out(page)
+        await sign_in(page, CODY)
+        await page.get_by_label("Code from your authenticator app").fill(later_code(secret))
+        await page.get_by_role("button", name="Verify").click()
+        await expect(page).to_have_url(re.compile(r"/portal$"))
+        await expect(page.get_by_role("link", name="My tickets")).to_be_visible()
+    finally:
+        await context.close()
+        await policy(False, 72)

@@ -35,9 +35,11 @@ export function isWrongPassword(error: unknown): boolean {
 
 // ---- Links from mails (no session) ----------------------------------------------------------
 
-export function useInvitation(token: string) {
+/** Whom an invitation is for. Off once it was accepted (the link is used up then). */
+export function useInvitation(token: string, enabled = true) {
   return useQuery({
     queryKey: accountKeys.invitation(token),
+    enabled,
     queryFn: () => request("post", "/api/auth/invitation/inspect", { body: { token }, handle401: true }),
     retry: false,
     staleTime: Infinity,

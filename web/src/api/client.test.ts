@@ -1,5 +1,5 @@
 import { fetchMe } from "./auth";
-import { ApiError, formatDetail, readCookie, request, setUnauthorizedHandler } from "./client";
+import { ApiError, formatDetail, readCookie, request, setEnrolmentRequiredHandler, setUnauthorizedHandler } from "./client";
 import { stubFetch } from "../test/fixtures";
 
 function setCookie(name: string, value: string) {
@@ -91,6 +91,30 @@ describe("401 handling", () => {
     const { fn } = stubFetch();
     await expect(fetchMe()).resolves.toBeNull();
     expect(fn).not.toHaveBeenCalled();
+  });
+});
+
+describe("403 mfa_enrolment_required", () => {
+  afterEach(() => setEnrolmentRequiredHandler(() => undefined));
+
+  function answer403(code: string) {
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ detail: "no", code }), { status: 403 })));
+  }
+
+  it("goes to the one handler that sends the user to the two-factor set-up", async () => {
+    const handler = vi.fn();
+    setEnrolmentRequiredHandler(handler);
+    answer403("mfa_enrolment_required");
+    await expect(request("get", "/api/tickets")).rejects.toMatchObject({ status: 403, code: "mfa_enrolment_required" });
+    expect(handler).toHaveBeenCalledTimes(1);
+  });
+
+  it("leaves any other 403 to the caller", async () => {
+    const handler = vi.fn();
+    setEnrolmentRequiredHandler(handler);
+    answer403("forbidden");
+    await expect(request("get", "/api/tickets")).rejects.toMatchObject({ status: 403 });
+    expect(handler).not.toHaveBeenCalled();
   });
 });
 

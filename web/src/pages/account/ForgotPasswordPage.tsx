@@ -10,7 +10,7 @@ import { Banner, Button, ButtonLink, FormError, TextField, useDocumentTitle } fr
 import { PublicCard } from "./PublicCard";
 
 export const FORGOT_SENT =
-  "If this address belongs to an account, a link to choose a new password is on its way. It works for 30 minutes; check your spam folder if nothing arrives.";
+  "If this address belongs to an account, a link to choose a new password is on its way. It works once, for a short time; check your spam folder if nothing arrives.";
 
 export function ForgotPasswordPage() {
   useDocumentTitle("Forgot password");

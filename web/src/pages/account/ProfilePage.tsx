@@ -23,12 +23,12 @@ export function ProfilePage() {
   const twoFactor = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
-    if (location.hash !== TWO_FACTOR_HASH && !restricted) return;
+    if (location.hash !== TWO_FACTOR_HASH) return;
     const heading = twoFactor.current;
     if (!heading) return;
     heading.scrollIntoView?.({ block: "start" });
     heading.focus({ preventScroll: true });
-  }, [location.hash, location.key, restricted, me?.id]);
+  }, [location.hash, location.key, me?.id]);
 
   if (!me) return <Loading label="Loading your profile" />;
 

@@ -5,7 +5,6 @@
  */
 import { useQueryClient } from "@tanstack/react-query";
 import { forwardRef, useState, type FormEvent } from "react";
-import { useNavigate } from "react-router";
 import {
   useBeginTotp,
   useConfirmTotp,
@@ -20,7 +19,7 @@ import {
   type SecurityKey,
   type TotpSetup,
 } from "../../api/account";
-import { setNotice, useLogout } from "../../api/auth";
+import { setNotice } from "../../api/auth";
 import type { Me } from "../../api/types";
 import { Banner, Button, ErrorState, formatDate, formatRelative, FormError, Icon, Loading, Modal, TextField } from "../../atum";
 import { createKey, keyErrorText, keysSupported } from "../../lib/webauthn";
@@ -62,10 +61,13 @@ export const TwoFactorSection = forwardRef<HTMLHeadingElement, { me: Me; restric
   const [changed, setChanged] = useState<string | null>(null);
 
   const afterChange = (what: string, enabledNow: boolean) => {
+    // A factor is enrolled now: the sign-in's reminder is done, and a session that could only
+    // enrol one is a full session again (the server lifts it with the enrolment).
+    if (enabledNow) {
+      setNotice(queryClient, null);
+      if (restricted) what += " You can use ATUM DESK again.";
+    }
     setChanged(what);
-    // A factor is enrolled now: the sign-in's reminder is done (a restricted session stays so
-    // until the next sign-in, with the new factor).
-    if (enabledNow && !restricted) setNotice(queryClient, null);
   };
 
   const data = status.data;
@@ -86,7 +88,7 @@ export const TwoFactorSection = forwardRef<HTMLHeadingElement, { me: Me; restric
       ) : (
         <div className="atum-stack">
           <Summary status={status.data} enabled={enabled} restricted={restricted} />
-          {changed ? <AfterChange what={changed} restricted={restricted} onDismiss={() => setChanged(null)} /> : null}
+          {changed ? <AfterChange what={changed} onDismiss={() => setChanged(null)} /> : null}
 
           <div className="acct-factor">
             <div className="acct-factor__text">
@@ -220,28 +222,9 @@ function Summary({ status, enabled, restricted }: { status: MfaStatus; enabled: 
   );
 }
 
-/** After a factor change: end the other sessions (ASVS 7.4.3), or sign in again if restricted. */
-function AfterChange({ what, restricted, onDismiss }: { what: string; restricted: boolean; onDismiss: () => void }) {
+/** After a factor change: the offer to end every other session (ASVS 7.4.3). */
+function AfterChange({ what, onDismiss }: { what: string; onDismiss: () => void }) {
   const revoke = useRevokeOtherSessions();
-  const logout = useLogout();
-  const navigate = useNavigate();
-  if (restricted) {
-    return (
-      <Banner tone="success">
-        <p role="status">{what} Sign in again with it to use ATUM DESK.</p>
-        <div className="acct-banner-actions">
-          <Button
-            variant="primary"
-            size="sm"
-            busy={logout.isPending}
-            onClick={() => logout.mutate(undefined, { onSettled: () => void navigate("/login", { replace: true }) })}
-          >
-            Sign in again
-          </Button>
-        </div>
-      </Banner>
-    );
-  }
   return (
     <Banner tone="success">
       <p role="status">

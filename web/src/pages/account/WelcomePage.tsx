@@ -4,7 +4,7 @@
  */
 import { useRef, useState, type FormEvent } from "react";
 import { useNavigate, useParams } from "react-router";
-import { isInvalidToken, useAcceptInvitation, useInvitation } from "../../api/account";
+import { isInvalidToken, useAcceptInvitation, useInvitation, type InvitationInfo } from "../../api/account";
 import { isChallenge, useLogin } from "../../api/auth";
 import { ApiError, errorMessage } from "../../api/client";
 import { Banner, Button, ButtonLink, ErrorState, FormError, Loading, TextField, useDocumentTitle } from "../../atum";
@@ -16,7 +16,11 @@ import { personalInputs } from "./strength";
 
 export function WelcomePage() {
   const { token = "" } = useParams();
-  const invitation = useInvitation(token);
+  const [accepted, setAccepted] = useState(false);
+  // Signing in clears the query cache: the page keeps what it learnt, and never asks again
+  // about a link it has used up.
+  const invitation = useInvitation(token, !accepted);
+  const [known, setKnown] = useState<InvitationInfo | null>(null);
   const accept = useAcceptInvitation();
   const login = useLogin();
   const navigate = useNavigate();
@@ -25,12 +29,12 @@ export function WelcomePage() {
   const [errors, setErrors] = useState<NewPasswordErrors>({});
   const [problem, setProblem] = useState<string | null>(null);
   const [invalid, setInvalid] = useState(false);
-  const [accepted, setAccepted] = useState(false);
   const titleRef = useRef<HTMLHeadingElement>(null);
-  const info = invitation.data;
+  const info = invitation.data ?? known;
+  if (invitation.data && invitation.data !== known) setKnown(invitation.data);
   useDocumentTitle(info ? `Welcome, ${info.name}` : "Welcome");
 
-  if (invitation.isPending) {
+  if (!info && invitation.isPending) {
     return (
       <PublicCard title="Welcome">
         <Loading label="Opening your invitation" lines={3} />

@@ -88,7 +88,7 @@ export function AdminSecurityPage() {
   return (
     <Panel surface="content" padding="none">
       <div className="admin-toolbar">
-        <div>
+        <div className="admin-cell-stack">
           <h2 className="admin-section-title">Two-factor sign-in</h2>
           <p className="muted">
             People whose role requires it confirm every sign-in with an authenticator app or a security key. The grace period starts at

@@ -50,8 +50,17 @@ export function AdminUsersPage() {
   const orgName = (id: string | null) => (id ? (orgs.data?.items.find((o) => o.id === id)?.name ?? "—") : "Support team");
 
   const columns: Column<User>[] = [
-    { key: "name", header: "Name", rowHeader: true, cell: (u) => u.name },
-    { key: "email", header: "E-mail", cell: (u) => u.email, hideOnMobile: true },
+    {
+      key: "name",
+      header: "Name and e-mail",
+      rowHeader: true,
+      cell: (u) => (
+        <span className="admin-cell-stack">
+          <span>{u.name}</span>
+          <span className="admin-cell-meta">{u.email}</span>
+        </span>
+      ),
+    },
     { key: "role", header: "Role", cell: (u) => ROLE_LABEL[u.role] },
     { key: "org", header: "Organization", cell: (u) => orgName(u.org_id), hideOnMobile: true },
     { key: "status", header: "Status", cell: (u) => <UserStatusPill status={u.status} /> },
@@ -61,7 +70,6 @@ export function AdminUsersPage() {
       header: <span className="visually-hidden">Actions</span>,
       align: "end",
       cell: (u) => {
-        const self = u.id === me?.id;
         return (
           <span className="admin-row-actions">
             <Button size="sm" variant="ghost" onClick={() => setEditing(u)} aria-label={`Edit ${u.name}`}>
@@ -77,16 +85,6 @@ export function AdminUsersPage() {
                 aria-label={`Resend invitation to ${u.name}`}
               >
                 Resend invitation
-              </Button>
-            ) : null}
-            {u.status === "active" && !self ? (
-              <Button size="sm" variant="ghost" icon="logout" onClick={() => setConfirm({ kind: "sessions", user: u })} aria-label={`Sign ${u.name} out everywhere`}>
-                Sign out everywhere
-              </Button>
-            ) : null}
-            {isAdmin && u.mfa_enabled && !self ? (
-              <Button size="sm" variant="ghost" icon="shield" onClick={() => setConfirm({ kind: "mfa", user: u })} aria-label={`Reset two-factor sign-in of ${u.name}`}>
-                Reset two-factor
               </Button>
             ) : null}
           </span>
@@ -132,7 +130,19 @@ export function AdminUsersPage() {
       ) : (
         <Table caption="Users" captionHidden columns={columns} rows={users.data.items} rowKey={(u) => u.id} />
       )}
-      {editing ? <UserDialog user={editing === "new" ? null : editing} self={editing !== "new" && editing.id === me?.id} onClose={() => setEditing(null)} /> : null}
+      {editing ? (
+        <UserDialog
+          user={editing === "new" ? null : editing}
+          self={editing !== "new" && editing.id === me?.id}
+          mayResetMfa={isAdmin}
+          onClose={() => setEditing(null)}
+          onAccountAction={(kind, user) => {
+            // The confirmation replaces the edit dialog (one dialog at a time).
+            setEditing(null);
+            setConfirm({ kind, user });
+          }}
+        />
+      ) : null}
       {confirm?.kind === "mfa" ? <ResetMfaDialog user={confirm.user} onClose={() => setConfirm(null)} /> : null}
       {confirm?.kind === "sessions" ? <EndSessionsDialog user={confirm.user} onClose={() => setConfirm(null)} /> : null}
     </Panel>
@@ -186,7 +196,19 @@ function EndSessionsDialog({ user, onClose }: { user: User; onClose: () => void 
   );
 }
 
-function UserDialog({ user, self, onClose }: { user: User | null; self: boolean; onClose: () => void }) {
+function UserDialog({
+  user,
+  self,
+  mayResetMfa,
+  onClose,
+  onAccountAction,
+}: {
+  user: User | null;
+  self: boolean;
+  mayResetMfa: boolean;
+  onClose: () => void;
+  onAccountAction: (kind: "mfa" | "sessions", user: User) => void;
+}) {
   const create = useCreateUser();
   const update = useUpdateUser();
   const orgs = useOrgs();
@@ -278,6 +300,24 @@ function UserDialog({ user, self, onClose }: { user: User | null; self: boolean;
         />
         {user && !self ? (
           <Checkbox label="Active (can sign in)" checked={active} onChange={(e) => setActive(e.target.checked)} hint="Deactivating signs the user out at once." />
+        ) : null}
+        {user && !self && user.status === "active" ? (
+          <fieldset className="admin-account-actions">
+            <legend className="admin-account-actions__legend">Sign-in</legend>
+            <p className="admin-cell-meta">
+              Two-factor sign-in: {user.mfa_enabled ? "on" : "off"}.
+            </p>
+            <div className="atum-inline">
+              <Button size="sm" variant="secondary" icon="logout" onClick={() => onAccountAction("sessions", user)} disabled={pending}>
+                Sign out everywhere…
+              </Button>
+              {mayResetMfa && user.mfa_enabled ? (
+                <Button size="sm" variant="secondary" icon="shield" onClick={() => onAccountAction("mfa", user)} disabled={pending}>
+                  Reset two-factor…
+                </Button>
+              ) : null}
+            </div>
+          </fieldset>
         ) : null}
         <div className="atum-form__actions">
           <Button variant="ghost" onClick={onClose} disabled={pending}>

@@ -63,7 +63,7 @@ export function PortalUsersPage() {
                 Resend invitation
               </Button>
             ) : (
-              <Button size="sm" variant="ghost" icon="logout" onClick={() => setSignOut(u)} aria-label={`Sign ${u.name} out everywhere`}>
+              <Button size="sm" variant="ghost" icon="logout" onClick={() => setSignOut(u)} aria-label={`Sign out everywhere: ${u.name}`}>
                 Sign out everywhere
               </Button>
             )}
