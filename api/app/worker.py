@@ -48,7 +48,7 @@ from app.config import Settings
 from app.db.session import get_engine
 from app.mail import imap, inbound
 from app.mail.tokens import reply_address
-from app.services import account_mail, notifications, ratelimit, tickets
+from app.services import account_mail, account_tokens, notifications, ratelimit, tickets
 from app.services.audit_chain import Head, export_line
 from app.utils.clock import utcnow
 
@@ -434,8 +434,12 @@ class Worker:
         age = ratelimit.prune_age(self.settings.login_window_seconds)
         async with self.engine.begin() as conn:
             pruned: int = await ratelimit.prune(conn, age)
+            # Account links and half-logins that expired over a day ago can never work again.
+            tokens = await account_tokens.prune(conn)
         if pruned:
             log.info("rate_limit_pruned", rows=pruned)
+        if tokens:
+            log.info("account_tokens_pruned", rows=tokens)
         return pruned
 
     async def _listen(self) -> asyncpg.Connection | None:

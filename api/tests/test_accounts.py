@@ -750,3 +750,36 @@ class TestProfile:
 
     async def test_profile_needs_a_session(self, client: AsyncClient) -> None:
         assert (await client.patch("/api/me", json={"name": "X"})).status_code == 401
+
+
+async def test_tokens_expired_over_a_day_ago_are_pruned_and_live_ones_kept(
+    db: AsyncSession,
+) -> None:
+    from app.services import account_tokens
+
+    user = await make_user(db, role=Role.AGENT)
+    now = utcnow()
+    ages = {"long_dead": timedelta(days=2), "just_expired": timedelta(hours=1)}
+    rows = {
+        name: AccountToken(
+            user_id=user.id,
+            purpose="password_reset",
+            token_hash=hashlib.sha256(uuid.uuid4().bytes).digest(),
+            expires_at=now - age,
+        )
+        for name, age in ages.items()
+    }
+    rows["live"] = AccountToken(
+        user_id=user.id,
+        purpose="invitation",
+        token_hash=hashlib.sha256(uuid.uuid4().bytes).digest(),
+        expires_at=now + timedelta(hours=1),
+    )
+    db.add_all(rows.values())
+    await db.flush()
+
+    assert await account_tokens.prune(db) >= 1
+    left = set(
+        (await db.execute(select(AccountToken.id).where(AccountToken.user_id == user.id))).scalars()
+    )
+    assert left == {rows["just_expired"].id, rows["live"].id}

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db.session import KeepChanges
 from app.errors import DomainError
@@ -123,7 +123,7 @@ _PRUNE = text(
 )
 
 
-async def prune(session: AsyncSession, limit: int = 5000) -> int:
+async def prune(session: AsyncConnection | AsyncSession, limit: int = 5000) -> int:
     """Delete tokens that expired over a day ago (used or not: they can never work again); the
     worker calls this with its housekeeping. Returns the number deleted."""
     result = await session.execute(_PRUNE, {"limit": limit})

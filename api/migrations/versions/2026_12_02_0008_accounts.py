@@ -24,7 +24,9 @@ _TIMESTAMP = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
-    op.add_column("users", sa.Column("language", sa.String(10), server_default="en", nullable=False))
+    op.add_column(
+        "users", sa.Column("language", sa.String(10), server_default="en", nullable=False)
+    )
     op.add_column("users", sa.Column("totp_secret", sa.String(255), nullable=True))
     op.add_column("users", sa.Column("totp_pending_secret", sa.String(255), nullable=True))
     op.add_column(
