@@ -347,6 +347,15 @@ async def test_rows_written_through_the_app_are_linked_and_hashed(db: AsyncSessi
     assert (head.seq, bytes(head.hash)) == (rows[-1].seq, prev)
     # created_at is set in Python (it is hashed), to the microsecond, in UTC.
     assert abs(rows[0].created_at - datetime.now(UTC)) < timedelta(minutes=1)
+    # Later writes of the transaction stay on its chain (a second chain could deadlock).
+    for _ in range(4):
+        await audit.record(
+            db, actor=None, action="test.chain.again", entity_type="test", entity_id=None
+        )
+    chains = await db.execute(
+        text("SELECT DISTINCT chain FROM audit_log WHERE action = 'test.chain.again'")
+    )
+    assert chains.scalars().all() == [chain]
 
 
 async def test_a_rolled_back_savepoint_gives_the_chain_back(db: AsyncSession) -> None:

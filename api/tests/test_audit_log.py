@@ -124,6 +124,21 @@ class TestAppRole:
             == "test.app-role"
         )
 
+    async def test_chain_heads_can_be_moved_but_not_added_or_removed(
+        self, as_app_role: asyncpg.Connection
+    ) -> None:
+        for statement in (
+            "INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (999, 0, '\\x00')",
+            "DELETE FROM audit_chain_heads WHERE chain = 0",
+            "TRUNCATE audit_chain_heads",
+        ):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError) as caught:
+                async with as_app_role.transaction():
+                    await as_app_role.execute(statement)
+            assert "permission denied" in str(caught.value), statement
+        moved = await as_app_role.execute("UPDATE audit_chain_heads SET seq = seq WHERE chain = 0")
+        assert moved == "UPDATE 1"
+
     async def test_other_tables_accept_full_dml(self, as_app_role: asyncpg.Connection) -> None:
         name = f"Role test {uuid.uuid4().hex[:12]}"
         org_id = await as_app_role.fetchval(

@@ -1,7 +1,8 @@
 """Privileges of the application's database role in a production install.
 
 The schema is owned by a separate owner role (which runs migrations); the app role gets plain DML
-on every table except ``audit_log``, where it may only INSERT and SELECT.
+on every table except ``audit_log``, where it may only INSERT and SELECT, and
+``audit_chain_heads``, whose fixed rows it may only read and move (SELECT, UPDATE).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ def grant_statements(role: str) -> list[str]:
         f"GRANT USAGE ON SCHEMA public TO {quoted}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
         f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {quoted}",
+        f"REVOKE INSERT, DELETE, TRUNCATE ON audit_chain_heads FROM {quoted}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
     ]
 
