@@ -22,7 +22,7 @@ from app.auth.deps import CurrentUser
 from app.auth.passwords import hash_password, verify_password
 from app.config import Settings, get_settings
 from app.errors import Conflict, Invalid, RateLimited
-from app.models import Organization, User
+from app.models import AccountToken, Organization, User
 from app.models.user import NO_PASSWORD
 from app.services import account_mail, account_tokens, audit, mfa, ratelimit, sessions
 from app.services.reauth import confirm_password, load_me
@@ -49,7 +49,7 @@ async def _token_failed(session: AsyncSession, ip: str | None) -> None:
 
 async def _find(
     session: AsyncSession, token: str, purpose: str, ip: str | None, *, consume: bool
-) -> tuple[object, User]:
+) -> tuple[AccountToken, User]:
     await _token_failure_guard(session, ip)
     try:
         if consume:
@@ -132,8 +132,7 @@ async def inspect_invitation(
 async def accept_invitation(
     session: AsyncSession, token: str, password: str, ip: str | None
 ) -> User:
-    row, user = await _find(session, token, "invitation", ip, consume=True)
-    del row
+    _, user = await _find(session, token, "invitation", ip, consume=True)
     if user.password_hash != NO_PASSWORD:
         # The person already chose a password (reset link, administrator): the invitation died.
         raise account_tokens.BadToken()
@@ -366,8 +365,9 @@ async def request_email_change(
 
 async def confirm_email_change(session: AsyncSession, token: str, ip: str | None) -> User:
     row, user = await _find(session, token, "email_change", ip, consume=True)
-    new_email = getattr(row, "new_email", None)
-    assert isinstance(new_email, str)
+    new_email = row.new_email
+    if new_email is None:  # every e-mail change token carries its address
+        raise account_tokens.BadToken()
     if await session.scalar(select(User.id).where(User.email == new_email)) is not None:
         raise Conflict("A user with this e-mail already exists")
     old_email = user.email

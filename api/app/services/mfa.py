@@ -549,10 +549,7 @@ async def admin_reset(session: AsyncSession, actor: CurrentUser, user_id: uuid.U
     if user.id == actor.id:
         raise Conflict("Reset your own factors from your profile")
     user = await session.get(User, user.id, with_for_update=True) or user
-    had_keys = await session.execute(
-        delete(WebAuthnCredential).where(WebAuthnCredential.user_id == user.id)
-    )
-    del had_keys
+    await session.execute(delete(WebAuthnCredential).where(WebAuthnCredential.user_id == user.id))
     await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     user.totp_secret = None
     user.totp_pending_secret = None
