@@ -33,8 +33,10 @@ from app.models import (
     OutboxMessage,
     Service,
     SlaPolicy,
+    Tag,
     Team,
     TeamMember,
+    TicketTag,
     User,
 )
 from app.models.enums import Role
@@ -113,6 +115,7 @@ TABLE: tuple[Cell, ...] = (
     Cell("GET", "/api/teams/{team_id}", "team", (401, 403, 403, 200, 200, 200)),
     Cell("PATCH", "/api/teams/{team_id}", "team", (401, 403, 403, 403, 403, 200)),
     Cell("GET", "/api/internal/audit", None, (401, 403, 403, 403, 200, 200)),
+    Cell("GET", "/api/internal/audit/export.csv", None, (401, 403, 403, 403, 200, 200)),
     Cell("GET", "/api/admin/notifications", None, (401, 403, 403, 403, 403, 200)),
     Cell(
         "POST",
@@ -134,6 +137,9 @@ TABLE: tuple[Cell, ...] = (
         "quarantined",
         (401, 403, 403, 403, 403, 204),
     ),
+    # Ticket tags: admins rename and merge them (staff read them at /api/internal/tags).
+    Cell("PATCH", "/api/admin/tags/{tag_id}", "tag", (401, 403, 403, 403, 403, 200)),
+    Cell("POST", "/api/admin/tags/{tag_id}/merge", "tag", (401, 403, 403, 403, 403, 200)),
 )
 
 
@@ -203,7 +209,8 @@ async def _world(db: AsyncSession) -> World:
         status="quarantined",
         error="ValueError: test",
     )
-    db.add_all([sla_a, *services.values(), team, mail_failed, box, bounce, quarantined])
+    tags = [Tag(id=uuid.uuid4(), name=f"tag-{tag}"), Tag(id=uuid.uuid4(), name=f"into-{tag}")]
+    db.add_all([sla_a, *services.values(), team, mail_failed, box, bounce, quarantined, *tags])
     await db.flush()
     db.add(TeamMember(team_id=team.id, user_id=staff.id))
     await db.flush()
@@ -220,6 +227,8 @@ async def _world(db: AsyncSession) -> World:
         "box": box.id,
         "bounce": bounce.address,  # type: ignore[dict-item]  # an address, not an id
         "quarantined": quarantined.id,
+        "tag": tags[0].id,
+        "tag_target": tags[1].id,
         **{key: service.id for key, service in services.items()},
     }
     return World(org_a=org_a, org_b=org_b, staff=staff, ids=ids)
@@ -252,6 +261,7 @@ def _body(cell: Cell, world: World) -> dict[str, Any] | None:
             "/api/services": {"name": f"New service {tag}"},
             "/api/teams": {"name": f"New team {tag}", "member_ids": [str(world.staff.id)]},
             "/api/admin/mailboxes": {"address": f"box-{tag}@desk.test", "kind": "lmtp"},
+            "/api/admin/tags/{tag_id}/merge": {"into_id": str(world.ids["tag_target"])},
         }[cell.path]
     if cell.method == "PATCH":
         if cell.path.startswith("/api/admin/mailboxes/"):
@@ -267,7 +277,7 @@ async def _admin_state(db: AsyncSession) -> list[Sequence[Any]]:
     state: list[Sequence[Any]] = []
     models = (Organization, User, SlaPolicy, Service, Team, TeamMember, OutboxMessage, Mailbox)
     models += (MfaPolicy, AuthSession)
-    for model in (*models, MailBounce, InboundMessage):
+    for model in (*models, MailBounce, InboundMessage, Tag, TicketTag):
         table = model.__table__
         rows = (await db.execute(select(table).order_by(*table.primary_key.columns))).all()
         state.append([tuple(row) for row in rows])
@@ -313,7 +323,9 @@ async def test_role_access(
         assert response.json() == random_id.json()
     if expected == 200 and cell.method == "GET" and target is not None:
         assert response.json()["id"] == str(target)
-    if expected == 200 and target is None:
+    if expected == 200 and target is None and cell.path.endswith(".csv"):
+        assert response.headers["content-type"].startswith("text/csv")
+    elif expected == 200 and target is None:
         assert set(response.json()) == {"items", "next_cursor"}
 
 

@@ -1,7 +1,8 @@
 """The knowledge base in a real browser (Debian's chromium, the built web/dist served by
 uvicorn): an agent writes articles on the desk, a customer typing a new ticket in the portal is
 offered the matching public article (never the internal one, which says the same things), opens
-it, and reads it rendered from Markdown without any of its HTML taking effect."""
+it, and reads it rendered from Markdown without any of its HTML taking effect; the portal's help
+articles page finds it the same way."""
 
 from __future__ import annotations
 
@@ -137,6 +138,24 @@ async def test_a_customer_is_offered_the_public_article_and_never_the_internal_o
         await customer.get_by_label("Title").fill("Help")
         await customer.get_by_label("Description").fill("")
         await expect(panel).to_be_hidden()
+
+        # Help articles: the same search on a page of its own, public articles only.
+        await article.get_by_role("link", name="Help articles").click()
+        await expect(article.get_by_role("heading", level=1, name="Help articles")).to_be_visible()
+        await article.get_by_role("searchbox", name="Search help articles").fill(
+            "forgot password reset link"
+        )
+        results = article.get_by_role("list", name="Matching articles")
+        await expect(results.get_by_role("link", name=PUBLIC_TITLE)).to_be_visible()
+        await expect(results).not_to_contain_text(INTERNAL_TITLE)
+        await expect(article).to_have_url(re.compile(r"/portal/kb\?q=forgot"))
+        assert serious(await axe_violations(article)) == []
+        await results.get_by_role("link", name=PUBLIC_TITLE).click()
+        await expect(article.get_by_role("heading", level=1, name=PUBLIC_TITLE)).to_be_visible()
+        still_stuck = article.get_by_role("region", name="Still stuck?")
+        await expect(still_stuck.get_by_role("link", name="Open a ticket")).to_have_attribute(
+            "href", "/portal/tickets/new"
+        )
     finally:
         await desk.close()
         await portal.close()

@@ -35,6 +35,7 @@ from app.models import (
     OutboxMessage,
     Service,
     SlaPolicy,
+    Tag,
     Team,
     Ticket,
     TicketAttachment,
@@ -194,6 +195,7 @@ TABLE: tuple[Entry, ...] = (
     Entry("GET", "/api/teams/{team_id}", DESK, None, {"team_id": "team"}),
     Entry("PATCH", "/api/teams/{team_id}", ADMIN_ONLY, None, {"team_id": "team"}),
     Entry("GET", "/api/internal/audit", MANAGERS),
+    Entry("GET", "/api/internal/audit/export.csv", MANAGERS),
     Entry("GET", "/api/admin/notifications", ADMIN_ONLY),
     Entry(
         "POST",
@@ -312,6 +314,14 @@ TABLE += (
         (401, 403, 404, 403, 403, 204),
         USER,
     ),
+)
+# Ticket tags: staff read them, admins rename and merge them; category suggestions for staff.
+TAG = {"tag_id": "tag"}
+TABLE += (
+    Entry("GET", "/api/internal/tags", DESK),
+    Entry("GET", "/api/internal/categories", DESK),
+    Entry("PATCH", "/api/admin/tags/{tag_id}", ADMIN_ONLY, None, TAG),
+    Entry("POST", "/api/admin/tags/{tag_id}/merge", ADMIN_ONLY, None, TAG),
 )
 # Routes that are not operations: mounted static files, public.
 MOUNTS = {"/api/static/docs", "/assets"}
@@ -512,8 +522,11 @@ async def build_world(db: AsyncSession, caller_role: str, stored: StoredFile) ->
         for side in (OWN, OTHER)
     }
     db.add_all(articles.values())
+    tags = [Tag(id=uuid.uuid4(), name=f"coverage-{uuid.uuid4().hex[:8]}") for _ in range(2)]
+    db.add_all(tags)
     await db.flush()
     objects.update({(side, "article"): article.id for side, article in articles.items()})
+    objects.update({(OWN, "tag"): tags[0].id, (OWN, "tag_target"): tags[1].id})
     headers = await token_for(db, caller) if caller is not None else {}
     return World(
         caller=caller,
@@ -579,6 +592,10 @@ def request_kwargs(entry: Entry, world: World, side: str) -> dict[str, Any]:
         ("PATCH", "/api/services/{service_id}"): {"name": f"Renamed {tag}"},
         ("POST", "/api/teams"): {"name": f"New team {tag}", "member_ids": [str(world.agent.id)]},
         ("PATCH", "/api/teams/{team_id}"): {"name": f"Renamed {tag}"},
+        ("PATCH", "/api/admin/tags/{tag_id}"): {"name": f"renamed {tag}"},
+        ("POST", "/api/admin/tags/{tag_id}/merge"): {
+            "into_id": str(world.target(OWN, "tag_target"))
+        },
         ("POST", KB): {"title": f"Article {tag}", "body": "Restart the relay."},
         ("PATCH", KB + "/{article_id}"): {"body": f"Restart the relay {tag}."},
         ("POST", HELD + "/{held_id}/ticket"): {"org_id": org},

@@ -42,6 +42,10 @@ class Action(StrEnum):
     # Accounts: remove a user's second factors (admins), the two-factor policy (admins).
     USER_MFA_RESET = "user.mfa_reset"
     SECURITY_ADMIN = "security.admin"
+    # Ticket tags: staff read them (suggestions) and set them on tickets (through the desk's
+    # PATCH); admins rename and merge them.
+    TAG_READ = "tag.read"
+    TAG_ADMIN = "tag.admin"
 
 
 _STAFF = {Role.AGENT, Role.MANAGER, Role.ADMIN}
@@ -73,6 +77,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MAIL_ADMIN: frozenset({Role.ADMIN}),
     Action.USER_MFA_RESET: frozenset({Role.ADMIN}),
     Action.SECURITY_ADMIN: frozenset({Role.ADMIN}),
+    Action.TAG_READ: frozenset(_STAFF),
+    Action.TAG_ADMIN: frozenset({Role.ADMIN}),
 }
 
 # Roles a customer_admin may hand out (never a staff role).

@@ -13,6 +13,7 @@ from app.models.outbox import OutboxMessage
 from app.models.rate_limit import RateLimitCounter
 from app.models.service import Service
 from app.models.sla_policy import SlaPolicy
+from app.models.tag import Tag, TicketTag
 from app.models.team import Team, TeamMember
 from app.models.ticket import Ticket
 from app.models.user import User
@@ -37,12 +38,14 @@ __all__ = [
     "RecoveryCode",
     "Service",
     "SlaPolicy",
+    "Tag",
     "Team",
     "TeamMember",
     "Ticket",
     "TicketAttachment",
     "TicketComment",
     "TicketEmbedding",
+    "TicketTag",
     "User",
     "WebAuthnCredential",
 ]

@@ -17,6 +17,7 @@ from app.schemas.common import Page, ResponseModel
 from app.schemas.ticket import (
     Accept,
     Assign,
+    Channel,
     StaffAttachment,
     StaffComment,
     StaffCommentCreate,
@@ -68,6 +69,9 @@ async def list_tickets(
     org_id: Annotated[uuid.UUID | None, Query()] = None,
     assigned_to: Annotated[uuid.UUID | None, Query()] = None,
     breached: Annotated[bool | None, Query()] = None,
+    tag: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
+    team_id: Annotated[uuid.UUID | None, Query()] = None,
+    channel: Annotated[Channel | None, Query()] = None,
     q: Search = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT,
@@ -79,6 +83,9 @@ async def list_tickets(
         org_id=org_id,
         assigned_to=assigned_to,
         breached=breached,
+        tag=tag,
+        team_id=team_id,
+        channel=channel,
     )
     rows, next_cursor = await tickets.list_rows(session, actor, flt, cursor=cursor, limit=limit)
     return _page(list(rows), next_cursor, now)

@@ -7,10 +7,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, StringConstraints
+from pydantic import Field, StrictBool, StringConstraints, field_validator
 
 from app.models.enums import Priority, TicketStatus
 from app.schemas.common import RequestModel, ResponseModel
+from app.schemas.tag import MAX_TAGS_PER_TICKET, TagName
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
 Description = Annotated[
@@ -64,6 +65,20 @@ class TicketUpdate(RequestModel):
     priority: Priority | None = None
     category: Category | None = None
     service_id: uuid.UUID | None = None
+    # The ticket's whole set of tags (replaces the current one); unknown names are created.
+    tags: list[TagName] | None = Field(default=None, max_length=200)
+    # Same command as POST /assign with only a team (services/tickets.py ``assign``).
+    team_id: uuid.UUID | None = None
+
+    @field_validator("tags", mode="after")
+    @classmethod
+    def _distinct_tags(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        names = sorted(set(value))
+        if len(names) > MAX_TAGS_PER_TICKET:
+            raise ValueError(f"At most {MAX_TAGS_PER_TICKET} tags per ticket")
+        return names
 
 
 class PersonRef(ResponseModel):
@@ -134,6 +149,8 @@ class StaffTicket(CustomerTicket):
     root_cause: str | None
     assigned_team: TeamRef | None
     sla: Sla
+    # Staff only (sorted by name); CustomerTicket has no such field.
+    tags: list[str] = Field(default_factory=list)
 
 
 class CustomerComment(ResponseModel):

@@ -39,20 +39,23 @@ from app.models import (
     Organization,
     Service,
     SlaPolicy,
+    Tag,
     Team,
     Ticket,
     TicketAttachment,
     TicketComment,
+    TicketTag,
     User,
 )
 from app.models.enums import STAFF_ROLES, Priority, Role
 from app.models.enums import TicketStatus as S
 from app.schemas.ticket import Accept, Assign, StatusChange, TicketCreate, TicketUpdate
-from app.services import audit, notifications, ratelimit, sla, workflow
+from app.services import audit, notifications, ratelimit, sla, tags, workflow
 from app.services.visibility import (
     visible_attachments,
     visible_comments,
     visible_services,
+    visible_tags,
     visible_tickets,
 )
 from app.utils.pagination import decode_cursor, encode_cursor
@@ -69,8 +72,49 @@ Creator, Acceptor, Assignee = aliased(User), aliased(User), aliased(User)
 _VIEW_COLUMNS = [column for column in Ticket.__table__.c if column.key != "search"]
 
 
-def _with_refs(stmt: Select[Ticket]) -> Select[Any]:
-    """The ticket's columns plus every name its views show, in the same statement (no N+1)."""
+def _tag_names(actor: CurrentUser) -> Any:
+    """The ticket's tag names, sorted, as one array column (index: the ticket_tags key)."""
+    names = (
+        visible_tags(actor)
+        .with_only_columns(Tag.name)
+        .join(TicketTag, TicketTag.tag_id == Tag.id)
+        .where(TicketTag.ticket_id == Ticket.id)
+        .order_by(Tag.name)
+        .correlate(Ticket)
+    )
+    return func.array(names.scalar_subquery()).label("tags")
+
+
+def _page_with_refs(stmt: Select[Ticket], actor: CurrentUser, *, newest_first: bool) -> Select[Any]:
+    """A list page (*stmt* has its order and LIMIT) with the names its views show. The staff's tags
+    are read for the page's rows only, around the limited statement: inside it, the tags' subquery
+    in the select list would make an ordered index walk look dearer than sorting every match, and
+    PostgreSQL would change the list's plan."""
+    page = _with_refs_all(stmt)
+    if not actor.is_staff:
+        return page
+    rows = page.subquery("page")
+    names = (
+        visible_tags(actor)
+        .with_only_columns(Tag.name)
+        .join(TicketTag, TicketTag.tag_id == Tag.id)
+        .where(TicketTag.ticket_id == rows.c.id)
+        .order_by(Tag.name)
+        .correlate(rows)
+    )
+    keys = (rows.c.created_at, rows.c.id)
+    order = [k.desc() for k in keys] if newest_first else list(keys)
+    return select(*rows.c, func.array(names.scalar_subquery()).label("tags")).order_by(*order)
+
+
+def _with_refs(stmt: Select[Ticket], actor: CurrentUser) -> Select[Any]:
+    """The ticket's columns plus every name its views show, in the same statement (no N+1).
+    Only the staff views show tags: a customer's statement does not even read them."""
+    stmt = _with_refs_all(stmt)
+    return stmt.add_columns(_tag_names(actor)) if actor.is_staff else stmt
+
+
+def _with_refs_all(stmt: Select[Ticket]) -> Select[Any]:
     return (
         stmt.with_only_columns(
             *_VIEW_COLUMNS,
@@ -123,6 +167,8 @@ def view(row: Row[Any], now: datetime, *, with_sla: bool = True) -> dict[str, An
     }
     if with_sla:
         out["sla"] = sla_view(t, now)
+    if "tags" in row._fields:
+        out["tags"] = list(row.tags)
     return out
 
 
@@ -196,7 +242,8 @@ async def _core(session: AsyncSession, stmt: Select[Any], values: dict[str, Any]
 
 @lru_cache(maxsize=16)
 def _one(role: Role) -> Select[Any]:
-    return _with_refs(visible_tickets(_stand_in(role))).where(Ticket.id == bindparam("ticket_id"))
+    actor = _stand_in(role)
+    return _with_refs(visible_tickets(actor), actor).where(Ticket.id == bindparam("ticket_id"))
 
 
 async def get_row(session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID) -> Row[Any]:
@@ -214,6 +261,9 @@ class TicketFilter:
     org_id: uuid.UUID | None = None
     assigned_to: uuid.UUID | None = None
     breached: bool | None = None
+    tag: str | None = None
+    team_id: uuid.UUID | None = None
+    channel: str | None = None
 
 
 def _search_terms(q: str | None) -> str:
@@ -230,9 +280,13 @@ def _list(
     breached: bool | None,
     search: bool,
     after: bool,
+    tag: bool = False,
+    team: bool = False,
+    channel: bool = False,
 ) -> Select[Any]:
     """The list statement of one shape (which filters are set), newest first."""
-    stmt = visible_tickets(_stand_in(role))
+    actor = _stand_in(role)
+    stmt = visible_tickets(actor)
     if status:
         stmt = stmt.where(Ticket.status.in_(bindparam("statuses", expanding=True)))
     if priority:
@@ -252,6 +306,20 @@ def _list(
         stmt = stmt.where(
             Ticket.search.op("@@")(func.websearch_to_tsquery("simple", bindparam("q")))
         )
+    if tag:
+        # The tickets of one tag, through ix_ticket_tags_tag_ticket (tag first).
+        tagged = (
+            visible_tags(actor)
+            .with_only_columns(TicketTag.ticket_id)
+            .select_from(Tag)
+            .join(TicketTag, TicketTag.tag_id == Tag.id)
+            .where(Tag.name == bindparam("tag"))
+        )
+        stmt = stmt.where(Ticket.id.in_(tagged))
+    if team:
+        stmt = stmt.where(Ticket.assigned_team_id == bindparam("team_id"))
+    if channel:
+        stmt = stmt.where(Ticket.channel == bindparam("channel"))
     if after:
         stmt = stmt.where(
             or_(
@@ -260,7 +328,7 @@ def _list(
             )
         )
     stmt = stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(bindparam("limit"))
-    return _with_refs(stmt)
+    return _page_with_refs(stmt, actor, newest_first=True)
 
 
 async def list_rows(
@@ -280,6 +348,9 @@ async def list_rows(
         org_id=flt.org_id,
         assigned_to=flt.assigned_to,
         q=terms,
+        tag=(flt.tag or "").strip().lower(),
+        team_id=flt.team_id,
+        channel=flt.channel,
         limit=limit + 1,
     )
     if cursor:
@@ -293,6 +364,9 @@ async def list_rows(
         flt.breached,
         bool(terms),
         bool(cursor),
+        flt.tag is not None,
+        flt.team_id is not None,
+        flt.channel is not None,
     )
     rows = list((await _core(session, stmt, values)).all())
     if len(rows) > limit:
@@ -304,7 +378,8 @@ async def list_rows(
 @lru_cache(maxsize=32)
 def _queue(role: Role, after: bool) -> Select[Any]:
     # A literal, not a parameter: only then can a generic (cached) plan use the partial index.
-    stmt = visible_tickets(_stand_in(role)).where(Ticket.status == literal_column("'NEW'"))
+    actor = _stand_in(role)
+    stmt = visible_tickets(actor).where(Ticket.status == literal_column("'NEW'"))
     if after:
         stmt = stmt.where(
             or_(
@@ -312,7 +387,8 @@ def _queue(role: Role, after: bool) -> Select[Any]:
                 and_(Ticket.created_at == _AFTER_CREATED, Ticket.id > _AFTER_ID),
             )
         )
-    return _with_refs(stmt.order_by(Ticket.created_at, Ticket.id).limit(bindparam("limit")))
+    page = stmt.order_by(Ticket.created_at, Ticket.id).limit(bindparam("limit"))
+    return _page_with_refs(page, actor, newest_first=False)
 
 
 async def new_queue(
@@ -430,7 +506,7 @@ def _detail(role: Role) -> Select[Any]:
         .correlate(Ticket)
     )
     return (
-        _with_refs(visible_tickets(actor))
+        _with_refs(visible_tickets(actor), actor)
         .add_columns(
             func.array(comments.scalar_subquery()).label("comments"),
             func.array(files.scalar_subquery()).label("attachments"),
@@ -783,12 +859,18 @@ async def update_fields(
     body: TicketUpdate,
     now: datetime,
 ) -> Ticket:
+    """The desk's in-place edit: priority (retargets the SLA), category, service, tags (the
+    whole set; new names are created) in one ``ticket.updated`` entry. A team goes through
+    ``assign`` — the same command, rules and ``ticket.assigned`` entry as POST /assign."""
     ticket = await lock(session, actor, ticket_id)
     if S(ticket.status) in workflow.FINAL:
         raise Conflict(f"A {ticket.status} ticket cannot be changed")
     fields = body.model_dump(exclude_unset=True)
-    if "priority" in fields and fields["priority"] is None:
-        raise Invalid("priority", "Priority cannot be empty")
+    for name in ("priority", "tags", "team_id"):
+        if name in fields and fields[name] is None:
+            raise Invalid(name, f"{name} cannot be empty")
+    if body.team_id is not None and body.team_id != ticket.assigned_team_id:
+        await assign(session, actor, ticket_id, Assign(team_id=body.team_id), now)
     if (
         body.service_id is not None
         and (
@@ -802,11 +884,15 @@ async def update_fields(
         is None
     ):
         raise NotFound("Service not found")
-    before = {
+    before: dict[str, Any] = {
         "priority": ticket.priority,
         "category": ticket.category,
         "service_id": ticket.service_id,
     }
+    after_tags: list[str] = []
+    if body.tags is not None:
+        before["tags"] = await tags.names_of(session, ticket.id)
+        after_tags = body.tags  # normalised, distinct and sorted by the schema
     if body.priority is not None and body.priority.value != ticket.priority:
         ticket.priority = body.priority.value
         if ticket.accepted_at is not None:
@@ -824,10 +910,16 @@ async def update_fields(
         ticket.category = body.category
     if "service_id" in fields:
         ticket.service_id = body.service_id
-    old, new = audit.changes(
-        before,
-        {"priority": ticket.priority, "category": ticket.category, "service_id": ticket.service_id},
-    )
+    after: dict[str, Any] = {
+        "priority": ticket.priority,
+        "category": ticket.category,
+        "service_id": ticket.service_id,
+    }
+    if body.tags is not None:
+        after["tags"] = after_tags
+        if after_tags != before["tags"]:
+            await tags.set_for_ticket(session, ticket.id, before["tags"], after_tags)
+    old, new = audit.changes(before, after)
     if new:
         ticket.updated_at = now
         await session.flush()

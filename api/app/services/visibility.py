@@ -15,6 +15,7 @@ from app.models import (
     Organization,
     Service,
     SlaPolicy,
+    Tag,
     Team,
     Ticket,
     TicketAttachment,
@@ -56,6 +57,13 @@ def visible_sla_policies(actor: CurrentUser) -> Select[SlaPolicy]:
 
 def visible_teams(actor: CurrentUser) -> Select[Team]:
     stmt = select(Team)
+    return stmt if actor.is_staff else stmt.where(false())
+
+
+def visible_tags(actor: CurrentUser) -> Select[Tag]:
+    """Tags are the desk's own labels: staff see every one, customers none (no customer view has
+    a field for them either)."""
+    stmt = select(Tag)
     return stmt if actor.is_staff else stmt.where(false())
 
 

@@ -12,6 +12,7 @@ export interface DeskFilter {
   assigned_to?: string;
   breached?: boolean;
   q?: string;
+  tag?: string;
 }
 
 export const internalKeys = {
@@ -35,6 +36,7 @@ export function fetchDeskTickets(filter: DeskFilter, cursor?: string, signal?: A
       assigned_to: filter.assigned_to || undefined,
       breached: filter.breached || undefined,
       q: filter.q || undefined,
+      tag: filter.tag || undefined,
       cursor,
       limit,
     },
@@ -184,12 +186,22 @@ export function useStaffComment(id: string) {
   });
 }
 
-export function useUpdateTicket(id: string) {
+/** The desk's in-place edit (PATCH): each field alone; `tags` is the ticket's whole set. */
+export interface TicketUpdate {
+  priority?: Priority | null;
+  category?: string | null;
+  service_id?: string | null;
+  team_id?: string;
+  tags?: string[];
+}
+
+/** `inlineErrors`: the caller shows refusals next to the field (no error toast). */
+export function useUpdateTicket(id: string, { inlineErrors = false }: { inlineErrors?: boolean } = {}) {
   const invalidate = useInvalidateTicketViews();
   return useMutation({
-    mutationFn: (body: { priority?: Priority | null; category?: string | null; service_id?: string | null }) =>
+    mutationFn: (body: TicketUpdate) =>
       request("patch", "/api/internal/tickets/{ticket_id}", { path: { ticket_id: id }, body }),
-    meta: { success: "Ticket updated" },
+    meta: inlineErrors ? { success: "Ticket updated", silent: true } : { success: "Ticket updated" },
     onSuccess: () => invalidate(id),
   });
 }

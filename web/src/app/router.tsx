@@ -19,6 +19,7 @@ const PortalTickets = lazyPage(() => import("../pages/portal"), "PortalTicketsPa
 const PortalNewTicket = lazyPage(() => import("../pages/portal"), "NewTicketPage");
 const PortalTicket = lazyPage(() => import("../pages/portal"), "PortalTicketPage");
 const PortalUsers = lazyPage(() => import("../pages/portal"), "PortalUsersPage");
+const PortalKb = lazyPage(() => import("../pages/portal"), "PortalKbPage");
 const PortalKbArticle = lazyPage(() => import("../pages/portal"), "PortalKbArticlePage");
 
 const DeskInbox = lazyPage(() => import("../pages/desk"), "InboxPage");
@@ -27,6 +28,7 @@ const DeskTicket = lazyPage(() => import("../pages/desk"), "DeskTicketPage");
 const DeskDashboard = lazyPage(() => import("../pages/desk"), "DashboardPage");
 const DeskKb = lazyPage(() => import("../pages/desk"), "KbPage");
 const DeskHeldMail = lazyPage(() => import("../pages/desk"), "HeldMailPage");
+const DeskAudit = lazyPage(() => import("../pages/desk"), "AuditPage");
 
 const Profile = lazyPage(() => import("../pages/account"), "ProfilePage");
 const ForgotPassword = lazyPage(() => import("../pages/account"), "ForgotPasswordPage");
@@ -42,6 +44,7 @@ const AdminServices = lazyPage(() => import("../pages/admin"), "AdminServicesPag
 const AdminNotifications = lazyPage(() => import("../pages/admin"), "AdminNotificationsPage");
 const AdminMail = lazyPage(() => import("../pages/admin"), "AdminMailPage");
 const AdminSecurity = lazyPage(() => import("../pages/admin"), "AdminSecurityPage");
+const AdminTeams = lazyPage(() => import("../pages/admin"), "AdminTeamsPage");
 
 function Page({ children }: { children: ReactNode }) {
   return <Suspense fallback={<Loading label="Loading page" />}>{children}</Suspense>;
@@ -76,6 +79,7 @@ export const routes: RouteObject[] = [
           { path: "tickets", element: <Navigate to="/portal" replace /> },
           { path: "tickets/new", element: el(PortalNewTicket) },
           { path: "tickets/:id", element: el(PortalTicket) },
+          { path: "kb", element: el(PortalKb) },
           { path: "kb/:id", element: el(PortalKbArticle) },
           { path: "profile", element: el(Profile) },
           {
@@ -114,6 +118,14 @@ export const routes: RouteObject[] = [
             ),
           },
           {
+            path: "audit",
+            element: (
+              <RequireArea area="desk-manager" inline>
+                {el(DeskAudit)}
+              </RequireArea>
+            ),
+          },
+          {
             path: "admin",
             element: (
               <RequireArea area="admin" inline>
@@ -126,6 +138,7 @@ export const routes: RouteObject[] = [
               { index: true, element: <Navigate to="/desk/admin/orgs" replace /> },
               { path: "orgs", element: el(AdminOrgs) },
               { path: "users", element: el(AdminUsers) },
+              { path: "teams", element: el(AdminTeams) },
               { path: "sla", element: el(AdminSla) },
               { path: "services", element: el(AdminServices) },
               { path: "notifications", element: el(AdminNotifications) },

@@ -21,6 +21,8 @@ describe("the desk navigation", () => {
     const nav = screen.getByRole("navigation", { name: "Desk" });
     expect(within(nav).queryByRole("link", { name: "Held mail" }) !== null).toBe(held);
     expect(within(nav).queryByRole("link", { name: "Admin" }) !== null).toBe(admin);
+    // The audit trail: managers and admins, like held mail.
+    expect(within(nav).queryByRole("link", { name: "Audit" }) !== null).toBe(held);
     if (held) expect(within(nav).getByRole("link", { name: "Held mail" })).toHaveAttribute("href", "/desk/mail/held");
   });
 });

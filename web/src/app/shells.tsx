@@ -72,6 +72,7 @@ export function PortalShell() {
   const nav: NavItem[] = [
     { to: "/portal", label: "My tickets", icon: "ticket", end: true },
     { to: "/portal/tickets/new", label: "New ticket", icon: "plus" },
+    { to: "/portal/kb", label: "Help articles", icon: "file" },
   ];
   if (me.role === "customer_admin") nav.push({ to: "/portal/users", label: "Users", icon: "users" });
   const restricted = Boolean(gate.notice?.restricted);
@@ -111,7 +112,10 @@ export function DeskShell() {
     { to: "/desk/kb", label: "Knowledge base", icon: "file" },
   ];
   // Held mail waits for a manager; the API checks the role again.
-  if (me.role === "manager" || me.role === "admin") nav.push({ to: "/desk/mail/held", label: "Held mail", icon: "mail" });
+  if (me.role === "manager" || me.role === "admin") {
+    nav.push({ to: "/desk/mail/held", label: "Held mail", icon: "mail" });
+    nav.push({ to: "/desk/audit", label: "Audit", icon: "history" });
+  }
   if (me.role === "admin") nav.push({ to: "/desk/admin", label: "Admin", icon: "settings" });
   return (
     <DeskLayout

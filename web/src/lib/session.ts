@@ -42,7 +42,7 @@ export function landingAfterLogin(user: Me, next: string | null): string {
   const target = safeNext(next);
   if (target) {
     if (target.startsWith("/desk/admin")) return mayEnter(user, "admin") ? target : homeFor(user.role);
-    if (target.startsWith("/desk/mail")) return mayEnter(user, "desk-manager") ? target : homeFor(user.role);
+    if (target.startsWith("/desk/mail") || target.startsWith("/desk/audit")) return mayEnter(user, "desk-manager") ? target : homeFor(user.role);
     if (target.startsWith("/desk")) return mayEnter(user, "desk") ? target : homeFor(user.role);
     if (target.startsWith("/portal/users")) return mayEnter(user, "portal-admin") ? target : homeFor(user.role);
     if (target.startsWith("/portal")) return mayEnter(user, "portal") ? target : homeFor(user.role);

@@ -32,6 +32,8 @@ import {
 import { TwoFactorPill, UserStatusPill } from "./shared";
 
 const ALL_ROLES: Role[] = [...STAFF_ROLES, ...CUSTOMER_ROLES];
+// New users: least privileged first, and the default.
+const NEW_USER_ROLES: Role[] = [...CUSTOMER_ROLES, ...STAFF_ROLES];
 
 export function AdminUsersPage() {
   useDocumentTitle("Users");
@@ -215,7 +217,7 @@ function UserDialog({
   const toast = useToast();
   const [name, setName] = useState(user?.name ?? "");
   const [email, setEmail] = useState(user?.email ?? "");
-  const [role, setRole] = useState<Role>(user?.role ?? "agent");
+  const [role, setRole] = useState<Role>(user?.role ?? "customer_user");
   const [orgId, setOrgId] = useState(user?.org_id ?? "");
   const [active, setActive] = useState(user?.is_active ?? true);
   const [password, setPassword] = useState("");
@@ -223,7 +225,7 @@ function UserDialog({
   const pending = create.isPending || update.isPending;
   const isCustomer = CUSTOMER_ROLES.includes(role);
   // A user's kind (staff or customer of an organization) is fixed once created.
-  const roleChoices = user ? (CUSTOMER_ROLES.includes(user.role) ? CUSTOMER_ROLES : STAFF_ROLES) : ALL_ROLES;
+  const roleChoices = user ? (CUSTOMER_ROLES.includes(user.role) ? CUSTOMER_ROLES : STAFF_ROLES) : NEW_USER_ROLES;
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();

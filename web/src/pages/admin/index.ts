@@ -6,4 +6,5 @@ export { AdminOrgsPage } from "./AdminOrgsPage";
 export { AdminSecurityPage } from "./AdminSecurityPage";
 export { AdminServicesPage } from "./AdminServicesPage";
 export { AdminSlaPage } from "./AdminSlaPage";
+export { AdminTeamsPage } from "./AdminTeamsPage";
 export { AdminUsersPage } from "./AdminUsersPage";

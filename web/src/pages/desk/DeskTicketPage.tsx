@@ -31,6 +31,7 @@ import { Conversation } from "./Conversation";
 import { DeskAttachments } from "./DeskAttachments";
 import { SuggestionPanel } from "./SuggestionPanel";
 import { TicketActionBar } from "./TicketActionBar";
+import { TicketFieldsCard } from "./TicketFieldsCard";
 import "./desk.css";
 
 export function DeskTicketPage() {
@@ -89,7 +90,6 @@ export function DeskTicketView({ ticket }: { ticket: StaffTicketDetail }) {
   const comment = useStaffComment(ticket.id);
   const services = useServices();
   const toast = useToast();
-  const service = services.data?.items.find((s) => s.id === ticket.service_id);
   const internalCount = (ticket.comments ?? []).filter((c) => c.is_internal).length;
   const { people } = useAssignees();
   const teams = useTeams();
@@ -178,18 +178,13 @@ export function DeskTicketView({ ticket }: { ticket: StaffTicketDetail }) {
         </div>
         <aside className="desk-ticket__side" aria-label="Ticket details">
           {ticket.actions.assign ? <AssignCard key={`${ticket.assigned_to?.id}-${ticket.assigned_team?.id}`} ticket={ticket} /> : null}
+          <TicketFieldsCard key={`${ticket.id}-${ticket.category ?? ""}`} ticket={ticket} />
           <Card title="Details" titleId="details-title" surface="content">
             <dl className="atum-kv">
               <dt>Organization</dt>
               <dd>{ticket.org_name}</dd>
               <dt>Assignee</dt>
               <dd>{ticket.assigned_to?.name ?? "Nobody"}</dd>
-              <dt>Team</dt>
-              <dd>{ticket.assigned_team?.name ?? "—"}</dd>
-              <dt>Service</dt>
-              <dd>{service?.name ?? "—"}</dd>
-              <dt>Category</dt>
-              <dd>{ticket.category ?? "—"}</dd>
               <dt>Accepted</dt>
               <dd className="tnum">
                 {ticket.accepted_at ? `${formatDateTime(ticket.accepted_at)}${ticket.accepted_by ? ` by ${ticket.accepted_by.name}` : ""}` : "Not yet"}

@@ -2,6 +2,7 @@ import { useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { useDeskTickets, type DeskFilter } from "../../api/internal";
 import { useOrgs } from "../../api/orgs";
+import { useTagSuggestions } from "../../api/tags";
 import { PRIORITIES, TICKET_STATUSES, type Priority, type StaffTicket, type TicketStatus } from "../../api/types";
 import { useAssignees } from "../../api/users";
 import {
@@ -43,6 +44,7 @@ export function filterFromParams(params: URLSearchParams): DeskFilter {
     assigned_to: params.get("assignee") ?? undefined,
     breached: params.get("breached") === "1" ? true : undefined,
     q: params.get("q") ?? undefined,
+    tag: params.get("tag") ?? undefined,
   };
 }
 
@@ -51,7 +53,10 @@ export function DeskTicketsPage() {
   const [params, setParams] = useSearchParams();
   const [q, setQ] = useState(params.get("q") ?? "");
   const query = useDebounced(q.trim(), 300);
-  const filter = { ...filterFromParams(params), q: query || undefined };
+  const [tag, setTag] = useState(params.get("tag") ?? "");
+  const tagQuery = useDebounced(tag.trim().toLowerCase(), 300);
+  const tagSuggestions = useTagSuggestions(tagQuery);
+  const filter = { ...filterFromParams(params), q: query || undefined, tag: tagQuery || undefined };
   const tickets = useDeskTickets(filter);
   const orgs = useOrgs();
   const { people } = useAssignees();
@@ -63,7 +68,7 @@ export function DeskTicketsPage() {
     else next.delete(key);
     setParams(next, { replace: true });
   };
-  const anyFilter = ["status", "priority", "org", "assignee", "breached"].some((k) => params.get(k)) || Boolean(query);
+  const anyFilter = ["status", "priority", "org", "assignee", "breached"].some((k) => params.get(k)) || Boolean(query || tagQuery);
 
   const columns: Column<StaffTicket>[] = [
     {
@@ -75,6 +80,23 @@ export function DeskTicketsPage() {
           <span className="atum-ticket-no">{ticketNumber(t.number)}</span> {t.title}
         </Link>
       ),
+    },
+    {
+      key: "tags",
+      header: "Tags",
+      hideOnMobile: true,
+      cell: (t) =>
+        t.tags?.length ? (
+          <ul className="desk-tags desk-tags--compact" aria-label="Tags">
+            {t.tags.map((name) => (
+              <li key={name} className="desk-tag">
+                {name}
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <span className="faint">—</span>
+        ),
     },
     { key: "channel", header: "Via", width: "xs", align: "center", cell: (t) => <ChannelBadge channel={t.channel} compact /> },
     { key: "org", header: "Organization", cell: (t) => t.org_name, hideOnMobile: true },
@@ -137,6 +159,20 @@ export function DeskTicketsPage() {
               </option>
             ))}
           </SelectField>
+          <TextField
+            label="Tag"
+            type="search"
+            placeholder="Any tag"
+            value={tag}
+            list="desk-tag-filter-suggestions"
+            autoComplete="off"
+            onChange={(e) => setTag(e.target.value)}
+          />
+          <datalist id="desk-tag-filter-suggestions">
+            {(tagSuggestions.data?.items ?? []).map((t) => (
+              <option key={t.id} value={t.name} />
+            ))}
+          </datalist>
           <div className="desk-filters__check">
             <Checkbox label="Breached only" checked={params.get("breached") === "1"} onChange={(e) => set("breached", e.target.checked ? "1" : "")} />
           </div>

@@ -5,3 +5,4 @@ export { DeskTicketsPage } from "./DeskTicketsPage";
 export { HeldMailPage } from "./HeldMailPage";
 export { InboxPage } from "./InboxPage";
 export { KbPage } from "./KbPage";
+export { AuditPage } from "./AuditPage";

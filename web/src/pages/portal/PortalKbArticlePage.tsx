@@ -1,13 +1,17 @@
-import { Link, useParams } from "react-router";
+import { Link, useParams, useSearchParams } from "react-router";
 import { isStatus } from "../../api/client";
 import { usePublicKbArticle } from "../../api/kb";
-import { EmptyState, ErrorState, Icon, Loading, PageHeader, Panel, formatDateTime, useDocumentTitle } from "../../atum";
+import { ButtonLink, EmptyState, ErrorState, Icon, Loading, PageHeader, Panel, formatDateTime, useDocumentTitle } from "../../atum";
 import { Markdown } from "./Markdown";
 import "./kb.css";
 
-/** A public knowledge-base article, as customers read it. */
+/** A public knowledge-base article, as customers read it. `?q=` is the help-articles search it
+ * was opened from, kept for the way back. */
 export function PortalKbArticlePage() {
   const { id = "" } = useParams();
+  const [params] = useSearchParams();
+  const q = params.get("q");
+  const back = q ? `/portal/kb?${new URLSearchParams({ q }).toString()}` : "/portal/kb";
   const article = usePublicKbArticle(id);
   useDocumentTitle(article.data?.title ?? "Article");
   if (article.isPending) return <Loading label="Loading the article" />;
@@ -23,13 +27,22 @@ export function PortalKbArticlePage() {
   const a = article.data;
   return (
     <div className="kb-article">
-      <Link to="/portal/tickets/new" className="kb-back">
-        <Icon name="plus" /> New ticket
+      <Link to={back} className="kb-back">
+        <Icon name="arrowLeft" /> Help articles
       </Link>
-      <PageHeader eyebrow="Knowledge base" title={a.title} subtitle={`Updated ${formatDateTime(a.updated_at)}`} />
+      <PageHeader eyebrow="Help article" title={a.title} subtitle={`Updated ${formatDateTime(a.updated_at)}`} />
       <Panel surface="content" padding="lg">
         <Markdown source={a.body} />
       </Panel>
+      <section className="kb-stuck" aria-labelledby="kb-stuck-title">
+        <h2 id="kb-stuck-title" className="kb-stuck__title">
+          Still stuck?
+        </h2>
+        <p className="kb-stuck__text">Tell the support team what happened and we will help.</p>
+        <ButtonLink to="/portal/tickets/new" variant="primary" icon="plus">
+          Open a ticket
+        </ButtonLink>
+      </section>
     </div>
   );
 }
