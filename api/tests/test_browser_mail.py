@@ -463,8 +463,10 @@ async def test_mail_in_held_mail_thread_and_mailboxes(
         # 3. The forwarded mail's ticket: the manager accepts it and assigns it to the agent.
         await open_ticket(manager, number, TITLE)
         await expect(ticket_status(manager)).to_have_attribute("data-status", "NEW")
-        await manager.get_by_role("combobox", name="Priority").select_option("P2")
-        await manager.get_by_role("textbox", name="Category").fill(CATEGORY)
+        # The acceptance form (the Classification card edits the same fields after acceptance).
+        acceptance = manager.get_by_role("region", name="Ticket actions")
+        await acceptance.get_by_label("Priority").select_option("P2")
+        await acceptance.get_by_role("textbox", name="Category").fill(CATEGORY)
         await manager.get_by_role("button", name="Accept", exact=True).click()
         await expect(ticket_status(manager)).to_have_attribute("data-status", "ACCEPTED")
         await manager.get_by_label("Assignee").select_option(label=AGENT_NAME)
