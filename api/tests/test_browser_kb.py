@@ -142,6 +142,10 @@ async def test_a_customer_is_offered_the_public_article_and_never_the_internal_o
         # Help articles: the same search on a page of its own, public articles only.
         await article.get_by_role("link", name="Help articles").click()
         await expect(article.get_by_role("heading", level=1, name="Help articles")).to_be_visible()
+        # Before any search: every public article, never the internal one.
+        library = article.get_by_role("list", name="All help articles")
+        await expect(library.get_by_role("link", name=PUBLIC_TITLE)).to_be_visible()
+        await expect(library).not_to_contain_text(INTERNAL_TITLE)
         await article.get_by_role("searchbox", name="Search help articles").fill(
             "forgot password reset link"
         )

@@ -375,6 +375,36 @@ class TestDeflection:
         listed = await client.get(PORTAL_URL, params={"q": w("gateway")}, headers=headers)
         assert listed.json()["items"] == []
 
+    async def test_the_library_lists_every_public_article_and_no_internal_one(
+        self, client: AsyncClient, people: dict[Role, Headers]
+    ) -> None:
+        w = tagger()
+        agent = people[Role.AGENT]
+        internal = await create(client, agent, w("vault secret"), w("vault runbook"))
+        public = [
+            await create(client, agent, w(f"library {n}"), w("library help"), "public")
+            for n in range(3)
+        ]
+        headers = people[Role.CUSTOMER_USER]
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+            page = await client.get("/api/kb/library", params=params, headers=headers)
+            assert page.status_code == 200, page.text
+            body = page.json()
+            assert all(set(i) == {"id", "title", "excerpt"} for i in body["items"])
+            seen += [i["id"] for i in body["items"]]
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        assert internal["id"] not in seen
+        # Every page's articles once (other tests' public articles may be listed too).
+        assert len(seen) == len(set(seen))
+        assert {a["id"] for a in public} <= set(seen)
+        staff = await client.get("/api/kb/library", headers=agent)
+        assert staff.status_code == 403
+
     async def test_question_is_bounded_and_nothing_matches_without_one(
         self, client: AsyncClient, people: dict[Role, Headers]
     ) -> None:

@@ -141,6 +141,7 @@ TABLE: tuple[Entry, ...] = (
     Entry("PATCH", KB + "/{article_id}", DESK, DESK, ARTICLE),
     Entry("DELETE", KB + "/{article_id}", MANAGERS_DELETE, MANAGERS_DELETE, ARTICLE),
     Entry("GET", "/api/kb/articles", PORTAL),
+    Entry("GET", "/api/kb/library", PORTAL),
     Entry("GET", "/api/kb/articles/{article_id}", PORTAL, PORTAL_HIDDEN, ARTICLE),
     # Administration.
     Entry("GET", "/api/orgs", DESK),

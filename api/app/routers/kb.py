@@ -120,6 +120,23 @@ async def suggest_articles(
     )
 
 
+@router.get("/kb/library", response_model=Page[CustomerKbMatch], tags=["portal"])
+async def browse_public_articles(
+    actor: KbCustomer,
+    session: DbSession,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT,
+) -> Page[CustomerKbMatch]:
+    """Every public article, most recently changed first (the portal's help-articles list)."""
+    rows, next_cursor = await kb_articles.list_articles(
+        session, q=None, cursor=cursor, limit=limit, actor=actor
+    )
+    return Page[CustomerKbMatch](
+        items=[CustomerKbMatch(id=r.id, title=r.title, excerpt=r.excerpt) for r in rows],
+        next_cursor=next_cursor,
+    )
+
+
 @router.get(PORTAL + "/{article_id}", response_model=CustomerKbArticle, tags=["portal"])
 async def read_public_article(
     article_id: uuid.UUID, actor: KbCustomer, session: DbSession

@@ -111,10 +111,16 @@ async def view(session: AsyncSession, article: KbArticle) -> ArticleView:
 
 
 async def list_articles(
-    session: AsyncSession, *, q: str | None, cursor: str | None, limit: int
+    session: AsyncSession,
+    *,
+    q: str | None,
+    cursor: str | None,
+    limit: int,
+    actor: CurrentUser | None = None,
 ) -> tuple[list[ArticleRow], str | None]:
-    """Staff list, most recently changed first (keyset on updated_at, id); *q* filters by
-    full-text search over title and body."""
+    """Most recently changed first (keyset on updated_at, id); *q* filters by full-text search
+    over title and body. With *actor*, only what that caller may see (a customer: the public
+    articles); without, every article (the staff list)."""
     stmt = (
         select(
             KbArticle.id,
@@ -129,6 +135,8 @@ async def list_articles(
         .order_by(KbArticle.updated_at.desc(), KbArticle.id.desc())
         .limit(limit + 1)
     )
+    if actor is not None and not actor.is_staff:
+        stmt = stmt.where(KbArticle.visibility == "public")
     if q:
         stmt = stmt.where(
             KbArticle.search.op("@@")(func.websearch_to_tsquery(literal_column("'english'"), q))

@@ -26,6 +26,7 @@ export const kbKeys = {
 export const publicKbKeys = {
   all: ["kb-public"] as const,
   matches: (q: string) => [...publicKbKeys.all, "matches", q] as const,
+  library: () => [...publicKbKeys.all, "library"] as const,
   detail: (id: string) => [...publicKbKeys.all, "detail", id] as const,
 };
 
@@ -85,6 +86,18 @@ export function useKbMatches(question: string, enabled: boolean) {
     queryFn: ({ signal }) => request("get", "/api/kb/articles", { query: { q: question }, signal }),
     enabled,
     staleTime: 60_000,
+  });
+}
+
+/** Every public article, newest first (the portal's help-articles list), a page at a time. */
+export function useKbLibrary(enabled: boolean) {
+  return useInfiniteQuery({
+    queryKey: publicKbKeys.library(),
+    queryFn: ({ pageParam, signal }) =>
+      request("get", "/api/kb/library", { query: { cursor: pageParam, limit: KB_PAGE_SIZE }, signal }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: nextCursor,
+    enabled,
   });
 }
 

@@ -49,12 +49,28 @@ describe("help articles (portal)", () => {
     vi.useRealTimers();
   });
 
-  it("asks nothing until the customer types, then searches once the typing stops", async () => {
+  it("lists every public article page by page before any search", async () => {
+    const { calls } = stubApi({
+      "GET /api/kb/library?cursor=page-2": { body: { items: [MATCHES.items[1]], next_cursor: null } },
+      "GET /api/kb/library": { body: { items: [MATCHES.items[0]], next_cursor: "page-2" } },
+    });
+    at("/portal/kb");
+    const list = await screen.findByRole("list", { name: "All help articles" });
+    expect(within(list).getByRole("link", { name: "Resetting a forgotten password" })).toHaveAttribute("href", `/portal/kb/${ARTICLE}`);
+    fireEvent.click(screen.getByRole("button", { name: "Load more" }));
+    expect(await within(list).findByRole("link", { name: "Signing in with a security key" })).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Load more" })).not.toBeInTheDocument();
+    expect(calls.filter((c) => c.url.startsWith("/api/kb/library")).map((c) => new URL(c.url, "http://localhost").searchParams.get("cursor"))).toEqual([null, "page-2"]);
+  });
+
+  it("searches once the typing stops, and not before", async () => {
     vi.useFakeTimers();
-    const { calls } = stubApi({ "GET /api/kb/articles": { body: MATCHES } });
+    const { calls } = stubApi({
+      "GET /api/kb/articles": { body: MATCHES },
+      "GET /api/kb/library": { body: { items: [], next_cursor: null } },
+    });
     at("/portal/kb");
     expect(screen.getByRole("heading", { level: 1, name: "Help articles" })).toBeInTheDocument();
-    expect(screen.getByRole("heading", { name: "What do you need help with?" })).toBeInTheDocument();
     await wait(KB_SEARCH_DELAY_MS * 2);
     expect(questions(calls)).toEqual([]);
 

@@ -1,14 +1,13 @@
 /**
- * Help articles: customers search the public knowledge base before (or instead of) opening a
- * ticket. The portal's article endpoint answers a question with the best public matches (at most
- * five, ranked by relevance; the same search as the new-ticket deflection panel) and has no
- * browsing or paging, so the page asks for a few words first. The search sits in `?q=` so the
- * back link of an article returns to the same results.
+ * Help articles: customers browse the public knowledge base (newest first, a page at a time) or
+ * search it before (or instead of) opening a ticket. A search answers with the best public
+ * matches (at most five, ranked by relevance; the same search as the new-ticket deflection
+ * panel). The search sits in `?q=` so the back link of an article returns to the same results.
  */
 import { useEffect, useState } from "react";
 import { Link, useSearchParams } from "react-router";
-import { KB_QUESTION_MAX, useKbMatches } from "../../api/kb";
-import { ButtonLink, EmptyState, ErrorState, PageHeader, Panel, SkeletonRows, TextField, useDebounced, useDocumentTitle } from "../../atum";
+import { KB_QUESTION_MAX, useKbLibrary, useKbMatches } from "../../api/kb";
+import { Button, ButtonLink, EmptyState, ErrorState, PageHeader, Panel, SkeletonRows, TextField, useDebounced, useDocumentTitle } from "../../atum";
 import "./portal.css";
 import "./kb.css";
 
@@ -21,6 +20,8 @@ export function PortalKbPage() {
   const query = useDebounced(q.trim(), KB_SEARCH_DELAY_MS).slice(0, KB_QUESTION_MAX);
   const matches = useKbMatches(query, query !== "");
   const items = matches.data?.items ?? [];
+  const library = useKbLibrary(query === "");
+  const libraryItems = library.data?.pages.flatMap((page) => page.items) ?? [];
 
   // Keep the address in step with the search (replace: typing is not history).
   useEffect(() => {
@@ -48,7 +49,7 @@ export function PortalKbPage() {
     <>
       <PageHeader
         title="Help articles"
-        subtitle="Answers the support team has written for common questions. Describe your problem in a few words."
+        subtitle="Answers the support team has written for common questions. Browse them, or describe your problem in a few words."
       />
       <Panel surface="content" padding="none" className="portal-list">
         <form className="portal-kb__search" role="search" aria-label="Help articles" onSubmit={(e) => e.preventDefault()}>
@@ -62,9 +63,42 @@ export function PortalKbPage() {
           />
         </form>
         {!query ? (
-          <EmptyState icon="search" title="What do you need help with?">
-            Type a few words above and the best matching articles appear here.
-          </EmptyState>
+          library.isPending ? (
+            <SkeletonRows rows={3} />
+          ) : library.isError ? (
+            <div className="portal-list__pad">
+              <ErrorState error={library.error} onRetry={() => void library.refetch()} />
+            </div>
+          ) : libraryItems.length === 0 ? (
+            <EmptyState icon="file" title="No help articles yet" action={openTicket}>
+              The support team has not published any articles. Open a ticket and they will help.
+            </EmptyState>
+          ) : (
+            <>
+              <h2 id="portal-kb-library" className="visually-hidden">
+                All help articles
+              </h2>
+              <ul className="portal-tickets" aria-labelledby="portal-kb-library">
+                {libraryItems.map((article) => (
+                  <li key={article.id} className="portal-ticket">
+                    <div className="portal-ticket__main">
+                      <Link to={`/portal/kb/${article.id}`} className="portal-ticket__title">
+                        {article.title}
+                      </Link>
+                      <p className="kb-deflect__excerpt">{article.excerpt}</p>
+                    </div>
+                  </li>
+                ))}
+              </ul>
+              {library.hasNextPage ? (
+                <div className="portal-list__pad">
+                  <Button variant="ghost" onClick={() => void library.fetchNextPage()} disabled={library.isFetchingNextPage}>
+                    {library.isFetchingNextPage ? "Loading…" : "Load more"}
+                  </Button>
+                </div>
+              ) : null}
+            </>
+          )
         ) : matches.isPending ? (
           <SkeletonRows rows={3} />
         ) : matches.isError ? (
