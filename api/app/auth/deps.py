@@ -43,6 +43,12 @@ class CurrentUser:
         return self.role.is_staff
 
 
+# An account that may sign in and act: active, and (customers) of an active organization. Every
+# query that finds a person to authenticate joins Organization on User.org_id and uses this.
+USABLE_ACCOUNT = User.is_active.is_(True) & (
+    User.org_id.is_(None) | (Organization.status == "active")
+)
+
 _CURRENT_USER = (
     select(
         User.id,
@@ -61,8 +67,7 @@ _CURRENT_USER = (
     .where(
         AuthSession.revoked_at.is_(None),
         AuthSession.expires_at > func.now(),
-        User.is_active.is_(True),
-        (User.org_id.is_(None)) | (Organization.status == "active"),
+        USABLE_ACCOUNT,
         # Bound at execution: the statement is built (and hashed for the compiled cache) once.
         AuthSession.id == bindparam("session_id"),
         AuthSession.user_id == bindparam("user_id"),

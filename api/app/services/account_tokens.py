@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from app.auth.deps import USABLE_ACCOUNT
 from app.db.session import KeepChanges
 from app.errors import DomainError
-from app.models import AccountToken, User
+from app.models import AccountToken, Organization, User
 from app.utils.clock import utcnow
 
 TOKEN_BYTES = 32
@@ -81,19 +82,20 @@ async def kill(session: AsyncSession, user_id: uuid.UUID, purpose: str) -> None:
 async def find(
     session: AsyncSession, token: str, purpose: str, *, lock: bool = False
 ) -> tuple[AccountToken, User]:
-    """The live token and its (active) user, or ``BadToken``. *lock*: held until commit, so two
-    requests presenting the same token cannot both use it."""
+    """The live token and its user (active, of an active organization), or ``BadToken``.
+    *lock*: held until commit, so two requests presenting the same token cannot both use it."""
     if not token or len(token) > _MAX_TOKEN_LENGTH:
         raise BadToken()
     stmt = (
         select(AccountToken, User)
         .join(User, User.id == AccountToken.user_id)
+        .outerjoin(Organization, Organization.id == User.org_id)
         .where(
             AccountToken.token_hash == digest(token),
             AccountToken.purpose == purpose,
             AccountToken.used_at.is_(None),
             AccountToken.expires_at > func.now(),
-            User.is_active.is_(True),
+            USABLE_ACCOUNT,
         )
     )
     if lock:

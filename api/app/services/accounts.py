@@ -10,7 +10,6 @@ enrolled second factor is still asked for at the next sign-in (ASVS 6.4.3).
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import timedelta
 
@@ -18,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import password_policy
-from app.auth.deps import CurrentUser
+from app.auth.deps import USABLE_ACCOUNT, CurrentUser
 from app.auth.passwords import hash_password, verify_password
 from app.config import Settings, get_settings
 from app.errors import Conflict, Invalid, RateLimited
@@ -64,13 +63,27 @@ def _inputs(user: User) -> list[str]:
     return [user.email, user.name]
 
 
-async def _set_password(session: AsyncSession, user: User, password: str) -> None:
-    password_policy.check(password, _inputs(user))
+async def _set_password(
+    session: AsyncSession,
+    user: User,
+    password: str,
+    *,
+    field: str = "password",
+    keep: CurrentUser | None = None,
+) -> None:
+    """The one way a person's password is set: the rules, then every session ends (but *keep*'s,
+    the one changing it), with every reset link and half-done sign-in of the old password."""
+    try:
+        password_policy.check(password, _inputs(user))
+    except Invalid as exc:
+        raise Invalid(field, exc.detail) from exc
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
-    await revoke_all_sessions(session, user.id)
+    if keep is None:
+        await revoke_all_sessions(session, user.id)
+    else:
+        await sessions.revoke_others(session, keep, audited=False)
     await account_tokens.kill(session, user.id, "password_reset")
-    # A sign-in half done with the old password must not finish.
     await account_tokens.kill(session, user.id, "mfa_login")
     await session.flush()
 
@@ -136,12 +149,6 @@ async def accept_invitation(
     if user.password_hash != NO_PASSWORD:
         # The person already chose a password (reset link, administrator): the invitation died.
         raise account_tokens.BadToken()
-    if user.org_id is not None:
-        status = await session.scalar(
-            select(Organization.status).where(Organization.id == user.org_id)
-        )
-        if status != "active":
-            raise account_tokens.BadToken()
     await _set_password(session, user, password)
     await audit.record(
         session,
@@ -176,17 +183,12 @@ async def forgot_password(
         await session.execute(
             select(User)
             .outerjoin(Organization, Organization.id == User.org_id)
-            .where(
-                User.email == email,
-                User.is_active.is_(True),
-                (User.org_id.is_(None)) | (Organization.status == "active"),
-            )
+            .where(User.email == email, USABLE_ACCOUNT)
         )
     ).scalar_one_or_none()
     if user is None:
         # The same work as a known address: a token is made and an update runs (on nobody).
         await account_tokens.kill(session, uuid.UUID(int=0), "password_reset")
-        account_tokens.digest(secrets.token_urlsafe(account_tokens.TOKEN_BYTES))
         await audit.record(
             session,
             actor=None,
@@ -295,15 +297,7 @@ async def change_password(
     user = await confirm_password(session, actor, current)
     if verify_password(user.password_hash, new):
         raise Invalid("new_password", "The new password must differ from the current one")
-    try:
-        password_policy.check(new, _inputs(user))
-    except Invalid as exc:
-        raise Invalid("new_password", exc.detail) from exc
-    user.password_hash = hash_password(new)
-    user.password_changed_at = utcnow()
-    await account_tokens.kill(session, user.id, "password_reset")
-    await account_tokens.kill(session, user.id, "mfa_login")
-    await sessions.revoke_others(session, actor, audited=False)
+    await _set_password(session, user, new, field="new_password", keep=actor)
     await _password_changed_notice(session, user, "changed from the profile page")
     await audit.record(
         session,

@@ -120,8 +120,16 @@ async def enforcement(session: AsyncSession, user: User) -> Enforcement:
         return Enforcement(bool(rule and rule.required), None, False)
     if user.mfa_grace_started_at is None:
         user.mfa_grace_started_at = utcnow()
-    until = user.mfa_grace_started_at + timedelta(hours=rule.grace_hours)
+    until = _grace_until(rule, user)
+    assert until is not None
     return Enforcement(True, until, utcnow() >= until)
+
+
+def _grace_until(rule: MfaPolicy | None, user: User) -> datetime | None:
+    """When a user whose role requires a factor, and who has none, must have one."""
+    if rule is None or not rule.required or user.mfa_enabled or user.mfa_grace_started_at is None:
+        return None
+    return user.mfa_grace_started_at + timedelta(hours=rule.grace_hours)
 
 
 # --- status ----------------------------------------------------------------------------------
@@ -146,14 +154,7 @@ async def status(session: AsyncSession, actor: CurrentUser) -> Status:
         .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
     )
     rule = await policy_for(session, user.role)
-    grace_until = None
-    if (
-        rule is not None
-        and rule.required
-        and not user.mfa_enabled
-        and user.mfa_grace_started_at is not None
-    ):
-        grace_until = user.mfa_grace_started_at + timedelta(hours=rule.grace_hours)
+    grace_until = _grace_until(rule, user)
     return Status(
         totp=user.totp_secret is not None,
         webauthn=keys,
@@ -316,21 +317,18 @@ async def totp_disable(
     secret = secretbox.unseal(user.totp_secret, secretbox.TOTP)
     if secret is None or not await _accept_totp(session, user, secret, code):
         raise Invalid("code", "This code is not correct")
-    await _keep_one_if_required(session, user, leaving="totp")
+    await _keep_one_if_required(session, user)
     user.totp_secret = None
     await _refresh_enabled(session, user)
     await _audit(session, actor, user, "auth.mfa_removed", {"method": "totp"})
 
 
-async def _keep_one_if_required(session: AsyncSession, user: User, *, leaving: str) -> None:
-    """A role that requires two factors keeps at least one."""
+async def _keep_one_if_required(session: AsyncSession, user: User) -> None:
+    """A role that requires two factors keeps at least one: refuse removing the last."""
     if not await required_for(session, user.role):
         return
-    keys = len(await _keys(session, user.id))
-    others = (keys - (1 if leaving == "webauthn" else 0)) + (
-        1 if user.totp_secret is not None and leaving != "totp" else 0
-    )
-    if others <= 0:
+    enrolled = len(await _keys(session, user.id)) + (1 if user.totp_secret is not None else 0)
+    if enrolled <= 1:
         raise Conflict("Your role requires a second factor: add another one before removing this")
 
 
@@ -450,7 +448,7 @@ async def webauthn_delete(
     )
     if key is None:
         raise NotFound("Security key not found")
-    await _keep_one_if_required(session, user, leaving="webauthn")
+    await _keep_one_if_required(session, user)
     await session.delete(key)
     await session.flush()
     await _refresh_enabled(session, user)
