@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 from ua_parser import parse
 
 from app.auth.deps import CurrentUser
@@ -45,20 +46,18 @@ def device_label(user_agent: str | None) -> str:
     return name or user_agent.split("/")[0].strip()[:60] or "Unknown device"
 
 
-def _live(user_id: uuid.UUID) -> list[object]:
-    return [
+def _live(user_id: uuid.UUID) -> tuple[ColumnElement[bool], ...]:
+    return (
         AuthSession.user_id == user_id,
         AuthSession.revoked_at.is_(None),
         AuthSession.expires_at > func.now(),
-    ]
+    )
 
 
 async def list_mine(session: AsyncSession, actor: CurrentUser) -> list[SessionInfo]:
     rows = (
         await session.execute(
-            select(AuthSession)
-            .where(*_live(actor.id))  # type: ignore[arg-type]
-            .order_by(AuthSession.last_seen_at.desc())
+            select(AuthSession).where(*_live(actor.id)).order_by(AuthSession.last_seen_at.desc())
         )
     ).scalars()
     return [
@@ -78,7 +77,7 @@ async def revoke(session: AsyncSession, actor: CurrentUser, session_id: uuid.UUI
     """End one of the caller's own sessions (another user's is not found)."""
     ended = await session.execute(
         update(AuthSession)
-        .where(AuthSession.id == session_id, *_live(actor.id))  # type: ignore[arg-type]
+        .where(AuthSession.id == session_id, *_live(actor.id))
         .values(revoked_at=func.now())
         .returning(AuthSession.id)
     )
@@ -99,7 +98,7 @@ async def revoke_others(session: AsyncSession, actor: CurrentUser, *, audited: b
     """End every session of the caller but the current one; the number ended."""
     ended = await session.execute(
         update(AuthSession)
-        .where(AuthSession.id != actor.session_id, *_live(actor.id))  # type: ignore[arg-type]
+        .where(AuthSession.id != actor.session_id, *_live(actor.id))
         .values(revoked_at=func.now())
         .returning(AuthSession.id)
     )
@@ -124,7 +123,7 @@ async def end_all_of(session: AsyncSession, actor: CurrentUser, user_id: uuid.UU
     user = await get_user(session, actor, user_id)
     ended = await session.execute(
         update(AuthSession)
-        .where(*_live(user.id))  # type: ignore[arg-type]
+        .where(*_live(user.id))
         .values(revoked_at=func.now())
         .returning(AuthSession.id)
     )
