@@ -17,6 +17,14 @@ from app.models.tag import Tag, TicketTag
 from app.models.team import Team, TeamMember
 from app.models.ticket import Ticket
 from app.models.user import User
+from app.models.workspace import (
+    CannedReply,
+    Macro,
+    SavedView,
+    TicketCc,
+    TicketLink,
+    TicketPresence,
+)
 
 __all__ = [
     "AccountToken",
@@ -24,10 +32,12 @@ __all__ = [
     "AiSuggestion",
     "AuditLog",
     "AuthSession",
+    "CannedReply",
     "InboundMessage",
     "InboundRaw",
     "KbArticle",
     "KbPassage",
+    "Macro",
     "MailBounce",
     "Mailbox",
     "MfaPolicy",
@@ -36,6 +46,7 @@ __all__ = [
     "OutboxMessage",
     "RateLimitCounter",
     "RecoveryCode",
+    "SavedView",
     "Service",
     "SlaPolicy",
     "Tag",
@@ -43,8 +54,11 @@ __all__ = [
     "TeamMember",
     "Ticket",
     "TicketAttachment",
+    "TicketCc",
     "TicketComment",
     "TicketEmbedding",
+    "TicketLink",
+    "TicketPresence",
     "TicketTag",
     "User",
     "WebAuthnCredential",

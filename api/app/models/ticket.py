@@ -136,4 +136,8 @@ class Ticket(UUIDPrimaryKey, Timestamps, Base):
     follow_up_of: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("tickets.id"), nullable=True
     )
+    # A duplicate merged into another ticket (then CLOSED).
+    merged_into: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("tickets.id"), nullable=True
+    )
     search: Mapped[str] = mapped_column(TSVECTOR, Computed(SEARCH_DOCUMENT, persisted=True))
