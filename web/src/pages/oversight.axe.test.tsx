@@ -4,6 +4,7 @@ import axe from "axe-core";
 import type { AuditEntry, Me, Team, User } from "../api/types";
 import { stubApi } from "../test/fixtures";
 import { renderWithApp } from "../test/render";
+import { AdminTagsPage } from "./admin/AdminTagsPage";
 import { AdminTeamsPage } from "./admin/AdminTeamsPage";
 import { AuditPage } from "./desk/AuditPage";
 
@@ -71,6 +72,18 @@ describe("the audit trail and the teams pages pass axe-core", () => {
     const dialog = screen.getByRole("dialog", { name: "New team" });
     await userEvent.click(within(dialog).getByRole("button", { name: "Create team" }));
     await within(dialog).findByText("Enter a name.");
+    expect(await violations()).toEqual([]);
+  });
+
+  it("tags, the list and the rename/merge dialog", async () => {
+    stubApi({
+      "GET /api/internal/tags": { body: { items: [{ id: "g1", name: "vpn", count: 2 }, { id: "g2", name: "printer", count: 1 }], next_cursor: null } },
+    });
+    renderWithApp(<AdminTagsPage />, { prepare: (client) => client.setQueryData(["me"], ADA) });
+    await screen.findByText("printer");
+    expect(await violations()).toEqual([]);
+    await userEvent.click(screen.getByRole("button", { name: "Rename or merge vpn" }));
+    screen.getByRole("dialog", { name: "Tag vpn" });
     expect(await violations()).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ const SECTIONS = [
   { to: "/desk/admin/orgs", label: "Organizations" },
   { to: "/desk/admin/users", label: "Users" },
   { to: "/desk/admin/teams", label: "Teams" },
+  { to: "/desk/admin/tags", label: "Tags" },
   { to: "/desk/admin/sla", label: "SLA policies" },
   { to: "/desk/admin/services", label: "Services" },
   { to: "/desk/admin/notifications", label: "Notifications" },
@@ -16,7 +17,7 @@ const SECTIONS = [
 export function AdminLayout() {
   return (
     <>
-      <PageHeader title="Administration" subtitle="Organizations, people, teams, SLA policies, the service catalogue, outgoing mail, the mailboxes the desk reads, and two-factor sign-in." />
+      <PageHeader title="Administration" subtitle="Organizations, people, teams, ticket tags, SLA policies, the service catalogue, outgoing mail, the mailboxes the desk reads, and two-factor sign-in." />
       <nav aria-label="Administration" className="admin-nav">
         <ul>
           {SECTIONS.map((s) => (

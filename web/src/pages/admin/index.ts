@@ -6,5 +6,6 @@ export { AdminOrgsPage } from "./AdminOrgsPage";
 export { AdminSecurityPage } from "./AdminSecurityPage";
 export { AdminServicesPage } from "./AdminServicesPage";
 export { AdminSlaPage } from "./AdminSlaPage";
+export { AdminTagsPage } from "./AdminTagsPage";
 export { AdminTeamsPage } from "./AdminTeamsPage";
 export { AdminUsersPage } from "./AdminUsersPage";
