@@ -45,6 +45,7 @@ const AdminNotifications = lazyPage(() => import("../pages/admin"), "AdminNotifi
 const AdminMail = lazyPage(() => import("../pages/admin"), "AdminMailPage");
 const AdminSecurity = lazyPage(() => import("../pages/admin"), "AdminSecurityPage");
 const AdminTeams = lazyPage(() => import("../pages/admin"), "AdminTeamsPage");
+const AdminTags = lazyPage(() => import("../pages/admin"), "AdminTagsPage");
 
 function Page({ children }: { children: ReactNode }) {
   return <Suspense fallback={<Loading label="Loading page" />}>{children}</Suspense>;
@@ -139,6 +140,7 @@ export const routes: RouteObject[] = [
               { path: "orgs", element: el(AdminOrgs) },
               { path: "users", element: el(AdminUsers) },
               { path: "teams", element: el(AdminTeams) },
+              { path: "tags", element: el(AdminTags) },
               { path: "sla", element: el(AdminSla) },
               { path: "services", element: el(AdminServices) },
               { path: "notifications", element: el(AdminNotifications) },
