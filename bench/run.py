@@ -75,6 +75,7 @@ from servers import (
 READ_TARGET, WRITE_TARGET = 0.40, 0.35
 P95_TARGET_MS, GROWTH_TARGET = 20.0, 1.5
 SUGGESTION_TARGET_MS = 50.0
+VIEW_COUNT_TARGET_MS = 50.0
 MAX_READ_STATEMENTS, RSS_TARGET_MB = 3, 200
 MB = 1024 * 1024
 
@@ -160,6 +161,15 @@ class ScaleRun:
                 f"  lexical suggestion computation: {c['tickets']} tickets, p50 {c['p50_ms']:.1f} "
                 f"ms, p95 {c['p95_ms']:.1f} ms, max {c['max_ms']:.1f} ms"
             )
+        if cfg.wants("views"):
+            asyncio.run(stage.view_counts())
+            if stage.counts:
+                c = stage.counts
+                log(
+                    f"  saved view counts: {c['counts']} counts over {c['views']} views, p50 "
+                    f"{c['p50_ms']:.1f} ms, p95 {c['p95_ms']:.1f} ms, max {c['max_ms']:.1f} ms "
+                    f"(worst view {c['worst_view']})"
+                )
         stage.creates()
         api_port, ceiling_port, sink_port = free_port(), free_port(), free_port()
         env = self.env(uri, stage.secret, sink_port)
@@ -240,6 +250,7 @@ class ScaleRun:
             "generate": {k: v for k, v in data.items() if k != "uri"},
             "scenarios": self.results,
             "suggestion_computation": stage.computation,
+            "view_counts": stage.counts,
             "statements": statements,
             "rss": {
                 "peak": {k: dict(v) for k, v in self.memory.peak.items()},

@@ -101,6 +101,8 @@ class Stage:
     files: dict[tuple[str, str], Path] = field(default_factory=dict)
     # The lexical engine's time per ticket (count, p50/p95/max ms), measured by suggest().
     computation: dict[str, Any] | None = None
+    # The saved views' live counts: time per view's COUNT (p50/p95/max ms), by view_counts().
+    counts: dict[str, Any] | None = None
 
     async def prepare(self, customers: int = 200, *, suggestions: bool = True) -> None:
         """Sessions and the read scenarios' request files; with *suggestions*, also the stored
@@ -294,6 +296,91 @@ class Stage:
             "p95_ms": round(ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)], 2),
             "max_ms": round(ordered[-1], 2),
             "mean_ms": round(statistics.fmean(ordered), 2),
+        }
+
+    async def view_counts(self, agents: int = 20, rounds: int = 3) -> None:
+        """The desk sidebar's live counts: *agents* agents each get six personal views (priority,
+        breached and mine, a team's open work, new e-mail, an organization's open work, a search)
+        next to the four built-in ones, and each view's count is computed in-process exactly as
+        GET /internal/views does (services/views.py -> tickets.count_rows), timed per view over
+        *rounds* rounds after an untimed one."""
+        from sqlalchemy import select
+        from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+        from app.auth.deps import CurrentUser
+        from app.db.embedded import to_async_url
+        from app.models import Organization, Team
+        from app.models.enums import Role
+        from app.schemas.views import ViewCreate
+        from app.services import views
+
+        engine = create_async_engine(to_async_url(self.uri))
+        chosen = self.agents[:agents]
+        times: list[float] = []
+        per_view: dict[str, list[float]] = {}
+        try:
+            async with AsyncSession(engine, expire_on_commit=False) as session:
+                team = await session.scalar(select(Team.id).order_by(Team.name).limit(1))
+                org = await session.scalar(
+                    select(Organization.id).order_by(Organization.id).limit(1)
+                )
+                open_ = ["NEW", "ACCEPTED", *OPEN_WORK]
+                filters: list[tuple[str, dict[str, Any]]] = [
+                    ("P1 open", {"priority": ["P1"], "status": open_}),
+                    ("Mine, breached", {"assigned_to": "me", "breached": True}),
+                    ("Team open", {"team_id": str(team), "status": open_}),
+                    ("New by mail", {"channel": "email", "status": ["NEW"]}),
+                    ("Org open", {"org_id": str(org), "status": open_}),
+                    ("VPN", {"q": "vpn", "status": open_}),
+                ]
+                actors = []
+                for a in chosen:
+                    actor = CurrentUser(
+                        id=a.id,
+                        email="",
+                        name="",
+                        role=Role(a.role),
+                        org_id=None,
+                        org_name=None,
+                        session_id=uuid.uuid4(),
+                    )
+                    actors.append(actor)
+                    for name, f in filters:
+                        await views.create_view(
+                            session, actor, ViewCreate.model_validate({"name": name, "filters": f})
+                        )
+                await session.commit()
+            now = datetime.now(UTC)
+            for round_ in range(rounds + 1):
+                for actor in actors:
+                    async with AsyncSession(engine, expire_on_commit=False) as session:
+                        listed = await views.list_views(session, actor, now)  # warms the plans
+                        for item in listed:
+                            flt = views.ticket_filter(item["filters"], actor)
+                            started = time.perf_counter()
+                            await views.tickets.count_rows(session, actor, flt, now=now)
+                            took = (time.perf_counter() - started) * 1000
+                            if round_:
+                                times.append(took)
+                                per_view.setdefault(item["name"], []).append(took)
+        finally:
+            await engine.dispose()
+        if not times:
+            return
+
+        def p95(values: list[float]) -> float:
+            ordered = sorted(values)
+            return round(ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)], 2)
+
+        self.counts = {
+            "agents": len(chosen),
+            "views": len(per_view),
+            "counts": len(times),
+            "p50_ms": round(statistics.median(times), 2),
+            "p95_ms": p95(times),
+            "max_ms": round(max(times), 2),
+            "worst_view": max(per_view, key=lambda n: p95(per_view[n])),
+            "per_view_p95_ms": {n: p95(v) for n, v in per_view.items()},
         }
 
     async def _search_terms(self, conn: asyncpg.Connection) -> list[str]:

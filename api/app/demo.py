@@ -1,4 +1,6 @@
-"""The demo data set loaded by `make run` into an empty database."""
+"""The demo data set loaded by `make run` into an empty database: people, organizations,
+services, teams, knowledge-base articles, and a realistic day of tickets in every state (see
+``app/demo_tickets.py``)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.deps import CurrentUser
+from app.demo_tickets import seed_tickets
 from app.models import User
 from app.models.enums import Role
 from app.schemas.kb import KbArticleCreate
@@ -15,6 +18,7 @@ from app.schemas.org import OrgCreate
 from app.schemas.service import ServiceCreate
 from app.schemas.user import UserCreate
 from app.services import catalog, kb_articles, orgs, teams, users
+from app.utils.clock import utcnow
 
 # (role, e-mail, password, name, organization)
 _PEOPLE = [
@@ -69,8 +73,12 @@ async def seed(session: AsyncSession) -> list[tuple[str, str, str]] | None:
         return None
     org_ids = {}
     # Unknown senders from an organization's domain become its customers when they write in.
-    for name, domain in (("Acme Corp", "acme.test"), ("Globex", "globex.test")):
-        created = OrgCreate(name=name, email_domains=[domain])
+    # Globex shows each customer user only the tickets they opened or are copied on.
+    for name, domain, visibility in (
+        ("Acme Corp", "acme.test", "organization"),
+        ("Globex", "globex.test", "own"),
+    ):
+        created = OrgCreate(name=name, email_domains=[domain], portal_visibility=visibility)
         org_ids[name] = (await orgs.create(session, None, created)).id
     staff = []
     for role, email, password, name, org in _PEOPLE:
@@ -106,4 +114,5 @@ async def seed(session: AsyncSession) -> list[tuple[str, str, str]] | None:
         await kb_articles.create(
             session, author, KbArticleCreate(title=title, body=body, visibility=visibility)
         )
+    await seed_tickets(session, utcnow())
     return DEMO_LOGINS

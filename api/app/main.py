@@ -27,6 +27,7 @@ from app.routers import (
     account,
     audit,
     auth,
+    events,
     health,
     internal_tickets,
     kb,
@@ -38,9 +39,14 @@ from app.routers import (
     suggestions,
     tags,
     teams,
+    ticket_ccs,
+    ticket_merge,
     tickets,
     users,
+    views,
+    workspace,
 )
+from app.services import live
 
 log = structlog.get_logger("atum.app")
 WEB_DIST = REPO_ROOT / "web" / "dist"
@@ -73,6 +79,7 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     yield
+    await live.hub.stop()
     await get_engine().dispose()
 
 
@@ -87,6 +94,8 @@ _ROUTERS = (
     (account, (400, 401, 403, 404, 409, 429, 503)),
     (tickets, (400, 401, 403, 404, 409, 415, 429, 503, 507)),
     (internal_tickets, (400, 401, 403, 404, 409, 415, 503, 507)),
+    (ticket_merge, (400, 401, 403, 404, 409, 503)),
+    (ticket_ccs, (400, 401, 403, 404, 503)),
     (suggestions, (401, 403, 404, 503)),
     (notifications, (400, 401, 403, 404, 409, 503)),
     (orgs, (400, 401, 403, 404, 409, 503)),
@@ -98,6 +107,9 @@ _ROUTERS = (
     (kb, (400, 401, 403, 404, 503)),
     (audit, (401, 403, 503)),
     (mail, (400, 401, 403, 404, 409, 503)),
+    (workspace, (400, 401, 403, 404, 409, 503)),
+    (events, (400, 401, 403, 404, 503)),
+    (views, (400, 401, 403, 404, 503)),
 )
 
 

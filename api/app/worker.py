@@ -48,7 +48,15 @@ from app.config import Settings
 from app.db.session import get_engine
 from app.mail import imap, inbound
 from app.mail.tokens import reply_address
-from app.services import account_mail, account_tokens, notifications, ratelimit, tickets
+from app.services import (
+    account_mail,
+    account_tokens,
+    live,
+    notifications,
+    presence,
+    ratelimit,
+    tickets,
+)
 from app.services.audit_chain import Head, export_line
 from app.utils.clock import utcnow
 
@@ -436,6 +444,9 @@ class Worker:
             pruned: int = await ratelimit.prune(conn, age)
             # Account links and half-logins that expired over a day ago can never work again.
             tokens = await account_tokens.prune(conn)
+            # Live-update events older than the replay window, presence whose heartbeats stopped.
+            await live.prune(conn)
+            await presence.prune(conn)
         if pruned:
             log.info("rate_limit_pruned", rows=pruned)
         if tokens:

@@ -28,11 +28,14 @@ from starlette.routing import Mount, Route
 
 from app.models import (
     AuditLog,
+    CannedReply,
     KbArticle,
+    Macro,
     MailBounce,
     Mailbox,
     Organization,
     OutboxMessage,
+    SavedView,
     Service,
     SlaPolicy,
     Tag,
@@ -40,6 +43,7 @@ from app.models import (
     Ticket,
     TicketAttachment,
     TicketComment,
+    TicketLink,
     User,
 )
 from app.models.enums import Role
@@ -324,12 +328,92 @@ TABLE += (
     Entry("PATCH", "/api/admin/tags/{tag_id}", ADMIN_ONLY, None, TAG),
     Entry("POST", "/api/admin/tags/{tag_id}/merge", ADMIN_ONLY, None, TAG),
 )
+# Colleagues copied on a ticket: customers on their organization's tickets, staff on every one.
+TABLE += (
+    Entry("PUT", T + "/cc", PORTAL, PORTAL_HIDDEN, NEW_TICKET),
+    Entry("GET", T + "/cc/candidates", PORTAL, PORTAL_HIDDEN, NEW_TICKET),
+    Entry("PUT", I + "/cc", DESK, DESK, NEW_TICKET),
+    Entry("GET", I + "/cc/candidates", DESK, DESK, NEW_TICKET),
+)
+# Saved views: staff only; "own" is the caller's personal view, "other" a colleague's (hidden).
+VIEW = {"view_id": "view"}
+V = "/api/internal/views"
+DESK_HIDDEN: Statuses = (401, 403, 403, 404, 404, 404)
+TABLE += (
+    Entry("GET", V, DESK),
+    Entry("POST", V, DESK_CREATE),
+    Entry("GET", V + "/{view_id}", DESK, DESK_HIDDEN, VIEW),
+    Entry("PATCH", V + "/{view_id}", DESK, DESK_HIDDEN, VIEW),
+    Entry("DELETE", V + "/{view_id}", (401, 403, 403, 204, 204, 204), DESK_HIDDEN, VIEW),
+    Entry("GET", V + "/{view_id}/tickets", DESK, DESK_HIDDEN, VIEW),
+)
+# Tickets recorded for a customer (staff); merging a duplicate (managers); links between tickets
+# (staff, any organization: ticket_new and ticket_assigned are linked in every world).
+DESK_NO_CONTENT: Statuses = (401, 403, 403, 204, 204, 204)
+TABLE += (
+    Entry("POST", "/api/internal/tickets", DESK_CREATE),
+    Entry("POST", I + "/merge", MANAGERS, MANAGERS, NEW_TICKET),
+    Entry(
+        "POST",
+        I + "/links/{other_id}",
+        DESK_NO_CONTENT,
+        DESK_NO_CONTENT,
+        {"ticket_id": "ticket_new", "other_id": "ticket_accepted"},
+    ),
+    Entry(
+        "DELETE",
+        I + "/links/{other_id}",
+        DESK_NO_CONTENT,
+        DESK_NO_CONTENT,
+        {"ticket_id": "ticket_new", "other_id": "ticket_assigned"},
+    ),
+)
+# Live updates: every signed-in caller has a stream (here it ends within a second: the hub's
+# session check, on its own connection, does not see the test transaction's session row);
+# presence heartbeats are staff-only.
+TABLE += (
+    Entry("GET", "/api/events", SIGNED_IN),
+    Entry("POST", I + "/presence", DESK_NO_CONTENT, DESK_NO_CONTENT, NEW_TICKET),
+)
+# Canned replies and macros: staff only; "own" is the caller's personal one, "other" a
+# colleague's (hidden); rendering and applying them to a ticket; bulk actions (staff).
+REPLY = {"reply_id": "reply"}
+MACRO = {"macro_id": "macro"}
+CR = "/api/internal/canned-replies"
+MC = "/api/internal/macros"
+TABLE += (
+    Entry("GET", CR, DESK),
+    Entry("POST", CR, DESK_CREATE),
+    Entry("PATCH", CR + "/{reply_id}", DESK, DESK_HIDDEN, REPLY),
+    Entry("DELETE", CR + "/{reply_id}", DESK_NO_CONTENT, DESK_HIDDEN, REPLY),
+    Entry(
+        "POST",
+        I + "/canned-replies/{reply_id}/render",
+        DESK,
+        DESK_HIDDEN,
+        {"ticket_id": "ticket_assigned", "reply_id": "reply"},
+    ),
+    Entry("GET", MC, DESK),
+    Entry("POST", MC, DESK_CREATE),
+    Entry("PATCH", MC + "/{macro_id}", DESK, DESK_HIDDEN, MACRO),
+    Entry("DELETE", MC + "/{macro_id}", DESK_NO_CONTENT, DESK_HIDDEN, MACRO),
+    Entry(
+        "POST",
+        I + "/macros/{macro_id}",
+        DESK,
+        DESK_HIDDEN,
+        {"ticket_id": "ticket_assigned", "macro_id": "macro"},
+    ),
+    Entry("POST", "/api/internal/tickets/bulk", DESK),
+)
 # Routes that are not operations: mounted static files, public.
 MOUNTS = {"/api/static/docs", "/assets"}
 # PATCH /api/internal/tickets/new is the PATCH of /api/internal/tickets/{ticket_id} with a
 # malformed id: it answers like any malformed id (422 after authentication), not 405.
 OVERLAPPING = {
     ("PATCH", "/api/internal/tickets/new"),
+    ("GET", "/api/internal/tickets/bulk"),
+    ("PATCH", "/api/internal/tickets/bulk"),
     ("DELETE", "/api/me/sessions/revoke-others"),
 }
 
@@ -479,6 +563,8 @@ async def build_world(db: AsyncSession, caller_role: str, stored: StoredFile) ->
         service = Service(id=uuid.uuid4(), org_id=org.id, name=f"Mail {uuid.uuid4().hex[:8]}")
         db.add_all([*tickets.values(), sla, service])
         await db.flush()
+        linked = sorted([tickets["ticket_new"].id, tickets["ticket_assigned"].id])
+        db.add(TicketLink(ticket_a=linked[0], ticket_b=linked[1], created_by=agent.id))
         db.add(attachment)
         mail = OutboxMessage(
             id=uuid.uuid4(),
@@ -528,6 +614,45 @@ async def build_world(db: AsyncSession, caller_role: str, stored: StoredFile) ->
     await db.flush()
     objects.update({(side, "article"): article.id for side, article in articles.items()})
     objects.update({(OWN, "tag"): tags[0].id, (OWN, "tag_target"): tags[1].id})
+    view_owners = {
+        OWN: caller
+        if caller is not None and caller.role in {"agent", "manager", "admin"}
+        else agent,
+        OTHER: agent,
+    }
+    saved = {
+        side: SavedView(
+            id=uuid.uuid4(), name=f"View {side}", scope="personal", owner_id=owner.id, filters={}
+        )
+        for side, owner in view_owners.items()
+    }
+    db.add_all(saved.values())
+    await db.flush()
+    objects.update({(side, "view"): view.id for side, view in saved.items()})
+    replies = {
+        side: CannedReply(
+            id=uuid.uuid4(),
+            title=f"Reply {side}",
+            body="Hello {{ customer.first_name }}",
+            scope="personal",
+            owner_id=owner.id,
+        )
+        for side, owner in view_owners.items()
+    }
+    macros = {
+        side: Macro(
+            id=uuid.uuid4(),
+            name=f"Macro {side}",
+            actions=[{"type": "comment", "body": "Noted.", "is_internal": True}],
+            scope="personal",
+            owner_id=owner.id,
+        )
+        for side, owner in view_owners.items()
+    }
+    db.add_all([*replies.values(), *macros.values()])
+    await db.flush()
+    objects.update({(side, "reply"): reply.id for side, reply in replies.items()})
+    objects.update({(side, "macro"): macro.id for side, macro in macros.items()})
     headers = await token_for(db, caller) if caller is not None else {}
     return World(
         caller=caller,
@@ -566,12 +691,22 @@ def request_kwargs(entry: Entry, world: World, side: str) -> dict[str, Any]:
         ("POST", "/api/tickets"): {"title": f"Printer {tag}", "description": "Jammed."},
         ("POST", T + "/comments"): {"body": "Any news?"},
         ("POST", T + "/withdraw"): {"reason": "Solved it myself"},
+        ("PUT", T + "/cc"): {"user_ids": []},
+        ("PUT", I + "/cc"): {"user_ids": []},
         ("PATCH", I): {"priority": "P1"},
         ("POST", I + "/suggestions/apply"): {"field": "category"},
         ("POST", I + "/accept"): {},
+        ("POST", I + "/presence"): {"state": "viewing"},
         ("POST", I + "/assign"): {"assignee_id": str(world.agent.id)},
         ("POST", I + "/status"): {"status": "IN_PROGRESS"},
         ("POST", I + "/comments"): {"body": "Checked the logs.", "is_internal": True},
+        ("POST", "/api/internal/tickets"): {
+            "customer_id": str(world.customer.id),
+            "title": f"Phoned in {tag}",
+            "description": "The printer is offline.",
+            "channel": "phone",
+        },
+        ("POST", I + "/merge"): {"into_id": str(world.target(side, "ticket_accepted"))},
         ("POST", "/api/orgs"): {"name": f"New org {tag}"},
         ("PATCH", "/api/orgs/{org_id}"): {"name": f"Renamed {tag}"},
         ("POST", "/api/users"): {
@@ -594,6 +729,16 @@ def request_kwargs(entry: Entry, world: World, side: str) -> dict[str, Any]:
         ("POST", "/api/teams"): {"name": f"New team {tag}", "member_ids": [str(world.agent.id)]},
         ("PATCH", "/api/teams/{team_id}"): {"name": f"Renamed {tag}"},
         ("PATCH", "/api/admin/tags/{tag_id}"): {"name": f"renamed {tag}"},
+        ("POST", V): {"name": f"View {tag}", "filters": {"assigned_to": "me"}},
+        ("POST", CR): {"title": f"Reply {tag}", "body": "Hi {{ customer.name }}"},
+        ("PATCH", CR + "/{reply_id}"): {"title": f"Renamed {tag}"},
+        ("POST", MC): {"name": f"Macro {tag}", "actions": [{"type": "priority", "priority": "P2"}]},
+        ("PATCH", MC + "/{macro_id}"): {"name": f"Renamed {tag}"},
+        ("POST", "/api/internal/tickets/bulk"): {
+            "ticket_ids": [str(world.target(side, "ticket_assigned"))],
+            "action": {"type": "comment", "body": "Bulk note.", "is_internal": True},
+        },
+        ("PATCH", V + "/{view_id}"): {"name": f"Renamed {tag}"},
         ("POST", "/api/admin/tags/{tag_id}/merge"): {
             "into_id": str(world.target(OWN, "tag_target"))
         },

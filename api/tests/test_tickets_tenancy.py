@@ -61,7 +61,7 @@ TICKET_KEYS = frozenset(
         "follow_up_of",
     }
 )
-DETAIL_KEYS = TICKET_KEYS | {"comments", "attachments", "actions"}
+DETAIL_KEYS = TICKET_KEYS | {"comments", "attachments", "actions", "cc"}
 ACTION_KEYS = frozenset({"reply", "attach", "withdraw"})
 COMMENT_KEYS = frozenset(
     {"id", "ticket_id", "author", "body", "is_internal", "created_at", "channel", "quoted"}
@@ -366,6 +366,8 @@ def internal_calls(world: World) -> list[tuple[str, str, dict[str, Any]]]:
         ("POST", f"{base}/suggestions/apply", {"json": {"field": "category"}}),
         ("GET", f"{base}/original", {}),
         ("GET", f"{base}/comments/{SOME_COMMENT}/original", {}),
+        ("PUT", f"{base}/cc", {"json": {"user_ids": []}}),
+        ("GET", f"{base}/cc/candidates", {}),
     ]
 
 
@@ -379,6 +381,8 @@ def customer_calls(world: World) -> list[tuple[str, str, dict[str, Any]]]:
         ("POST", f"{base}/withdraw", {"json": {}}),
         ("POST", f"{base}/attachments", {"files": upload_file("probe.txt", b"probe")}),
         ("GET", f"{base}/attachments/{world.a.public_attachment}", {}),
+        ("PUT", f"{base}/cc", {"json": {"user_ids": []}}),
+        ("GET", f"{base}/cc/candidates", {}),
     ]
 
 

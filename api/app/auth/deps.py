@@ -37,6 +37,8 @@ class CurrentUser:
     org_name: str | None
     session_id: uuid.UUID
     language: str = "en"
+    # The organization's portal visibility ('own' | 'organization'; services/visibility.py).
+    portal_visibility: str = "organization"
 
     @property
     def is_staff(self) -> bool:
@@ -58,6 +60,7 @@ _CURRENT_USER = (
         User.org_id,
         Organization.name.label("org_name"),
         User.language,
+        Organization.portal_visibility,
         AuthSession.restricted,
         AuthSession.last_seen_at,
     )
@@ -156,6 +159,7 @@ async def get_current_user(request: Request, session: DbSession, _: Bearer) -> C
         org_name=row.org_name,
         session_id=claims.session_id,
         language=row.language,
+        portal_visibility=row.portal_visibility or "organization",
     )
 
 

@@ -46,6 +46,20 @@ class Action(StrEnum):
     # PATCH); admins rename and merge them.
     TAG_READ = "tag.read"
     TAG_ADMIN = "tag.admin"
+    # The agent's workspace: every staff member uses canned replies and macros, keeps personal
+    # ones and team ones of the teams they belong to, and applies actions to many tickets at once
+    # (each ticket's action checked as itself); managers and admins share them with everyone and
+    # edit or delete the team and shared ones of others.
+    CANNED_REPLIES = "canned_reply.use"
+    MACROS = "macro.use"
+    TICKETS_BULK = "ticket.bulk"
+    WORKSPACE_SHARE = "workspace.share"
+    # Merging a duplicate into another ticket closes it: managers and admins (like closing).
+    # Linking related tickets is part of DESK_TICKETS.
+    TICKET_MERGE = "ticket.merge"
+    # Saved views: every staff member keeps personal ones and their teams' ones; managers and
+    # admins also edit and delete any team's views.
+    TEAM_VIEWS_MANAGE = "view.team_manage"
 
 
 _STAFF = {Role.AGENT, Role.MANAGER, Role.ADMIN}
@@ -79,6 +93,12 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.SECURITY_ADMIN: frozenset({Role.ADMIN}),
     Action.TAG_READ: frozenset(_STAFF),
     Action.TAG_ADMIN: frozenset({Role.ADMIN}),
+    Action.CANNED_REPLIES: frozenset(_STAFF),
+    Action.MACROS: frozenset(_STAFF),
+    Action.TICKETS_BULK: frozenset(_STAFF),
+    Action.WORKSPACE_SHARE: frozenset({Role.MANAGER, Role.ADMIN}),
+    Action.TICKET_MERGE: frozenset({Role.MANAGER, Role.ADMIN}),
+    Action.TEAM_VIEWS_MANAGE: frozenset({Role.MANAGER, Role.ADMIN}),
 }
 
 # Roles a customer_admin may hand out (never a staff role).

@@ -230,8 +230,11 @@ async def process_one(
 # ---------------------------------------------------------------- routing
 
 
-def actor_for(user: User, org_name: str | None) -> CurrentUser:
-    """The sender as the user the services act for (mail has no session)."""
+def actor_for(
+    user: User, org_name: str | None, portal_visibility: str = "organization"
+) -> CurrentUser:
+    """The sender as the user the services act for (mail has no session), with their
+    organization's portal visibility (which tickets a reply may reach: services/visibility.py)."""
     return CurrentUser(
         id=user.id,
         email=user.email,
@@ -240,6 +243,7 @@ def actor_for(user: User, org_name: str | None) -> CurrentUser:
         org_id=user.org_id,
         org_name=org_name,
         session_id=_NO_SESSION,
+        portal_visibility=portal_visibility,
     )
 
 
@@ -249,32 +253,32 @@ async def _sender(session: AsyncSession, address: str | None) -> CurrentUser | N
         return None
     found = (
         await session.execute(
-            select(User, Organization.name, Organization.status)
+            select(User, Organization.name, Organization.status, Organization.portal_visibility)
             .outerjoin(Organization, Organization.id == User.org_id)
             .where(User.email == address.lower())
         )
     ).one_or_none()
     if found is None:
         return None
-    user, org_name, org_status = found
+    user, org_name, org_status, portal_visibility = found
     if not user.is_active or (user.org_id is not None and org_status != "active"):
         raise Hold(f"{address} is a deactivated account")
-    return actor_for(user, org_name)
+    return actor_for(user, org_name, portal_visibility or "organization")
 
 
-async def _domain_org(session: AsyncSession, address: str) -> tuple[uuid.UUID, str] | None:
+async def _domain_org(session: AsyncSession, address: str) -> tuple[uuid.UUID, str, str] | None:
     domain = address.rpartition("@")[2].lower()
     row = (
         await session.execute(
             text(
-                "SELECT o.id, o.name FROM organization_email_domains d "
+                "SELECT o.id, o.name, o.portal_visibility FROM organization_email_domains d "
                 "JOIN organizations o ON o.id = d.org_id "
                 "WHERE d.domain = :domain AND o.status = 'active'"
             ),
             {"domain": domain},
         )
     ).one_or_none()
-    return (row[0], row[1]) if row is not None else None
+    return (row[0], row[1], row[2]) if row is not None else None
 
 
 @dataclass(slots=True)
@@ -439,7 +443,7 @@ async def _contact_from_domain(session: AsyncSession, parsed: ParsedMail) -> Cur
         name=parsed.from_name or parsed.from_address.partition("@")[0],
         via="email",
     )
-    return actor_for(user, org[1])
+    return actor_for(user, org[1], org[2])
 
 
 async def new_ticket(

@@ -7,6 +7,7 @@ from app.models.audit import AuditLog
 from app.models.auth_session import AuthSession
 from app.models.comment import TicketComment
 from app.models.kb import KbArticle
+from app.models.live import LiveEvent
 from app.models.mail import InboundMessage, InboundRaw, MailBounce, Mailbox, OrgEmailDomain
 from app.models.organization import Organization
 from app.models.outbox import OutboxMessage
@@ -37,6 +38,7 @@ __all__ = [
     "InboundRaw",
     "KbArticle",
     "KbPassage",
+    "LiveEvent",
     "Macro",
     "MailBounce",
     "Mailbox",

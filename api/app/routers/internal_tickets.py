@@ -22,11 +22,13 @@ from app.schemas.ticket import (
     StaffComment,
     StaffCommentCreate,
     StaffTicket,
+    StaffTicketCreate,
     StaffTicketDetail,
     StatusChange,
     TicketUpdate,
 )
-from app.services import attachments, tickets
+from app.schemas.views import AssigneeFilter, DueWithinHours
+from app.services import attachments, on_behalf, tickets
 from app.utils.clock import Now
 from app.utils.multipart import FILE_UPLOAD_OPENAPI, file_part
 
@@ -67,28 +69,45 @@ async def list_tickets(
     status_: Annotated[list[TicketStatus] | None, Query(alias="status")] = None,
     priority: Annotated[list[Priority] | None, Query()] = None,
     org_id: Annotated[uuid.UUID | None, Query()] = None,
-    assigned_to: Annotated[uuid.UUID | None, Query()] = None,
+    assigned_to: Annotated[AssigneeFilter | None, Query()] = None,
     breached: Annotated[bool | None, Query()] = None,
     tag: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
     team_id: Annotated[uuid.UUID | None, Query()] = None,
     channel: Annotated[Channel | None, Query()] = None,
+    due_within_hours: Annotated[DueWithinHours | None, Query()] = None,
     q: Search = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT,
 ) -> Page[StaffTicket]:
+    """``assigned_to``: a user's id, ``me`` or ``unassigned``. ``due_within_hours``: open,
+    unpaused tickets whose resolution is due within that many hours or overdue."""
     flt = tickets.TicketFilter(
         status=status_ or [],
         priority=priority or [],
         q=q,
         org_id=org_id,
-        assigned_to=assigned_to,
         breached=breached,
         tag=tag,
         team_id=team_id,
         channel=channel,
+        due_within_hours=due_within_hours,
+        **tickets.assignee_filter(assigned_to, actor),
     )
-    rows, next_cursor = await tickets.list_rows(session, actor, flt, cursor=cursor, limit=limit)
+    rows, next_cursor = await tickets.list_rows(
+        session, actor, flt, cursor=cursor, limit=limit, now=now
+    )
     return _page(list(rows), next_cursor, now)
+
+
+@router.post("", response_model=StaffTicket, status_code=status.HTTP_201_CREATED)
+async def create_for_customer(
+    body: StaffTicketCreate, actor: DeskUser, session: DbSession, now: Now
+) -> StaffTicket:
+    """A ticket recorded for a customer who phoned or wrote (``channel``): the customer is its
+    creator and gets the usual mails; ``accept`` needs the acceptance right (403, nothing
+    created, without it)."""
+    ticket = await on_behalf.create(session, actor, body, now)
+    return await _staff_view(session, actor, ticket.id, now)
 
 
 @router.get("/{ticket_id}", response_model=StaffTicketDetail)

@@ -7,13 +7,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from app.auth.deps import DbSession, ServiceReader, ServiceWriter
+from app.auth.deps import CurrentUser, DbSession, ServiceReader, ServiceWriter
 from app.routers.common import DEFAULT, Cursor, Limit
 from app.schemas.common import Page
 from app.schemas.service import ServiceCreate, ServiceOut, ServiceUpdate
 from app.services import catalog
 
 router = APIRouter(prefix="/services", tags=["admin"])
+
+
+def _out(service: object, actor: CurrentUser) -> ServiceOut:
+    out = ServiceOut.model_validate(service)
+    # A service's default team is the desk's own data: never in a customer's answer.
+    return out if actor.is_staff else out.model_copy(update={"default_team_id": None})
 
 
 @router.get("", response_model=Page[ServiceOut])
@@ -27,9 +33,7 @@ async def list_services(
     items, next_cursor = await catalog.list_services(
         session, actor, org_id=org_id, cursor=cursor, limit=limit
     )
-    return Page[ServiceOut](
-        items=[ServiceOut.model_validate(s) for s in items], next_cursor=next_cursor
-    )
+    return Page[ServiceOut](items=[_out(s, actor) for s in items], next_cursor=next_cursor)
 
 
 @router.post("", response_model=ServiceOut, status_code=status.HTTP_201_CREATED)
@@ -43,7 +47,7 @@ async def create_service(
 async def get_service(
     service_id: uuid.UUID, actor: ServiceReader, session: DbSession
 ) -> ServiceOut:
-    return ServiceOut.model_validate(await catalog.get(session, actor, service_id))
+    return _out(await catalog.get(session, actor, service_id), actor)
 
 
 @router.patch("/{service_id}", response_model=ServiceOut)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import FileResponse
@@ -14,15 +14,17 @@ from app.routers.common import DEFAULT, Cursor, Limit, Search
 from app.routers.files import attachment_response
 from app.schemas.common import Page
 from app.schemas.ticket import (
+    CcUpdate,
     CustomerAttachment,
     CustomerComment,
     CustomerCommentCreate,
     CustomerTicket,
     CustomerTicketDetail,
+    TicketCcs,
     TicketCreate,
     Withdraw,
 )
-from app.services import attachments, tickets
+from app.services import attachments, ccs, tickets
 from app.utils.clock import Now
 from app.utils.multipart import FILE_UPLOAD_OPENAPI, file_part
 
@@ -54,8 +56,17 @@ async def list_tickets(
     q: Search = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT,
+    scope: Annotated[
+        Literal["mine", "organization"] | None,
+        Query(
+            description="mine: the tickets the caller opened or is copied on; organization "
+            "(the default): every ticket the caller may see"
+        ),
+    ] = None,
 ) -> Page[CustomerTicket]:
-    flt = tickets.TicketFilter(status=status_ or [], priority=priority or [], q=q)
+    flt = tickets.TicketFilter(
+        status=status_ or [], priority=priority or [], q=q, mine=scope == "mine"
+    )
     rows, next_cursor = await tickets.list_rows(session, actor, flt, cursor=cursor, limit=limit)
     return Page[CustomerTicket].model_validate(
         {"items": [tickets.view(r, now, with_sla=False) for r in rows], "next_cursor": next_cursor}
@@ -67,6 +78,23 @@ async def get_ticket(
     ticket_id: uuid.UUID, actor: PortalUser, session: DbSession, now: Now
 ) -> CustomerTicketDetail:
     return CustomerTicketDetail.model_validate(await tickets.detail(session, actor, ticket_id, now))
+
+
+@router.put("/{ticket_id}/cc", response_model=TicketCcs)
+async def set_cc(
+    ticket_id: uuid.UUID, body: CcUpdate, actor: PortalUser, session: DbSession
+) -> TicketCcs:
+    """Copy colleagues of the organization on the ticket (the whole list): they see it in the
+    portal and receive its mails."""
+    return TicketCcs.model_validate(
+        {"items": await ccs.replace(session, actor, ticket_id, body.user_ids)}
+    )
+
+
+@router.get("/{ticket_id}/cc/candidates", response_model=TicketCcs)
+async def cc_candidates(ticket_id: uuid.UUID, actor: PortalUser, session: DbSession) -> TicketCcs:
+    """The colleagues who may be copied on the ticket (active users of its organization)."""
+    return TicketCcs.model_validate({"items": await ccs.candidates(session, actor, ticket_id)})
 
 
 @router.post(

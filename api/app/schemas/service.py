@@ -12,11 +12,15 @@ from app.schemas.common import Name, RequestModel, ResponseModel
 class ServiceCreate(RequestModel):
     name: Name
     org_id: uuid.UUID | None = None
+    # New tickets for this service go to this team unless one is given (staff-only data).
+    default_team_id: uuid.UUID | None = None
 
 
 class ServiceUpdate(RequestModel):
     name: Name | None = None
     is_active: StrictBool | None = None
+    # null clears it.
+    default_team_id: uuid.UUID | None = None
 
 
 class ServiceOut(ResponseModel):
@@ -24,3 +28,5 @@ class ServiceOut(ResponseModel):
     org_id: uuid.UUID | None
     name: str
     is_active: bool
+    # Staff only: always null in a customer's answer (teams are the desk's own data).
+    default_team_id: uuid.UUID | None = None

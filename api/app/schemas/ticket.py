@@ -7,10 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, StringConstraints, field_validator
+from pydantic import Field, StrictBool, StringConstraints, field_validator, model_validator
 
 from app.models.enums import Priority, TicketStatus
-from app.schemas.common import RequestModel, ResponseModel
+from app.schemas.common import Email, Name, RequestModel, ResponseModel
 from app.schemas.tag import MAX_TAGS_PER_TICKET, TagName
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
@@ -29,6 +29,35 @@ class TicketCreate(RequestModel):
     priority: Priority = Priority.P3
     category: Category | None = None
     service_id: uuid.UUID | None = None
+
+
+class NewContact(RequestModel):
+    """Someone not yet a user: a customer user of *org_id* without a password is created."""
+
+    org_id: uuid.UUID
+    email: Email
+    name: Name
+
+
+class StaffTicketCreate(TicketCreate):
+    """A ticket staff record for a customer who phoned or wrote (exactly one of ``customer_id``
+    and ``new_contact``). The customer is the ticket's creator; the recorder is in the audit."""
+
+    customer_id: uuid.UUID | None = None
+    new_contact: NewContact | None = None
+    channel: Literal["phone", "email"]
+    # Accept at once (the acceptance right is needed: without it, 403 and nothing is created).
+    accept: StrictBool = False
+
+    @model_validator(mode="after")
+    def _one_customer(self) -> StaffTicketCreate:
+        if (self.customer_id is None) == (self.new_contact is None):
+            raise ValueError("Give exactly one of customer_id and new_contact")
+        return self
+
+
+class MergeInto(RequestModel):
+    into_id: uuid.UUID
 
 
 class CustomerCommentCreate(RequestModel):
@@ -132,6 +161,9 @@ class CustomerTicket(ResponseModel):
     channel: Channel = "portal"
     # A reply to a closed ticket opens a new one that follows it up.
     follow_up_of: uuid.UUID | None = None
+    # A duplicate closed by a merge: the ticket it was merged into (always the same
+    # organization; the resolution reads "Merged into #N").
+    merged_into: uuid.UUID | None = None
 
 
 class Sla(ResponseModel):
@@ -221,10 +253,46 @@ class StaffActions(ResponseModel):
 class CustomerTicketDetail(CustomerTicket):
     comments: list[CustomerComment] = Field(default_factory=list)
     attachments: list[CustomerAttachment] = Field(default_factory=list)
+    # Colleagues of the organization copied on the ticket (services/ccs.py).
+    cc: list[PersonRef] = Field(default_factory=list)
     actions: CustomerActions
+
+
+class TicketRef(ResponseModel):
+    id: uuid.UUID
+    number: int
+    title: str
+
+
+class OpenTicketRef(TicketRef):
+    status: TicketStatus
+
+
+class Requester(ResponseModel):
+    id: uuid.UUID
+    name: str
+    email: str
 
 
 class StaffTicketDetail(StaffTicket):
     comments: list[StaffComment] = Field(default_factory=list)
     attachments: list[StaffAttachment] = Field(default_factory=list)
+    cc: list[PersonRef] = Field(default_factory=list)
     actions: StaffActions
+    # Staff only: related tickets (any organization), who asked and what else they have open
+    # (newest first, at most 5, this one excluded).
+    links: list[TicketRef] = Field(default_factory=list)
+    requester: Requester | None = None
+    requester_open_tickets: list[OpenTicketRef] = Field(default_factory=list)
+
+
+class CcUpdate(RequestModel):
+    """The ticket's whole CC list (replaces the current one): users of its organization."""
+
+    user_ids: list[uuid.UUID] = Field(max_length=50)
+
+
+class TicketCcs(ResponseModel):
+    """Who is copied on a ticket, or who may be (``/cc/candidates``), by name."""
+
+    items: list[PersonRef]

@@ -8,6 +8,9 @@ write takes the head of a chain (one row of ``audit_chain_heads``, locked until 
 ends: any chain no other transaction holds, the one this transaction already holds if it has one),
 computes each entry's ``prev_hash`` and ``hash`` here in Python (the key never reaches the
 database), and inserts the entries and moves the head in one statement. Two statements per write.
+
+Entries about a ticket also become live-update events (app/services/live.py ``emit``: one more
+statement, in the same transaction), so every ticket change reaches the open streams from here.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.deps import CurrentUser
 from app.context import client_ip_var, request_id_var, statement_count_var
+from app.services import live
 from app.services.audit_chain import chain_key, dumps, link, normalize
 
 Jsonable = dict[str, Any]
@@ -154,6 +158,8 @@ async def _link_and_insert(
     column["new_value"] = [None if v is None else dumps(v) for v in column["new_value"]]
     _counted(2)
     await driver.fetchval(_INSERT, chain, *(column[c] for c in _COLUMNS), head, prev)
+    # The live-update events of these rows (ticket changes), announced at commit.
+    _counted(await live.emit(driver, rows))
 
 
 async def write(session: AsyncSession, *entries: dict[str, Any]) -> None:

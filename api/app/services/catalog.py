@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.deps import CurrentUser
-from app.errors import Conflict, NotFound
-from app.models import Organization, Service
+from app.errors import Conflict, Invalid, NotFound
+from app.models import Organization, Service, Team
 from app.schemas.service import ServiceCreate, ServiceUpdate
 from app.services.visibility import visible_services
 from app.utils.pagination import keyset_page
@@ -58,6 +58,14 @@ async def _taken(
     return (await session.execute(stmt)).first() is not None
 
 
+async def _check_team(session: AsyncSession, team_id: uuid.UUID | None) -> None:
+    if (
+        team_id is not None
+        and (await session.execute(select(Team.id).where(Team.id == team_id))).first() is None
+    ):
+        raise Invalid("default_team_id", "Unknown team")
+
+
 async def create(session: AsyncSession, actor: CurrentUser | None, body: ServiceCreate) -> Service:
     if (
         body.org_id is not None
@@ -69,7 +77,14 @@ async def create(session: AsyncSession, actor: CurrentUser | None, body: Service
         raise NotFound("Organization not found")
     if await _taken(session, body.org_id, body.name):
         raise Conflict("A service with this name already exists")
-    service = Service(id=uuid.uuid4(), org_id=body.org_id, name=body.name, is_active=True)
+    await _check_team(session, body.default_team_id)
+    service = Service(
+        id=uuid.uuid4(),
+        org_id=body.org_id,
+        name=body.name,
+        is_active=True,
+        default_team_id=body.default_team_id,
+    )
     session.add(service)
     await session.flush()
     return service
@@ -85,5 +100,8 @@ async def update(
         service.name = body.name
     if body.is_active is not None:
         service.is_active = body.is_active
+    if "default_team_id" in body.model_fields_set:
+        await _check_team(session, body.default_team_id)
+        service.default_team_id = body.default_team_id
     await session.flush()
     return service

@@ -281,7 +281,8 @@ async def held_to_ticket(
         quoted=parsed.quoted,
     )
     stored: list[str] = []
-    outcome = await new_ticket(session, actor_for(user, org.name), parsed, origin, now, stored)
+    actor = actor_for(user, org.name, org.portal_visibility)
+    outcome = await new_ticket(session, actor, parsed, origin, now, stored)
     assert outcome.ticket_id is not None
     row.status = "done"
     row.ticket_id = outcome.ticket_id

@@ -24,7 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.config import get_settings
 from app.mail import tokens as mail_tokens
-from app.models import MailBounce, Ticket, User
+from app.models import MailBounce, Ticket, TicketCc, User
 from app.models.enums import STAFF_ROLES, Role
 from app.models.enums import TicketStatus as S
 from app.utils.clock import utcnow
@@ -194,6 +194,8 @@ class Mail:
     staff_recipients_only: bool = False
     # Lines after the quote (the resolution mail: the resolution first, then how to reopen).
     after: tuple[str, ...] = ()
+    # A mail to the customer: the colleagues copied on the ticket (ticket_ccs) receive it too.
+    copy_ccs: bool = False
 
 
 async def _recipients(
@@ -216,6 +218,23 @@ async def _recipients(
         .order_by(User.email)
     )
     return {r[0]: Recipient(r[0], r[1], r[2], Role(r[3]), r[4], bool(r[5])) for r in rows}
+
+
+async def _copied(
+    session: AsyncSession, ticket_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, tuple[uuid.UUID, ...]]:
+    """The users copied on each ticket (one statement, none without a customer mail)."""
+    if not ticket_ids:
+        return {}
+    rows = await session.execute(
+        select(TicketCc.ticket_id, TicketCc.user_id)
+        .where(TicketCc.ticket_id.in_(ticket_ids))
+        .order_by(TicketCc.created_at, TicketCc.user_id)
+    )
+    found: dict[uuid.UUID, tuple[uuid.UUID, ...]] = {}
+    for ticket_id, user_id in rows.all():
+        found[ticket_id] = (*found.get(ticket_id, ()), user_id)
+    return found
 
 
 def _wanted(mail: Mail, recipients: Iterable[Recipient]) -> list[Recipient]:
@@ -278,13 +297,16 @@ async def send(session: AsyncSession, mails: Iterable[Mail]) -> int:
     mail, and join a mail of an earlier command still held back for them
     (``ATUM_MAIL_COALESCE_SECONDS``). Returns the number of new mails queued."""
     mails = list(mails)
+    copied = await _copied(session, {m.ticket.id for m in mails if m.copy_ccs})
     ids = {i for m in mails for i in m.to if i is not None}
+    ids |= {i for m in mails if m.copy_ccs for i in copied.get(m.ticket.id, ())}
     people = await _recipients(session, ids, any(m.managers for m in mails))
     managers = [p for p in people.values() if p.role is Role.MANAGER]
     grouped: dict[tuple[uuid.UUID, uuid.UUID], tuple[Ticket, Recipient, list[dict[str, object]]]]
     grouped = {}
     for mail in mails:
-        named = [people[i] for i in mail.to if i is not None and i in people]
+        to = (*mail.to, *copied.get(mail.ticket.id, ())) if mail.copy_ccs else mail.to
+        named = [people[i] for i in to if i is not None and i in people]
         for r in _wanted(mail, named + (managers if mail.managers else [])):
             key = (mail.ticket.id, r.id)
             if key not in grouped:
@@ -359,6 +381,7 @@ def created(ticket: Ticket) -> list[Mail]:
                 "A support manager will review it shortly.",
             ),
             to=(ticket.created_by,),
+            copy_ccs=True,
         ),
     ]
 
@@ -372,6 +395,7 @@ def accepted(ticket: Ticket, actor_id: uuid.UUID) -> list[Mail]:
             ("Your ticket was accepted by our support team and is now being planned.",),
             to=(ticket.created_by,),
             actor_id=actor_id,
+            copy_ccs=True,
         )
     ]
 
@@ -411,6 +435,7 @@ def status(ticket: Ticket, actor_id: uuid.UUID | None, new: S) -> list[Mail]:
             actor_id=actor_id,
             quote=quote,
             after=tuple(after),
+            copy_ccs=True,
         ),
         Mail(
             "staff_status",
@@ -454,6 +479,7 @@ def comment(
                 to=(ticket.created_by,),
                 actor_id=author_id,
                 quote=body,
+                copy_ccs=True,
             )
         ]
     return [

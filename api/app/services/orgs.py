@@ -52,11 +52,15 @@ async def _name_taken(session: AsyncSession, name: str, exclude: uuid.UUID | Non
 async def create(session: AsyncSession, actor: CurrentUser | None, body: OrgCreate) -> Organization:
     if await _name_taken(session, body.name):
         raise Conflict("An organization with this name already exists")
-    org = Organization(id=uuid.uuid4(), name=body.name, status="active")
+    org = Organization(
+        id=uuid.uuid4(), name=body.name, status="active", portal_visibility=body.portal_visibility
+    )
     session.add(org)
     await session.flush()
     domains = await _set_domains(session, org.id, body.email_domains)
     created: dict[str, object] = {"name": org.name, "status": org.status}
+    if org.portal_visibility != "organization":
+        created["portal_visibility"] = org.portal_visibility
     if domains:
         created["email_domains"] = domains
     await audit.record(
@@ -115,7 +119,11 @@ async def update(
     session: AsyncSession, actor: CurrentUser, org_id: uuid.UUID, body: OrgUpdate
 ) -> Organization:
     org = await get(session, actor, org_id)
-    before: dict[str, object] = {"name": org.name, "status": org.status}
+    before: dict[str, object] = {
+        "name": org.name,
+        "status": org.status,
+        "portal_visibility": org.portal_visibility,
+    }
     after: dict[str, object] = {}
     if body.email_domains is not None:
         before["email_domains"] = (await domains_of(session, [org.id]))[org.id]
@@ -126,7 +134,10 @@ async def update(
         org.name = body.name
     if body.status is not None:
         org.status = body.status.value
-    old, new = audit.changes(before, {"name": org.name, "status": org.status, **after})
+    if body.portal_visibility is not None:
+        org.portal_visibility = body.portal_visibility
+    current = {"name": org.name, "status": org.status, "portal_visibility": org.portal_visibility}
+    old, new = audit.changes(before, {**current, **after})
     if new:
         await session.flush()
         await audit.record(

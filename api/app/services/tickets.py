@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Result,
     Row,
     Select,
+    String,
     and_,
     bindparam,
     func,
@@ -44,14 +45,16 @@ from app.models import (
     Ticket,
     TicketAttachment,
     TicketComment,
+    TicketLink,
     TicketTag,
     User,
 )
 from app.models.enums import STAFF_ROLES, Priority, Role
 from app.models.enums import TicketStatus as S
 from app.schemas.ticket import Accept, Assign, StatusChange, TicketCreate, TicketUpdate
-from app.services import audit, notifications, ratelimit, sla, tags, workflow
+from app.services import audit, ccs, notifications, ratelimit, sla, tags, workflow
 from app.services.visibility import (
+    opened_or_copied,
     visible_attachments,
     visible_comments,
     visible_services,
@@ -164,6 +167,7 @@ def view(row: Row[Any], now: datetime, *, with_sla: bool = True) -> dict[str, An
         "assigned_team": _ref(t.assigned_team_id, row.team_name),
         "channel": t.channel,
         "follow_up_of": t.follow_up_of,
+        "merged_into": t.merged_into,
     }
     if with_sla:
         out["sla"] = sla_view(t, now)
@@ -205,10 +209,11 @@ def sla_view(t: Ticket, now: datetime) -> dict[str, Any]:
 
 # The read statements are built once per shape and kept: building and hashing a SQLAlchemy
 # statement costs more than PostgreSQL needs to run it. The visibility rules still come from
-# services/visibility.py, applied to a stand-in for every caller of a role whose id and
-# organization are bound parameters; each execution binds the caller's own.
+# services/visibility.py, applied to a stand-in for every caller of a role whose id,
+# organization and portal visibility are bound parameters; each execution binds the caller's own.
 _ACTOR_ID = bindparam("actor_id", type_=PgUUID(as_uuid=True))
 _ACTOR_ORG = bindparam("actor_org_id", type_=PgUUID(as_uuid=True))
+_ACTOR_PORTAL_VISIBILITY = bindparam("actor_portal_visibility", type_=String)
 _AFTER_CREATED = bindparam("after_created", type_=DateTime(timezone=True))
 _AFTER_ID = bindparam("after_id", type_=PgUUID(as_uuid=True))
 Uploader = aliased(User)
@@ -216,7 +221,7 @@ Uploader = aliased(User)
 
 @lru_cache(maxsize=16)
 def _stand_in(role: Role) -> CurrentUser:
-    unbound: Any = (_ACTOR_ID, _ACTOR_ORG)
+    unbound: Any = (_ACTOR_ID, _ACTOR_ORG, _ACTOR_PORTAL_VISIBILITY)
     return CurrentUser(
         id=unbound[0],
         email="",
@@ -225,11 +230,17 @@ def _stand_in(role: Role) -> CurrentUser:
         org_id=unbound[1],
         org_name=None,
         session_id=uuid.UUID(int=0),
+        portal_visibility=unbound[2],
     )
 
 
 def _bound(actor: CurrentUser, **values: Any) -> dict[str, Any]:
-    return {"actor_id": actor.id, "actor_org_id": actor.org_id, **values}
+    return {
+        "actor_id": actor.id,
+        "actor_org_id": actor.org_id,
+        "actor_portal_visibility": actor.portal_visibility,
+        **values,
+    }
 
 
 async def _core(session: AsyncSession, stmt: Select[Any], values: dict[str, Any]) -> Result[Any]:
@@ -264,14 +275,49 @@ class TicketFilter:
     tag: str | None = None
     team_id: uuid.UUID | None = None
     channel: str | None = None
+    # No assignee (``assigned_to=unassigned`` in the query).
+    unassigned: bool = False
+    # Open, not paused, resolution due within this many hours or already overdue.
+    due_within_hours: int | None = None
+    # Only the tickets the caller opened or is copied on (the portal's ``scope=mine``).
+    mine: bool = False
+
+
+# The list query's ``assigned_to``: a user's id, or one of these words.
+ME, UNASSIGNED = "me", "unassigned"
+
+
+def assignee_filter(value: str | None, actor: CurrentUser) -> dict[str, Any]:
+    """``assigned_to`` as TicketFilter fields: "me" is the caller, "unassigned" nobody, anything
+    else a user's id (422 when it is not one)."""
+    if value is None:
+        return {}
+    if value == ME:
+        return {"assigned_to": actor.id}
+    if value == UNASSIGNED:
+        return {"unassigned": True}
+    try:
+        return {"assigned_to": uuid.UUID(value)}
+    except ValueError:
+        raise Invalid("assigned_to", "A user's id, 'me' or 'unassigned'") from None
 
 
 def _search_terms(q: str | None) -> str:
     return (q or "").strip().lstrip("#")
 
 
+# The tickets whose resolution clock runs: the same predicate as the partial index
+# ix_tickets_sla_open, written with literals so that even a generic (cached) plan can use it.
+_SLA_RUNNING = (
+    Ticket.sla_paused_at.is_(None),
+    Ticket.status.not_in(
+        [literal_column(f"'{s.value}'") for s in (S.RESOLVED, S.CLOSED, S.CANCELLED)]
+    ),
+)
+
+
 @lru_cache(maxsize=512)
-def _list(
+def _filtered(
     role: Role,
     status: bool,
     priority: bool,
@@ -279,12 +325,15 @@ def _list(
     assignee: bool,
     breached: bool | None,
     search: bool,
-    after: bool,
-    tag: bool = False,
-    team: bool = False,
-    channel: bool = False,
+    tag: bool,
+    team: bool,
+    channel: bool,
+    unassigned: bool,
+    due: bool,
+    mine: bool = False,
 ) -> Select[Any]:
-    """The list statement of one shape (which filters are set), newest first."""
+    """The tickets matching one shape of filter (which filters are set): the one place the list
+    query's filters are written; the lists, the saved views and their counts all start here."""
     actor = _stand_in(role)
     stmt = visible_tickets(actor)
     if status:
@@ -295,12 +344,20 @@ def _list(
         stmt = stmt.where(Ticket.org_id == bindparam("org_id"))
     if assignee:
         stmt = stmt.where(Ticket.assigned_to == bindparam("assigned_to"))
+    if unassigned:
+        stmt = stmt.where(Ticket.assigned_to.is_(None))
     if breached is not None:
         is_breached = or_(
             Ticket.sla_first_response_breached_at.is_not(None),
             Ticket.sla_resolution_breached_at.is_not(None),
         )
         stmt = stmt.where(is_breached if breached else ~is_breached)
+    if due:
+        # Through ix_tickets_sla_open: a range on the due time of the running clocks.
+        stmt = stmt.where(
+            *_SLA_RUNNING,
+            Ticket.sla_resolution_due_at <= bindparam("due_before", type_=DateTime(timezone=True)),
+        )
     if search:
         # Full-text match on the GIN-indexed document (number, title, description).
         stmt = stmt.where(
@@ -320,6 +377,54 @@ def _list(
         stmt = stmt.where(Ticket.assigned_team_id == bindparam("team_id"))
     if channel:
         stmt = stmt.where(Ticket.channel == bindparam("channel"))
+    if mine:
+        stmt = stmt.where(opened_or_copied(actor))
+    return stmt
+
+
+def _shape(flt: TicketFilter, terms: str) -> tuple[Any, ...]:
+    """The arguments of ``_filtered`` after the role: which filters *flt* sets."""
+    return (
+        bool(flt.status),
+        bool(flt.priority),
+        flt.org_id is not None,
+        flt.assigned_to is not None,
+        flt.breached,
+        bool(terms),
+        flt.tag is not None,
+        flt.team_id is not None,
+        flt.channel is not None,
+        flt.unassigned,
+        flt.due_within_hours is not None,
+        flt.mine,
+    )
+
+
+def _filter_values(
+    actor: CurrentUser, flt: TicketFilter, terms: str, now: datetime | None
+) -> dict[str, Any]:
+    due_before = None
+    if flt.due_within_hours is not None:
+        due_before = (now or datetime.now(UTC)) + timedelta(hours=flt.due_within_hours)
+    return _bound(
+        actor,
+        statuses=[s.value for s in flt.status],
+        priorities=[p.value for p in flt.priority],
+        org_id=flt.org_id,
+        assigned_to=flt.assigned_to,
+        q=terms,
+        tag=(flt.tag or "").strip().lower(),
+        team_id=flt.team_id,
+        channel=flt.channel,
+        due_before=due_before,
+    )
+
+
+@lru_cache(maxsize=512)
+def _list(role: Role, shape: tuple[Any, ...], after: bool) -> Select[Any]:
+    """The list statement of one shape, newest first."""
+    actor = _stand_in(role)
+    stmt = _filtered(role, *shape)
     if after:
         stmt = stmt.where(
             or_(
@@ -331,6 +436,12 @@ def _list(
     return _page_with_refs(stmt, actor, newest_first=True)
 
 
+@lru_cache(maxsize=512)
+def _count(role: Role, shape: tuple[Any, ...]) -> Select[Any]:
+    """How many tickets match one shape: the same statement as the list, counted."""
+    return _filtered(role, *shape).with_only_columns(func.count(), maintain_column_froms=True)
+
+
 async def list_rows(
     session: AsyncSession,
     actor: CurrentUser,
@@ -338,41 +449,30 @@ async def list_rows(
     *,
     cursor: str | None,
     limit: int,
+    now: datetime | None = None,
 ) -> tuple[list[Row[Any]], str | None]:
     """Newest first, keyset on (created_at, id)."""
     terms = _search_terms(flt.q)
-    values = _bound(
-        actor,
-        statuses=[s.value for s in flt.status],
-        priorities=[p.value for p in flt.priority],
-        org_id=flt.org_id,
-        assigned_to=flt.assigned_to,
-        q=terms,
-        tag=(flt.tag or "").strip().lower(),
-        team_id=flt.team_id,
-        channel=flt.channel,
-        limit=limit + 1,
-    )
+    values = _filter_values(actor, flt, terms, now)
+    values["limit"] = limit + 1
     if cursor:
         values["after_created"], values["after_id"] = decode_cursor(cursor, [datetime, uuid.UUID])
-    stmt = _list(
-        actor.role,
-        bool(flt.status),
-        bool(flt.priority),
-        flt.org_id is not None,
-        flt.assigned_to is not None,
-        flt.breached,
-        bool(terms),
-        bool(cursor),
-        flt.tag is not None,
-        flt.team_id is not None,
-        flt.channel is not None,
-    )
+    stmt = _list(actor.role, _shape(flt, terms), bool(cursor))
     rows = list((await _core(session, stmt, values)).all())
     if len(rows) > limit:
         rows = rows[:limit]
         return rows, encode_cursor([rows[-1].created_at, rows[-1].id])
     return rows, None
+
+
+async def count_rows(
+    session: AsyncSession, actor: CurrentUser, flt: TicketFilter, *, now: datetime | None = None
+) -> int:
+    """How many tickets the list of *flt* holds (one COUNT over the list's own filters)."""
+    terms = _search_terms(flt.q)
+    stmt = _count(actor.role, _shape(flt, terms))
+    result = await _core(session, stmt, _filter_values(actor, flt, terms, now))
+    return int(result.scalar_one())
 
 
 @lru_cache(maxsize=32)
@@ -505,14 +605,76 @@ def _detail(role: Role) -> Select[Any]:
         .order_by(TicketAttachment.created_at, TicketAttachment.id)
         .correlate(Ticket)
     )
-    return (
+    stmt = (
         _with_refs(visible_tickets(actor), actor)
         .add_columns(
             func.array(comments.scalar_subquery()).label("comments"),
             func.array(files.scalar_subquery()).label("attachments"),
+            ccs.names_column(),
         )
         .where(Ticket.id == bindparam("ticket_id"))
     )
+    return stmt.add_columns(*_staff_context()) if actor.is_staff else stmt
+
+
+# How many of the requester's other open tickets the desk's detail shows.
+REQUESTER_OPEN_TICKETS = 5
+
+
+def _staff_context() -> list[Any]:
+    """The staff detail's extra columns, in the detail's one statement: the requester's address,
+    their other open tickets (newest first; the organization narrows the read to its index) and
+    the linked tickets (either side of ``ticket_links``, any organization: staff-only data)."""
+    other = aliased(Ticket)
+    open_tickets = (
+        select(func.row(other.id, other.number, other.title, other.status))
+        .where(
+            other.org_id == Ticket.org_id,
+            other.created_by == Ticket.created_by,
+            other.id != Ticket.id,
+            other.status.in_([s.value for s in workflow.OPEN]),
+        )
+        .order_by(other.created_at.desc(), other.id.desc())
+        .limit(REQUESTER_OPEN_TICKETS)
+        .correlate(Ticket)
+    )
+    linked = aliased(Ticket)
+    links = (
+        select(func.row(linked.id, linked.number, linked.title))
+        .where(
+            or_(
+                linked.id.in_(
+                    select(TicketLink.ticket_b)
+                    .where(TicketLink.ticket_a == Ticket.id)
+                    .correlate(Ticket)
+                ),
+                linked.id.in_(
+                    select(TicketLink.ticket_a)
+                    .where(TicketLink.ticket_b == Ticket.id)
+                    .correlate(Ticket)
+                ),
+            )
+        )
+        .order_by(linked.number)
+        .correlate(Ticket)
+    )
+    return [
+        Creator.email.label("creator_email"),
+        func.array(open_tickets.scalar_subquery()).label("requester_open"),
+        func.array(links.scalar_subquery()).label("links"),
+    ]
+
+
+def _staff_extras(row: Any) -> dict[str, Any]:
+    return {
+        "requester": {"id": row.created_by, "name": row.creator_name, "email": row.creator_email}
+        if row.creator_name is not None
+        else None,
+        "requester_open_tickets": [
+            {"id": i, "number": n, "title": t, "status": st} for i, n, t, st in row.requester_open
+        ],
+        "links": [{"id": i, "number": n, "title": t} for i, n, t in row.links],
+    }
 
 
 async def detail(
@@ -531,6 +693,8 @@ async def detail(
         "comments": [_comment(c, ticket_id) for c in row.comments],
         "attachments": [_attachment(a) for a in row.attachments],
         "actions": actions(ticket, actor),
+        "cc": [{"id": i, "name": n} for i, n in row.cc],
+        **(_staff_extras(row) if actor.is_staff else {}),
     }
 
 
@@ -623,22 +787,31 @@ async def create(
     channel: str = "portal",
     follow_up_of: uuid.UUID | None = None,
     mail: MailOrigin | None = None,
+    recorded_by: CurrentUser | None = None,
 ) -> Ticket:
-    """A customer's new ticket, from the portal or a mail (*mail* says which message); the same
-    acceptance gate, audit, notifications and triage job whichever way it came."""
+    """A customer's new ticket, from the portal or a mail (*mail* says which message), or one a
+    staff member recorded for them (*recorded_by*: a phone call, a mail to a person; the
+    customer is still the creator, the staff member the audit entry's actor); the same
+    acceptance gate, audit, notifications and triage job whichever way it came. A service with
+    a default team hands the ticket to that team."""
     assert actor.org_id is not None
     settings = get_settings()
-    hits, _ = await ratelimit.hit(session, f"ticket:create:{actor.id}", 3600)
+    limited = recorded_by or actor
+    hits, _ = await ratelimit.hit(session, f"ticket:create:{limited.id}", 3600)
     if hits > settings.ticket_create_per_hour:
         raise RateLimited(3600, "Too many tickets opened in the last hour; try again later")
+    team_id = None
     if body.service_id is not None:
-        found = await session.execute(
-            visible_services(actor)
-            .with_only_columns(Service.id)
-            .where(Service.id == body.service_id)
-        )
-        if found.first() is None:
+        found = (
+            await session.execute(
+                visible_services(actor)
+                .with_only_columns(Service.id, Service.default_team_id)
+                .where(Service.id == body.service_id)
+            )
+        ).first()
+        if found is None:
             raise NotFound("Service not found")
+        team_id = found.default_team_id
     ticket = Ticket(
         id=uuid.uuid4(),
         org_id=actor.org_id,
@@ -653,13 +826,22 @@ async def create(
         updated_at=now,
         channel=channel,
         follow_up_of=follow_up_of,
+        assigned_team_id=team_id,
     )
     session.add(ticket)
     await session.flush()
-    created = {"number": ticket.number, "priority": ticket.priority, "title": ticket.title}
+    created: dict[str, Any] = {
+        "number": ticket.number,
+        "priority": ticket.priority,
+        "title": ticket.title,
+    }
+    if team_id is not None:
+        created["assigned_team_id"] = team_id
+    if recorded_by is not None:
+        created |= {"recorded_by": recorded_by.id, "created_by": actor.id}
     entries = [
         audit.entry(
-            actor=actor,
+            actor=recorded_by or actor,
             action="ticket.created",
             entity_type="ticket",
             entity_id=ticket.id,

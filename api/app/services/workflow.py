@@ -182,6 +182,28 @@ def transition(
     return Change(old, target)
 
 
+# Merging a duplicate (services/merge.py) closes it from any state that is not final: an explicit
+# rule beside the table, not a table row, because it is not a step of the normal lifecycle (no
+# resolution or root cause is asked for, and NEW tickets close without the acceptance gate).
+# Who may merge is Action.TICKET_MERGE (auth/permissions.py).
+MERGEABLE = frozenset({*OPEN, S.RESOLVED})
+
+
+def merge_close(ticket: Ticket, now: datetime, *, into_number: int) -> Change:
+    """Close *ticket* as a duplicate of ticket number *into_number*; the caller sets
+    ``merged_into``, audits and persists."""
+    current = S(ticket.status)
+    if current not in MERGEABLE:
+        raise Conflict(f"A {current.value} ticket cannot be merged")
+    ticket.resolution = f"Merged into #{into_number}"
+    ticket.closed_at = now
+    # A paused clock stops where it is: the duplicate's SLA ends with it (the sweeps look at
+    # open tickets only).
+    ticket.status = S.CLOSED.value
+    ticket.updated_at = now
+    return Change(current, S.CLOSED)
+
+
 def check_public_reply(ticket: Ticket, actor: CurrentUser) -> None:
     """The acceptance gate for anything staff show the customer (a public reply or attachment):
     nothing before the ticket is ACCEPTED."""

@@ -2,7 +2,7 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { request } from "./client";
 import { nextCursor } from "./query";
-import type { Priority, TicketStatus } from "./types";
+import type { Channel, Priority, TicketStatus } from "./types";
 import { uploadFile, type UploadOptions } from "./upload";
 
 export interface DeskFilter {
@@ -13,6 +13,10 @@ export interface DeskFilter {
   breached?: boolean;
   q?: string;
   tag?: string;
+  team_id?: string;
+  channel?: Channel;
+  /** Open, unpaused tickets whose resolution is due within this many hours (or overdue). */
+  due_within_hours?: number;
 }
 
 export const internalKeys = {
@@ -37,6 +41,9 @@ export function fetchDeskTickets(filter: DeskFilter, cursor?: string, signal?: A
       breached: filter.breached || undefined,
       q: filter.q || undefined,
       tag: filter.tag || undefined,
+      team_id: filter.team_id || undefined,
+      channel: filter.channel || undefined,
+      due_within_hours: filter.due_within_hours || undefined,
       cursor,
       limit,
     },
@@ -113,6 +120,8 @@ function useInvalidateTicketViews() {
       queryClient.invalidateQueries({ queryKey: internalKeys.lists() }),
       queryClient.invalidateQueries({ queryKey: internalKeys.queue() }),
       queryClient.invalidateQueries({ queryKey: [...internalKeys.all, "recent"] }),
+      // The saved views' counts in the sidebar (api/views.ts).
+      queryClient.invalidateQueries({ queryKey: ["views"] }),
     ]);
 }
 
@@ -218,4 +227,55 @@ export function uploadDeskAttachment(ticketId: string, file: File, internal: boo
 export function useRefreshDeskTicket() {
   const invalidate = useInvalidateTicketViews();
   return (id: string) => invalidate(id);
+}
+
+// --- Tickets recorded for a customer, merging duplicates, links between tickets ---------------
+
+/** POST /api/internal/tickets: a ticket recorded for a customer who phoned or wrote (exactly one
+ * of `customer_id` and `new_contact`). */
+export interface DeskTicketCreate {
+  customer_id?: string | null;
+  new_contact?: { org_id: string; email: string; name: string } | null;
+  title: string;
+  description: string;
+  priority: Priority;
+  category?: string | null;
+  service_id?: string | null;
+  channel: "phone" | "email";
+  accept?: boolean;
+}
+
+export function useCreateDeskTicket() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: DeskTicketCreate) => request("post", "/api/internal/tickets", { body }),
+    meta: { success: "Ticket created" },
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: internalKeys.all }),
+  });
+}
+
+/** Merge ticket `id` (the duplicate) into another; answers the target's staff view. */
+export function useMergeTicket(id: string) {
+  const invalidate = useInvalidateTicketViews();
+  return useMutation({
+    mutationFn: (intoId: string) =>
+      request("post", "/api/internal/tickets/{ticket_id}/merge", { path: { ticket_id: id }, body: { into_id: intoId } }),
+    meta: { success: "Tickets merged" },
+    onSuccess: (_data, intoId) => Promise.all([invalidate(id), invalidate(intoId)]),
+  });
+}
+
+/** Link (or with `unlink`, unlink) ticket `id` and another; both detail views change. */
+export function useTicketLink(id: string, { unlink = false }: { unlink?: boolean } = {}) {
+  const invalidate = useInvalidateTicketViews();
+  return useMutation({
+    mutationFn: (otherId: string) => {
+      const path = { ticket_id: id, other_id: otherId };
+      return unlink
+        ? request("delete", "/api/internal/tickets/{ticket_id}/links/{other_id}", { path })
+        : request("post", "/api/internal/tickets/{ticket_id}/links/{other_id}", { path });
+    },
+    meta: { success: unlink ? "Link removed" : "Tickets linked" },
+    onSuccess: (_data, otherId) => Promise.all([invalidate(id), invalidate(otherId)]),
+  });
 }

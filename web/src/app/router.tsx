@@ -7,6 +7,8 @@ import { createBrowserRouter, Navigate, type RouteObject } from "react-router";
 import { Loading } from "../atum";
 import { LandingPage } from "../pages/landing/LandingPage";
 import { LoginPage } from "../pages/auth/LoginPage";
+import { useMe } from "../api/auth";
+import { homeFor } from "../lib/session";
 import { RequireArea } from "./guards";
 import { NotFoundPage, RouteErrorPage } from "./pages";
 import { DeskShell, PortalShell } from "./shells";
@@ -25,6 +27,7 @@ const PortalKbArticle = lazyPage(() => import("../pages/portal"), "PortalKbArtic
 const DeskInbox = lazyPage(() => import("../pages/desk"), "InboxPage");
 const DeskTickets = lazyPage(() => import("../pages/desk"), "DeskTicketsPage");
 const DeskTicket = lazyPage(() => import("../pages/desk"), "DeskTicketPage");
+const DeskNewTicket = lazyPage(() => import("../pages/desk"), "NewDeskTicketPage");
 const DeskDashboard = lazyPage(() => import("../pages/desk"), "DashboardPage");
 const DeskKb = lazyPage(() => import("../pages/desk"), "KbPage");
 const DeskHeldMail = lazyPage(() => import("../pages/desk"), "HeldMailPage");
@@ -49,6 +52,12 @@ const AdminTags = lazyPage(() => import("../pages/admin"), "AdminTagsPage");
 
 function Page({ children }: { children: ReactNode }) {
   return <Suspense fallback={<Loading label="Loading page" />}>{children}</Suspense>;
+}
+
+/** /desk: the signed-in staff member's start page (RequireArea has loaded the user). */
+function DeskHome() {
+  const me = useMe().data;
+  return <Navigate to={me ? homeFor(me.role) : "/desk/inbox"} replace />;
 }
 
 const el = (C: ComponentType) => (
@@ -102,9 +111,12 @@ export const routes: RouteObject[] = [
           </RequireArea>
         ),
         children: [
-          { index: true, element: <Navigate to="/desk/inbox" replace /> },
+          // Agents start on "My open", managers and admins on the acceptance inbox.
+          { index: true, element: <DeskHome /> },
           { path: "inbox", element: el(DeskInbox) },
           { path: "tickets", element: el(DeskTickets) },
+          { path: "views/:viewId", element: el(DeskTickets) },
+          { path: "tickets/new", element: el(DeskNewTicket) },
           { path: "tickets/:id", element: el(DeskTicket) },
           { path: "dashboard", element: el(DeskDashboard) },
           { path: "kb", element: el(DeskKb) },

@@ -2,10 +2,13 @@
 import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate } from "react-router";
 import { useLogout, useMe, useMfaNotice, type MfaNotice } from "../api/auth";
 import { useNewQueue } from "../api/internal";
+import { useViews, viewPath } from "../api/views";
+import { ShortcutsHelp } from "./ShortcutsHelp";
 import type { Me } from "../api/types";
 import { PreferencesButton } from "./PreferencesButton";
+import { useLiveUpdates } from "../lib/live";
 import { Banner, DeskLayout, formatDateTime, Icon, PortalLayout, ROLE_LABEL, type NavItem } from "../atum";
-import { profilePathFor, TWO_FACTOR_HASH } from "../lib/session";
+import { homeFor, profilePathFor, TWO_FACTOR_HASH } from "../lib/session";
 import "./shells.css";
 
 function useSignOut() {
@@ -67,6 +70,8 @@ export function PortalShell() {
   const me = useMe().data;
   const { signOut, signingOut } = useSignOut();
   const gate = useTwoFactorGate(me);
+  // One live-update stream per tab: ticket lists and pages refresh when something changes.
+  useLiveUpdates(Boolean(me) && !gate.notice?.restricted, "portal");
   if (!me) return null;
   if (gate.redirect) return <Navigate to={gate.redirect} replace />;
   const nav: NavItem[] = [
@@ -101,6 +106,8 @@ export function DeskShell() {
   const gate = useTwoFactorGate(me);
   const restricted = Boolean(gate.notice?.restricted);
   const queue = useNewQueue(Boolean(me) && !restricted);
+  useLiveUpdates(Boolean(me) && !restricted, "desk");
+  const views = useViews(Boolean(me) && !restricted);
   if (!me) return null;
   if (gate.redirect) return <Navigate to={gate.redirect} replace />;
   const first = queue.data?.pages[0];
@@ -117,9 +124,19 @@ export function DeskShell() {
     nav.push({ to: "/desk/audit", label: "Audit", icon: "history" });
   }
   if (me.role === "admin") nav.push({ to: "/desk/admin", label: "Admin", icon: "settings" });
+  // The saved views with their live counts (refreshed whenever a ticket changes).
+  const viewItems: NavItem[] = (views.data?.items ?? []).map((v) => ({
+    to: viewPath(v.id),
+    label: v.name,
+    icon: v.builtin ? "list" : v.scope === "team" ? "users" : "user",
+    badge: v.count,
+    badgeLabel: v.count === 1 ? "ticket" : "tickets",
+  }));
   return (
     <DeskLayout
       nav={restricted ? [] : nav}
+      views={restricted ? undefined : { label: "Views", items: viewItems }}
+      home={homeFor(me.role)}
       user={shellUser(me)}
       onSignOut={signOut}
       signingOut={signingOut}
@@ -131,6 +148,7 @@ export function DeskShell() {
       }
     >
       {gate.notice && !gate.onProfile ? <TwoFactorBanner me={me} notice={gate.notice} /> : null}
+      {restricted ? null : <ShortcutsHelp />}
       <Outlet />
     </DeskLayout>
   );

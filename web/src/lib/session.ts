@@ -1,8 +1,11 @@
 /** Where each role lands, and the safe use of a ?next= return path. */
 import type { Me, Role } from "../api/types";
 import { isStaffRole } from "../api/types";
+import { MY_OPEN_VIEW, viewPath } from "../api/views";
 
+/** Agents land on their own open work ("My open"); managers and admins on the acceptance inbox. */
 export function homeFor(role: Role): string {
+  if (role === "agent") return viewPath(MY_OPEN_VIEW);
   return isStaffRole(role) ? "/desk/inbox" : "/portal";
 }
 

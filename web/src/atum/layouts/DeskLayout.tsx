@@ -1,9 +1,12 @@
 import type { ReactNode } from "react";
 import { HomeLink, NavList, SkipLink, UserBox, type NavItem, type ShellUser } from "./parts";
 
-/** The desk: a glass sidebar shell around dense content. */
+/** The desk: a glass sidebar shell around dense content; *views* (saved views with their counts)
+ * under the main navigation; *home* is where the brand links to. */
 export function DeskLayout({
   nav,
+  views,
+  home = "/desk/inbox",
   user,
   onSignOut,
   signingOut,
@@ -11,6 +14,8 @@ export function DeskLayout({
   children,
 }: {
   nav: NavItem[];
+  views?: { label: string; items: NavItem[] };
+  home?: string;
   user: ShellUser;
   onSignOut: () => void;
   signingOut?: boolean;
@@ -23,9 +28,19 @@ export function DeskLayout({
       <header className="atum-desk__side">
         <div className="atum-desk__side-inner">
           <div className="atum-desk__brand">
-            <HomeLink to="/desk/inbox" />
+            <HomeLink to={home} />
           </div>
-          <NavList items={nav} label="Desk" variant="side" />
+          <div className="atum-desk__navs">
+            <NavList items={nav} label="Desk" variant="side" />
+            {views && views.items.length > 0 ? (
+              <div className="atum-desk__views">
+                <p className="atum-desk__nav-heading" aria-hidden="true">
+                  {views.label}
+                </p>
+                <NavList items={views.items} label={views.label} variant="side" />
+              </div>
+            ) : null}
+          </div>
           <div className="atum-desk__user">
             <UserBox user={user} onSignOut={onSignOut} signingOut={signingOut} extra={userExtra} />
           </div>

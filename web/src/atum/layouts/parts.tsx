@@ -10,6 +10,8 @@ export interface NavItem {
   icon: IconName;
   end?: boolean;
   badge?: number | null;
+  /** What the badge counts, for screen readers ("waiting" unless said). */
+  badgeLabel?: string;
 }
 
 export interface ShellUser {
@@ -43,7 +45,7 @@ export function NavList({ items, label, variant }: { items: NavItem[]; label: st
               <Icon name={item.icon} size="sm" />
               <span>{item.label}</span>
               {item.badge ? (
-                <span className="atum-nav__badge tnum" aria-label={`${item.badge} waiting`}>
+                <span className="atum-nav__badge tnum" aria-label={`${item.badge} ${item.badgeLabel ?? "waiting"}`}>
                   {item.badge}
                 </span>
               ) : null}

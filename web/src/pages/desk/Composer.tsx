@@ -8,13 +8,17 @@ export interface ComposerProps {
   onSubmit: (body: string, internal: boolean) => Promise<unknown>;
   /** Text to put into the public reply (e.g. a suggested reply); a new `key` inserts it again. */
   insert?: { text: string; key: number } | null;
+  /** Called when the draft becomes non-empty (true) or empty again (false): presence "replying". */
+  onTypingChange?: (typing: boolean) => void;
+  /** Asked before sending; false keeps the draft (e.g. someone else replied meanwhile). */
+  confirmSend?: () => boolean | Promise<boolean>;
 }
 
 /**
  * "Public reply" and "Internal note" are two clearly different modes: different tab, label,
  * button and look (the internal one carries the amber stripes and the lock).
  */
-export function Composer({ actions, onSubmit, insert }: ComposerProps) {
+export function Composer({ actions, onSubmit, insert, onTypingChange, confirmSend }: ComposerProps) {
   const modes = composerModes(actions);
   const [mode, setMode] = useState<ComposerMode>(modes[0] ?? "public");
   const [drafts, setDrafts] = useState<Record<ComposerMode, string>>({ public: "", internal: "" });
@@ -25,6 +29,10 @@ export function Composer({ actions, onSubmit, insert }: ComposerProps) {
   }, [insert]);
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
+  const typing = drafts.public.trim() !== "" || drafts.internal.trim() !== "";
+  useEffect(() => {
+    onTypingChange?.(typing);
+  }, [typing, onTypingChange]);
 
   if (modes.length === 0) {
     return <Banner tone="info">No replies or notes can be added to this ticket in its current state.</Banner>;
@@ -40,6 +48,7 @@ export function Composer({ actions, onSubmit, insert }: ComposerProps) {
       return;
     }
     setError(null);
+    if (confirmSend && !(await confirmSend())) return;
     setPending(true);
     try {
       await onSubmit(body, internal);

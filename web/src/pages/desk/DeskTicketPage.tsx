@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { Link, useParams } from "react-router";
+import { useMe } from "../../api/auth";
 import { isStatus } from "../../api/client";
 import { useAccept, useChangeStatus, useDeskTicket, useStaffComment } from "../../api/internal";
 import { useServices } from "../../api/services";
@@ -27,6 +28,7 @@ import {
 import { AssignCard } from "./AssignCard";
 import { AuditTrail } from "./AuditTrail";
 import { Composer } from "./Composer";
+import { PresenceBanner, useCollisionGuard } from "./Presence";
 import { Conversation } from "./Conversation";
 import { DeskAttachments } from "./DeskAttachments";
 import { SuggestionPanel } from "./SuggestionPanel";
@@ -100,6 +102,9 @@ export function DeskTicketView({ ticket }: { ticket: StaffTicketDetail }) {
     ...[ticket.created_by, ticket.accepted_by, ticket.assigned_to, ticket.assigned_team].filter(Boolean).map((r) => [r!.id, r!.name]),
   ]);
   const slaContext = { resolvedAt: ticket.resolved_at, open: OPEN.has(ticket.status) };
+  // Collision warnings: who else is here, and a confirmation when someone replied meanwhile.
+  const meId = useMe().data?.id;
+  const collision = useCollisionGuard(ticket.id, ticket.comments ?? [], meId);
 
   return (
     <div className="desk-ticket">
@@ -124,6 +129,9 @@ export function DeskTicketView({ ticket }: { ticket: StaffTicketDetail }) {
           <SlaChip kind="resolution" sla={ticket.sla} context={slaContext} />
         </div>
       </header>
+
+      <PresenceBanner ticketId={ticket.id} meId={meId} />
+      {collision.dialog}
 
       <TicketActionBar
         key={`${ticket.status}-${ticket.priority}`}
@@ -164,6 +172,8 @@ export function DeskTicketView({ ticket }: { ticket: StaffTicketDetail }) {
                 <Composer
                   actions={ticket.actions}
                   insert={replyDraft}
+                  onTypingChange={collision.onTypingChange}
+                  confirmSend={collision.confirmSend}
                   onSubmit={(body, internal) =>
                     comment.mutateAsync({ body, is_internal: internal }).then(() =>
                       toast.success(internal ? "Internal note added" : "Public reply sent"),

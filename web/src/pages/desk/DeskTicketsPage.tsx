@@ -7,6 +7,7 @@ import { PRIORITIES, TICKET_STATUSES, type Priority, type StaffTicket, type Tick
 import { useAssignees } from "../../api/users";
 import {
   Button,
+  ButtonLink,
   ChannelBadge,
   Checkbox,
   EmptyState,
@@ -122,7 +123,15 @@ export function DeskTicketsPage() {
 
   return (
     <>
-      <PageHeader title="Tickets" subtitle="Every ticket of every organization. Filter, then open one to work it." />
+      <PageHeader
+        title="Tickets"
+        subtitle="Every ticket of every organization. Filter, then open one to work it."
+        actions={
+          <ButtonLink to="/desk/tickets/new" variant="primary" icon="plus">
+            New ticket
+          </ButtonLink>
+        }
+      />
       <Panel surface="content" padding="none">
         <form className="desk-filters" role="search" aria-label="Filter tickets" onSubmit={(e) => e.preventDefault()}>
           <TextField label="Search" type="search" placeholder="Title, text or number" value={q} onChange={(e) => setQ(e.target.value)} fieldClassName="desk-filters__search" />

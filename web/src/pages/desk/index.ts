@@ -2,6 +2,7 @@
 export { DashboardPage } from "./DashboardPage";
 export { DeskTicketPage } from "./DeskTicketPage";
 export { DeskTicketsPage } from "./DeskTicketsPage";
+export { NewDeskTicketPage } from "./NewDeskTicketPage";
 export { HeldMailPage } from "./HeldMailPage";
 export { InboxPage } from "./InboxPage";
 export { KbPage } from "./KbPage";

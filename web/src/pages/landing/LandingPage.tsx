@@ -1,5 +1,6 @@
 import { useMe } from "../../api/auth";
 import { isStaffRole } from "../../api/types";
+import { homeFor } from "../../lib/session";
 import { ButtonLink, Icon, Panel, PublicLayout, useDocumentTitle, type IconName } from "../../atum";
 import "./landing.css";
 
@@ -35,7 +36,7 @@ const STEPS: { title: string; text: string }[] = [
 export function LandingPage() {
   useDocumentTitle(null);
   const me = useMe().data;
-  const home = me ? (isStaffRole(me.role) ? "/desk/inbox" : "/portal") : null;
+  const home = me ? homeFor(me.role) : null;
   return (
     <PublicLayout
       actions={
