@@ -19,7 +19,9 @@ from app.models import AuditLog, User
 from app.models.enums import Role
 from tests.factories import PASSWORD, login, make_actor, make_org, make_user
 
-ME_KEYS = {"id", "email", "name", "role", "org_id", "org_name", "is_active", "language"}
+ME_KEYS = {"id", "email", "name", "role", "org_id", "org_name", "is_active", "language"} | {
+    "portal_visibility"
+}
 WRONG = "not the password at all"
 
 
@@ -79,6 +81,7 @@ class TestLogin:
             "org_name": org.name,
             "is_active": True,
             "language": "en",
+            "portal_visibility": "organization",
         }
         me = await client.get("/api/me", headers=bearer(body["access_token"]))
         assert me.status_code == 200, me.text

@@ -569,7 +569,7 @@ async def test_after_the_grace_period_a_session_may_only_set_up_a_factor(stack: 
         section = page.get_by_role("region", name="Two-factor sign-in")
         await expect(section.get_by_role("alert")).to_contain_text("the time to set it up is over")
         await expect(page.get_by_role("region", name="Password")).to_have_count(0)
-        await expect(page.get_by_role("link", name="My tickets")).to_have_count(0)
+        await expect(page.get_by_role("link", name="Tickets", exact=True)).to_have_count(0)
         await assert_accessible(page, "profile, set-up required")
         # Any other page leads back here; the API refuses everything else.
         await page.goto("/portal/tickets/new")
@@ -589,7 +589,7 @@ async def test_after_the_grace_period_a_session_may_only_set_up_a_factor(stack: 
         await dialog.get_by_role("button", name="I saved my recovery codes").click()
         # The enrolment lifts the limit at once: the portal is back in this very session.
         await expect(section.get_by_text(re.compile("You can use ATUM DESK again"))).to_be_visible()
-        await expect(page.get_by_role("link", name="My tickets")).to_be_visible()
+        await expect(page.get_by_role("link", name="Tickets", exact=True)).to_be_visible()
         await expect(page.get_by_role("region", name="Password")).to_be_visible()
         ok = await page.request.get("/api/tickets")
         assert ok.status == 200, await ok.text()
@@ -600,7 +600,7 @@ async def test_after_the_grace_period_a_session_may_only_set_up_a_factor(stack: 
         await page.get_by_label("Code from your authenticator app").fill(later_code(secret))
         await page.get_by_role("button", name="Verify").click()
         await expect(page).to_have_url(re.compile(r"/portal$"))
-        await expect(page.get_by_role("link", name="My tickets")).to_be_visible()
+        await expect(page.get_by_role("link", name="Tickets", exact=True)).to_be_visible()
     finally:
         await context.close()
         await policy(False, 72)

@@ -37,6 +37,11 @@ class Staff:
 
 @pytest.fixture
 async def staff(db: AsyncSession) -> Staff:
+    return await build_staff(db)
+
+
+async def build_staff(db: AsyncSession) -> Staff:
+    """A customer of an organization, two agents (the first in a team), a manager, an admin."""
     org = await make_org(db, name=f"Acme {uuid.uuid4().hex[:6]}")
     team = Team(id=uuid.uuid4(), name=f"Network {uuid.uuid4().hex[:6]}")
     db.add(team)
@@ -172,7 +177,8 @@ class TestRendering:
         ticket = await open_ticket(client, staff.h["customer"], title="Printer on fire")
         body = (
             "Hello {{ customer.first_name }} ({{ customer.name }}),\n\n"
-            'ticket #{{ ticket.number }} "{{ ticket.title }}" of {{ org.name }} is {{ ticket.status | lower }}.'
+            'ticket #{{ ticket.number }} "{{ ticket.title }}" of {{ org.name }} '
+            "is {{ ticket.status | lower }}."
             "{% if ticket.category %} Category {{ ticket.category }}.{% endif %}\n"
             "{{ assignee.name | default('nobody') }}{{ team.name }}\n"
             "-- {{ agent.name }} <{{ agent.email }}>"
@@ -255,7 +261,7 @@ class TestRendering:
 
     def test_output_is_capped(self) -> None:
         context = {
-            k: {f: "x" * 200 for f in fields} for k, fields in canned_replies.PLACEHOLDERS.items()
+            k: dict.fromkeys(fields, "x" * 200) for k, fields in canned_replies.PLACEHOLDERS.items()
         }
         canned_replies.render("{{ customer.name }}" * 200, context)  # 40,000: fine
         with pytest.raises(Invalid):
@@ -263,7 +269,8 @@ class TestRendering:
 
     def test_autoescape_is_off_for_markdown(self) -> None:
         context = {
-            k: {f: "<b>&</b>" for f in fields} for k, fields in canned_replies.PLACEHOLDERS.items()
+            k: dict.fromkeys(fields, "<b>&</b>")
+            for k, fields in canned_replies.PLACEHOLDERS.items()
         }
         assert canned_replies.render("**{{ customer.name }}**", context) == "**<b>&</b>**"
 

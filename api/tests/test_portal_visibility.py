@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import AuditLog, Organization, User
 from app.models.enums import Role
 from app.services import ccs
+from tests.factories import PASSWORD, make_org, make_user
 from tests.factories import bearer_headers as headers_for
-from tests.factories import make_org, make_user
 from tests.mail_support import mail, staff
 from tests.test_mail_inbound import World as MailWorld
 from tests.test_mail_inbound import inbound_db, new_ticket_by_mail
@@ -229,6 +229,17 @@ class TestOwnVisibility:
         )
         assert ok(patch)["portal_visibility"] == "own"
         assert await listed(client, desk.h["u2"]) == [desk.t2]
+        me = ok(await client.get("/api/me", headers=desk.h["u2"]))
+        assert me["portal_visibility"] == "own"
+        login = ok(
+            await client.post(
+                "/api/auth/login",
+                json={"email": desk.users["u2"].email, "password": PASSWORD},
+            )
+        )
+        assert login["user"]["portal_visibility"] == "own"
+        staff = ok(await client.get("/api/me", headers=desk.h["agent"]))
+        assert staff["portal_visibility"] is None
         # The other organization is untouched.
         assert await listed(client, desk.h["ub"]) == [desk.tb]
 

@@ -92,6 +92,12 @@ include-path = "/api/internal/tickets/new"
 checks.unsupported_method.enabled = false
 checks.allow_header_conformance.enabled = false
 
+# Likewise POST /api/internal/tickets/bulk beside GET and PATCH /api/internal/tickets/{ticket_id}.
+[[operations]]
+include-path = "/api/internal/tickets/bulk"
+checks.unsupported_method.enabled = false
+checks.allow_header_conformance.enabled = false
+
 # Likewise POST /api/me/sessions/revoke-others sits where DELETE /api/me/sessions/{session_id}
 # would match a malformed id.
 [[operations]]
@@ -404,6 +410,8 @@ def created_by_a(live_api: LiveApi) -> Created:
             "service_id": str(uuid.uuid4()),
             "team_id": str(uuid.uuid4()),
             "view_id": str(uuid.uuid4()),
+            "reply_id": str(uuid.uuid4()),
+            "macro_id": str(uuid.uuid4()),
         },
         ticket_title=title,
     )

@@ -59,6 +59,8 @@ TICKET_KEYS = frozenset(
         "resolution",
         "channel",
         "follow_up_of",
+        # A merged duplicate names the ticket it went into (always of the same organization).
+        "merged_into",
     }
 )
 DETAIL_KEYS = TICKET_KEYS | {"comments", "attachments", "actions", "cc"}
@@ -344,6 +346,8 @@ class TestListsNeverLeak:
 
 
 SOME_COMMENT = uuid.UUID(int=7)
+# Any id: the other ticket of a merge or a link (a customer is refused before it is looked up).
+SOME_OTHER_TICKET = uuid.UUID(int=0xC0FFEE)
 
 
 def internal_calls(world: World) -> list[tuple[str, str, dict[str, Any]]]:
@@ -368,6 +372,10 @@ def internal_calls(world: World) -> list[tuple[str, str, dict[str, Any]]]:
         ("GET", f"{base}/comments/{SOME_COMMENT}/original", {}),
         ("PUT", f"{base}/cc", {"json": {"user_ids": []}}),
         ("GET", f"{base}/cc/candidates", {}),
+        ("POST", "/api/internal/tickets", {"json": {"customer_id": str(t), "channel": "phone"}}),
+        ("POST", f"{base}/merge", {"json": {"into_id": str(SOME_OTHER_TICKET)}}),
+        ("POST", f"{base}/links/{SOME_OTHER_TICKET}", {}),
+        ("DELETE", f"{base}/links/{SOME_OTHER_TICKET}", {}),
     ]
 
 
@@ -418,6 +426,7 @@ def as_template(path: str, world: World) -> str:
         path.replace(str(world.a.ticket), "{ticket_id}")
         .replace(str(world.a.public_attachment), "{attachment_id}")
         .replace(str(SOME_COMMENT), "{comment_id}")
+        .replace(str(SOME_OTHER_TICKET), "{other_id}")
         .split("?")[0]
     )
 

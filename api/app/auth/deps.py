@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -164,6 +164,13 @@ async def get_current_user(request: Request, session: DbSession, _: Bearer) -> C
 
 
 Authenticated = Annotated[CurrentUser, Depends(get_current_user)]
+
+
+def portal_visibility_of(user: CurrentUser) -> Literal["own", "organization"] | None:
+    """The caller's portal visibility as the ``Me`` view shows it (None for staff)."""
+    if user.org_id is None:
+        return None
+    return "own" if user.portal_visibility == "own" else "organization"
 
 
 def require(action: Action) -> Callable[[CurrentUser], Coroutine[Any, Any, CurrentUser]]:

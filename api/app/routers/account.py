@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 
 from app.auth.cookies import csrf_token, set_session_cookies
-from app.auth.deps import Authenticated, DbSession, SecurityAdmin
+from app.auth.deps import Authenticated, DbSession, SecurityAdmin, portal_visibility_of
 from app.config import get_settings
 from app.context import client_ip_var
 from app.models.enums import Role
@@ -75,6 +75,7 @@ def login_answer(result: auth_service.LoginResult, response: Response) -> LoginR
             org_id=user.org_id,
             org_name=user.org_name,
             language=user.language,
+            portal_visibility=portal_visibility_of(user),
         ),
         mfa_setup_required=result.mfa_setup_required,
         mfa_grace_until=result.mfa_grace_until,
@@ -153,6 +154,7 @@ async def update_profile(body: ProfileUpdate, user: Authenticated, session: DbSe
         org_id=row.org_id,
         org_name=user.org_name,
         language=row.language,
+        portal_visibility=portal_visibility_of(user),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from app.auth.cookies import clear_session_cookies
-from app.auth.deps import Authenticated, CurrentUser, DbSession
+from app.auth.deps import Authenticated, CurrentUser, DbSession, portal_visibility_of
 from app.config import get_settings
 from app.context import client_ip_var
 from app.routers.account import login_answer
@@ -26,6 +26,7 @@ def _me(user: CurrentUser) -> Me:
         org_name=user.org_name,
         is_active=True,
         language=user.language,
+        portal_visibility=portal_visibility_of(user),
     )
 
 

@@ -26,6 +26,9 @@ class Me(ResponseModel):
     org_name: str | None
     is_active: bool = True
     language: str = "en"
+    # Customers: which tickets of the organization the portal shows a customer_user ("own": the
+    # ones they opened or are copied on); None for staff.
+    portal_visibility: Literal["own", "organization"] | None = None
 
 
 class LoginResponse(ResponseModel):

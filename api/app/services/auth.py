@@ -162,6 +162,13 @@ async def _start_session(
     )
     session.add(auth_session)
     await session.flush()
+    visibility = (
+        await session.scalar(
+            select(Organization.portal_visibility).where(Organization.id == user.org_id)
+        )
+        if user.org_id is not None
+        else None
+    )
     current = CurrentUser(
         id=user.id,
         email=user.email,
@@ -171,6 +178,7 @@ async def _start_session(
         org_name=org_name,
         session_id=auth_session.id,
         language=user.language,
+        portal_visibility=visibility or "organization",
     )
     details: dict[str, object] = {}
     if second_factor is not None:

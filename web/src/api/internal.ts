@@ -242,7 +242,7 @@ export interface DeskTicketCreate {
   category?: string | null;
   service_id?: string | null;
   channel: "phone" | "email";
-  accept?: boolean;
+  accept: boolean;
 }
 
 export function useCreateDeskTicket() {
@@ -277,5 +277,14 @@ export function useTicketLink(id: string, { unlink = false }: { unlink?: boolean
     },
     meta: { success: unlink ? "Link removed" : "Tickets linked" },
     onSuccess: (_data, otherId) => Promise.all([invalidate(id), invalidate(otherId)]),
+  });
+}
+
+/** A few tickets matching `q` (number or words) for a picker; nothing is asked while it is empty. */
+export function useTicketSearch(q: string) {
+  return useQuery({
+    queryKey: [...internalKeys.all, "pick", q],
+    queryFn: ({ signal }) => fetchDeskTickets({ q }, undefined, signal, 10),
+    enabled: q.length > 0,
   });
 }

@@ -3,6 +3,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { request } from "./client";
 import type { OrgStatus } from "./types";
 
+/** What a customer_user of the organization sees in the portal (a customer_admin sees everything). */
+export type PortalVisibility = "own" | "organization";
+
 export const orgKeys = {
   all: ["orgs"] as const,
   list: (q?: string) => [...orgKeys.all, "list", q ?? ""] as const,
@@ -19,7 +22,8 @@ export function useOrgs(q?: string, enabled = true) {
 export function useCreateOrg() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (body: { name: string; email_domains?: string[] }) => request("post", "/api/orgs", { body }),
+    mutationFn: (body: { name: string; email_domains?: string[]; portal_visibility: PortalVisibility }) =>
+      request("post", "/api/orgs", { body }),
     meta: { success: "Organization created" },
     onSuccess: () => queryClient.invalidateQueries({ queryKey: orgKeys.all }),
   });
@@ -28,7 +32,16 @@ export function useCreateOrg() {
 export function useUpdateOrg() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: ({ id, ...body }: { id: string; name?: string; status?: OrgStatus; email_domains?: string[] }) =>
+    mutationFn: ({
+      id,
+      ...body
+    }: {
+      id: string;
+      name?: string;
+      status?: OrgStatus;
+      email_domains?: string[];
+      portal_visibility?: PortalVisibility;
+    }) =>
       request("patch", "/api/orgs/{org_id}", { path: { org_id: id }, body }),
     meta: { success: "Organization saved" },
     onSuccess: () => queryClient.invalidateQueries({ queryKey: orgKeys.all }),

@@ -2743,6 +2743,8 @@ export interface components {
             org_id: string | null;
             /** Org Name */
             org_name: string | null;
+            /** Portal Visibility */
+            portal_visibility?: ("own" | "organization") | null;
             role: components["schemas"]["Role"];
         };
         /** MergeInto */

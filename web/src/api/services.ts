@@ -22,7 +22,8 @@ export function useServices(orgId?: string) {
 export function useCreateService() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (body: { name: string; org_id?: string | null }) => request("post", "/api/services", { body }),
+    mutationFn: (body: { name: string; org_id?: string | null; default_team_id?: string | null }) =>
+      request("post", "/api/services", { body }),
     meta: { success: "Service created" },
     onSuccess: () => queryClient.invalidateQueries({ queryKey: serviceKeys.all }),
   });
@@ -31,7 +32,7 @@ export function useCreateService() {
 export function useUpdateService() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: ({ id, ...body }: { id: string; name?: string; is_active?: boolean }) =>
+    mutationFn: ({ id, ...body }: { id: string; name?: string; is_active?: boolean; default_team_id?: string | null }) =>
       request("patch", "/api/services/{service_id}", { path: { service_id: id }, body }),
     meta: { success: "Service saved" },
     onSuccess: () => queryClient.invalidateQueries({ queryKey: serviceKeys.all }),

@@ -32,6 +32,7 @@ const DeskDashboard = lazyPage(() => import("../pages/desk"), "DashboardPage");
 const DeskKb = lazyPage(() => import("../pages/desk"), "KbPage");
 const DeskHeldMail = lazyPage(() => import("../pages/desk"), "HeldMailPage");
 const DeskAudit = lazyPage(() => import("../pages/desk"), "AuditPage");
+const DeskReplies = lazyPage(() => import("../pages/desk"), "RepliesPage");
 
 const Profile = lazyPage(() => import("../pages/account"), "ProfilePage");
 const ForgotPassword = lazyPage(() => import("../pages/account"), "ForgotPasswordPage");
@@ -120,6 +121,7 @@ export const routes: RouteObject[] = [
           { path: "tickets/:id", element: el(DeskTicket) },
           { path: "dashboard", element: el(DeskDashboard) },
           { path: "kb", element: el(DeskKb) },
+          { path: "replies", element: el(DeskReplies) },
           { path: "profile", element: el(Profile) },
           { path: "mail", element: <Navigate to="/desk/mail/held" replace /> },
           {

@@ -75,7 +75,7 @@ export function PortalShell() {
   if (!me) return null;
   if (gate.redirect) return <Navigate to={gate.redirect} replace />;
   const nav: NavItem[] = [
-    { to: "/portal", label: "My tickets", icon: "ticket", end: true },
+    { to: "/portal", label: "Tickets", icon: "ticket", end: true },
     { to: "/portal/tickets/new", label: "New ticket", icon: "plus" },
     { to: "/portal/kb", label: "Help articles", icon: "file" },
   ];
@@ -117,6 +117,7 @@ export function DeskShell() {
     { to: "/desk/tickets", label: "Tickets", icon: "ticket" },
     { to: "/desk/dashboard", label: "Dashboard", icon: "dashboard" },
     { to: "/desk/kb", label: "Knowledge base", icon: "file" },
+    { to: "/desk/replies", label: "Replies & macros", icon: "message" },
   ];
   // Held mail waits for a manager; the API checks the role again.
   if (me.role === "manager" || me.role === "admin") {

@@ -10,6 +10,7 @@ const ACME: Org = {
   id: "22222222-2222-4222-8222-222222222222",
   name: "Acme Corp",
   status: "active",
+  portal_visibility: "organization",
   created_at: "2026-01-01T00:00:00Z",
   updated_at: "2026-01-01T00:00:00Z",
   email_domains: ["acme.example"],
@@ -49,7 +50,12 @@ describe("organization e-mail domains", () => {
 
     await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
     const patch = calls.find((c) => c.method === "PATCH")!;
-    expect(patch.body).toEqual({ name: "Acme Corp", status: "active", email_domains: ["acme.example", "acme.test"] });
+    expect(patch.body).toEqual({
+      name: "Acme Corp",
+      status: "active",
+      email_domains: ["acme.example", "acme.test"],
+      portal_visibility: "organization",
+    });
   });
 
   it("refuses what is not a domain before sending", async () => {
@@ -99,5 +105,29 @@ describe("organization e-mail domains", () => {
     await userEvent.type(within(dialog).getByLabelText("E-mail domains"), "globex.example\nglobex.co.example");
     await userEvent.click(within(dialog).getByRole("button", { name: "Create organization" }));
     expect(await within(dialog).findByText("globex.co.example: not a valid e-mail domain (like example.com)")).toBeInTheDocument();
+  });
+});
+
+describe("organization portal visibility", () => {
+  it("shows what the portal shows and saves a change to own tickets", async () => {
+    const { calls } = stubApi({
+      "GET /api/orgs": { body: { items: [ACME], next_cursor: null } },
+      [`PATCH /api/orgs/${ACME.id}`]: { body: { ...ACME, portal_visibility: "own" } },
+    });
+    renderWithApp(<AdminOrgsPage />);
+    const row = (await screen.findByText("Acme Corp")).closest("tr")!;
+    expect(within(row).getByText("Whole organization")).toBeInTheDocument();
+
+    await userEvent.click(within(row).getByRole("button", { name: "Edit Acme Corp" }));
+    const dialog = screen.getByRole("dialog", { name: "Edit Acme Corp" });
+    const select = within(dialog).getByLabelText("Portal visibility");
+    expect(select).toHaveValue("organization");
+    expect(select).toHaveAccessibleDescription(/Customer admins always see every ticket/);
+    await userEvent.selectOptions(select, "own");
+    await userEvent.click(within(dialog).getByRole("button", { name: "Save organization" }));
+
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    const patch = calls.find((c) => c.method === "PATCH")!;
+    expect(patch.body).toMatchObject({ portal_visibility: "own" });
   });
 });

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { ApiError } from "../../api/client";
-import { useCreateOrg, useOrgs, useUpdateOrg } from "../../api/orgs";
+import { useCreateOrg, useOrgs, useUpdateOrg, type PortalVisibility } from "../../api/orgs";
 import type { Org, OrgStatus } from "../../api/types";
 import {
   Button,
@@ -55,6 +55,11 @@ function domainError(error: ApiError, domains: string[]): string | null {
   return null;
 }
 
+export const PORTAL_VISIBILITY_LABELS: Record<PortalVisibility, string> = {
+  organization: "Whole organization",
+  own: "Own tickets",
+};
+
 export function AdminOrgsPage() {
   useDocumentTitle("Organizations");
   const [q, setQ] = useState("");
@@ -65,6 +70,12 @@ export function AdminOrgsPage() {
   const columns: Column<Org>[] = [
     { key: "name", header: "Name", rowHeader: true, cell: (o) => o.name },
     { key: "status", header: "Status", cell: (o) => <ActivePill active={o.status === "active"} off="Suspended" /> },
+    {
+      key: "portal",
+      header: "Portal shows",
+      hideOnMobile: true,
+      cell: (o) => PORTAL_VISIBILITY_LABELS[o.portal_visibility ?? "organization"],
+    },
     {
       key: "domains",
       header: "E-mail domains",
@@ -116,6 +127,7 @@ function OrgDialog({ org, onClose }: { org: Org | null; onClose: () => void }) {
   const [name, setName] = useState(org?.name ?? "");
   const [status, setStatus] = useState<OrgStatus>(org?.status ?? "active");
   const [domainsText, setDomainsText] = useState((org?.email_domains ?? []).join("\n"));
+  const [visibility, setVisibility] = useState<PortalVisibility>(org?.portal_visibility ?? "organization");
   const [error, setError] = useState<string | null>(null);
   const [domainsError, setDomainsError] = useState<string | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
@@ -136,8 +148,9 @@ function OrgDialog({ org, onClose }: { org: Org | null; onClose: () => void }) {
       setDomainsError(forDomains);
       if (!fields.name && !forDomains) setFormError(e.message);
     };
-    if (org) update.mutate({ id: org.id, name: name.trim(), status, email_domains: domains }, { onSuccess: onClose, onError });
-    else create.mutate({ name: name.trim(), email_domains: domains }, { onSuccess: onClose, onError });
+    const fields = { name: name.trim(), email_domains: domains, portal_visibility: visibility };
+    if (org) update.mutate({ id: org.id, status, ...fields }, { onSuccess: onClose, onError });
+    else create.mutate(fields, { onSuccess: onClose, onError });
   };
   return (
     <Modal open onClose={onClose} busy={pending} title={org ? `Edit ${org.name}` : "New organization"}>
@@ -154,6 +167,15 @@ function OrgDialog({ org, onClose }: { org: Org | null; onClose: () => void }) {
             <option value="suspended">Suspended</option>
           </SelectField>
         ) : null}
+        <SelectField
+          label="Portal visibility"
+          value={visibility}
+          onChange={(e) => setVisibility(e.target.value as PortalVisibility)}
+          hint="Which tickets a customer user sees in the portal: every ticket of the organization, or only the ones they opened or are copied on. Customer admins always see every ticket."
+        >
+          <option value="organization">{PORTAL_VISIBILITY_LABELS.organization}</option>
+          <option value="own">{PORTAL_VISIBILITY_LABELS.own}</option>
+        </SelectField>
         <TextArea
           label="E-mail domains"
           rows={3}

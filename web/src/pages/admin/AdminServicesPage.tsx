@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { ApiError } from "../../api/client";
 import { useOrgs } from "../../api/orgs";
 import { useCreateService, useServices, useUpdateService } from "../../api/services";
+import { useTeams } from "../../api/teams";
 import type { Service } from "../../api/types";
 import { Button, Checkbox, EmptyState, ErrorState, Modal, Panel, SelectField, SkeletonRows, Table, TextField, useDocumentTitle, type Column } from "../../atum";
 import { ActivePill } from "./shared";
@@ -11,11 +12,14 @@ export function AdminServicesPage() {
   const services = useServices();
   const orgs = useOrgs();
   const orgName = (id: string | null) => (id ? (orgs.data?.items.find((o) => o.id === id)?.name ?? "—") : "All organizations");
+  const teams = useTeams();
+  const teamName = (id: string | null | undefined) => (id ? (teams.data?.items.find((t) => t.id === id)?.name ?? "—") : "None");
   const [editing, setEditing] = useState<Service | "new" | null>(null);
 
   const columns: Column<Service>[] = [
     { key: "name", header: "Service", rowHeader: true, cell: (s) => s.name },
     { key: "org", header: "Offered to", cell: (s) => orgName(s.org_id) },
+    { key: "team", header: "Default team", cell: (s) => teamName(s.default_team_id), hideOnMobile: true },
     { key: "active", header: "Status", cell: (s) => <ActivePill active={s.is_active} /> },
     {
       key: "edit",
@@ -57,7 +61,9 @@ function ServiceDialog({ service, onClose }: { service: Service | null; onClose:
   const create = useCreateService();
   const update = useUpdateService();
   const orgs = useOrgs();
+  const teams = useTeams();
   const [name, setName] = useState(service?.name ?? "");
+  const [teamId, setTeamId] = useState(service?.default_team_id ?? "");
   const [orgId, setOrgId] = useState(service?.org_id ?? "");
   const [active, setActive] = useState(service?.is_active ?? true);
   const [error, setError] = useState<string | null>(null);
@@ -69,8 +75,9 @@ function ServiceDialog({ service, onClose }: { service: Service | null; onClose:
       return;
     }
     const onError = (e: unknown) => e instanceof ApiError && setError(e.fieldErrors().name ?? null);
-    if (service) update.mutate({ id: service.id, name: name.trim(), is_active: active }, { onSuccess: onClose, onError });
-    else create.mutate({ name: name.trim(), org_id: orgId || null }, { onSuccess: onClose, onError });
+    const default_team_id = teamId || null;
+    if (service) update.mutate({ id: service.id, name: name.trim(), is_active: active, default_team_id }, { onSuccess: onClose, onError });
+    else create.mutate({ name: name.trim(), org_id: orgId || null, default_team_id }, { onSuccess: onClose, onError });
   };
   return (
     <Modal open onClose={onClose} busy={pending} title={service ? `Edit ${service.name}` : "New service"}>
@@ -88,6 +95,19 @@ function ServiceDialog({ service, onClose }: { service: Service | null; onClose:
             ))}
           </SelectField>
         )}
+        <SelectField
+          label="Default team"
+          value={teamId}
+          onChange={(e) => setTeamId(e.target.value)}
+          hint="New tickets for this service go to this team (staff only; customers never see it)."
+        >
+          <option value="">None</option>
+          {teams.data?.items.map((t) => (
+            <option key={t.id} value={t.id}>
+              {t.name}
+            </option>
+          ))}
+        </SelectField>
         <div className="atum-form__actions">
           <Button variant="ghost" onClick={onClose} disabled={pending}>
             Cancel

@@ -11,6 +11,7 @@ const ACME: Org = {
   id: "22222222-2222-4222-8222-222222222222",
   name: "Acme Corp",
   status: "active",
+  portal_visibility: "organization",
   created_at: "2026-01-01T00:00:00Z",
   updated_at: "2026-01-01T00:00:00Z",
   email_domains: [],

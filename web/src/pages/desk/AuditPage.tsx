@@ -61,6 +61,7 @@ export const AUDIT_ACTIONS = [
   "sla_policy.updated",
   "ticket.accepted",
   "ticket.assigned",
+  "ticket.cc_changed",
   "ticket.created",
   "ticket.status_changed",
   "ticket.updated",

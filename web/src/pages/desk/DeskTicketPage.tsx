@@ -31,9 +31,13 @@ import { Composer } from "./Composer";
 import { PresenceBanner, useCollisionGuard } from "./Presence";
 import { Conversation } from "./Conversation";
 import { DeskAttachments } from "./DeskAttachments";
+import { LinksCard } from "./LinksCard";
+import { MacroMenu } from "./MacroMenu";
+import { RequesterCard } from "./RequesterCard";
 import { SuggestionPanel } from "./SuggestionPanel";
 import { TicketActionBar } from "./TicketActionBar";
 import { TicketFieldsCard } from "./TicketFieldsCard";
+import { useTicketShortcuts } from "./ticketShortcuts";
 import "./desk.css";
 
 export function DeskTicketPage() {
@@ -105,6 +109,8 @@ export function DeskTicketView({ ticket }: { ticket: StaffTicketDetail }) {
   // Collision warnings: who else is here, and a confirmation when someone replied meanwhile.
   const meId = useMe().data?.id;
   const collision = useCollisionGuard(ticket.id, ticket.comments ?? [], meId);
+  // Keys: r reply, n internal note, a assign to me (the list of keys: "?").
+  useTicketShortcuts(ticket);
 
   return (
     <div className="desk-ticket">
@@ -140,6 +146,9 @@ export function DeskTicketView({ ticket }: { ticket: StaffTicketDetail }) {
         onAccept={(input) => accept.mutateAsync({ id: ticket.id, ...input })}
         onTransition={(input) => status.mutateAsync(input)}
       />
+      <div className="ws-macro-bar">
+        <MacroMenu ticketId={ticket.id} />
+      </div>
 
       <div className="desk-ticket__grid">
         <div className="desk-ticket__main">
@@ -170,6 +179,7 @@ export function DeskTicketView({ ticket }: { ticket: StaffTicketDetail }) {
                 ) : null}
                 <Conversation ticket={ticket} comments={(ticket.comments ?? [])} />
                 <Composer
+                  ticketId={ticket.id}
                   actions={ticket.actions}
                   insert={replyDraft}
                   onTypingChange={collision.onTypingChange}
@@ -189,6 +199,8 @@ export function DeskTicketView({ ticket }: { ticket: StaffTicketDetail }) {
         <aside className="desk-ticket__side" aria-label="Ticket details">
           {ticket.actions.assign ? <AssignCard key={`${ticket.assigned_to?.id}-${ticket.assigned_team?.id}`} ticket={ticket} /> : null}
           <TicketFieldsCard key={`${ticket.id}-${ticket.category ?? ""}`} ticket={ticket} />
+          <RequesterCard ticket={ticket} />
+          <LinksCard key={ticket.id} ticket={ticket} />
           <Card title="Details" titleId="details-title" surface="content">
             <dl className="atum-kv">
               <dt>Organization</dt>

@@ -20,6 +20,7 @@ const HELD: HeldMail = {
 const org = (id: string, name: string, status: Org["status"] = "active"): Org => ({
   id,
   name,
+  portal_visibility: "organization",
   status,
   created_at: "2026-01-01T00:00:00Z",
   updated_at: "2026-01-01T00:00:00Z",

@@ -7,3 +7,4 @@ export { HeldMailPage } from "./HeldMailPage";
 export { InboxPage } from "./InboxPage";
 export { KbPage } from "./KbPage";
 export { AuditPage } from "./AuditPage";
+export { RepliesPage } from "./RepliesPage";

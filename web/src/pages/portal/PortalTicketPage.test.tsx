@@ -100,3 +100,35 @@ describe("portal ticket page: mail", () => {
     expect(screen.queryByRole("link", { name: /Follow-up/ })).toBeNull();
   });
 });
+
+describe("portal ticket page: copied colleagues", () => {
+  it("lists the colleagues copied and saves a new choice", async () => {
+    const { calls } = stubApi({
+      [`GET /api/tickets/${ID}/cc/candidates`]: {
+        body: {
+          items: [
+            { id: "u2", name: "Carla Customer-Admin" },
+            { id: "u3", name: "Priya Patel" },
+          ],
+        },
+      },
+      [`GET /api/tickets/${ID}`]: { body: ticket({ cc: [{ id: "u3", name: "Priya Patel" }] }) },
+      [`PUT /api/tickets/${ID}/cc`]: { body: { items: [] } },
+    });
+    renderPage();
+    const card = (await screen.findByRole("heading", { name: "Copied colleagues" })).closest("section")!;
+    expect(within(card).getByText("Priya Patel")).toBeInTheDocument();
+
+    await userEvent.click(within(card).getByRole("button", { name: "Edit copied colleagues" }));
+    const dialog = screen.getByRole("dialog", { name: "Copy colleagues" });
+    const priya = await within(dialog).findByLabelText("Priya Patel");
+    expect(priya).toBeChecked();
+    await userEvent.click(priya);
+    await userEvent.click(within(dialog).getByLabelText("Carla Customer-Admin"));
+    await userEvent.click(within(dialog).getByRole("button", { name: "Save" }));
+
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    const put = calls.find((c) => c.method === "PUT")!;
+    expect(put.body).toEqual({ user_ids: ["u2"] });
+  });
+});
