@@ -87,6 +87,7 @@ bench: deps
 	cd $(API) && $(UV) run --frozen python ../bench/run.py
 	@if [ -f bench/worker_bench.py ]; then cd $(API) && $(UV) run --frozen python ../bench/worker_bench.py; fi
 	@if [ -f bench/mail_bench.py ]; then cd $(API) && $(UV) run --frozen python ../bench/mail_bench.py; fi
+	@if [ -f bench/live_bench.py ]; then cd $(API) && $(UV) run --frozen python ../bench/live_bench.py; fi
 
 ## make eval: AI triage on the labelled set eval/tickets.jsonl (not part of `make test`):
 ## leave-one-out on a throwaway database, category/priority accuracy against the majority

@@ -10,6 +10,8 @@ Settings (environment):
                         the API, round robin over BENCH_TICKETS tickets (default 200)
   BENCH_LIVE_SECONDS    seconds of changes (default 30)
   BENCH_READ_SECONDS    seconds of wrk per read measurement (default 10)
+  BENCH_GRACE           seconds the streams keep reading after the last change (default 5);
+                        what has not arrived by then counts as missing
   ATUM_API_WORKERS      API worker processes (default: the production unit's, 2)
   ATUM_DATABASE_URL     server for the bench database (default: the embedded PostgreSQL)
 
@@ -21,11 +23,13 @@ opened by the demo customers through the API. Then:
    connections) for BENCH_READ_SECONDS; RSS of every API worker.
 2. **N streams open** (`GET /api/events` as the demo staff, raw HTTP/1.1 clients in
    BENCH_READERS processes, each stream counted once it got its `ready` event); RSS again.
-3. **Reads with the streams open** (idle: heartbeats only): the same wrk run; the ratio to 1.
+3. **Reads with the streams open** (idle: heartbeats only): the same wrk run; the ratio to the
+   mean of 1 and the same run again after the streams have closed (step 5).
 4. **Changes**: BENCH_CHANGE_RATE internal notes a second for BENCH_LIVE_SECONDS, open loop; every
    stream records when each ticket event arrives. Latency = arrival at the stream - the moment
    the change's request was sent (so it includes the write itself); p50/p95/max over every
    (change, stream) pair, and how many deliveries are missing. RSS once more.
+5. The streams close; reads without streams once more.
 
 Writes `results/live-latest.json` and `.md`, prints the table, stops everything and drops its
 database. Targets: p95 < 1 s with 1,000 streams at 20 changes/s; reads with streams open >= 90 %
@@ -39,7 +43,6 @@ import json
 import os
 import re
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -62,8 +65,8 @@ def log(message: str) -> None:
 
 
 async def _stream(
-    host: str, port: int, token: str, tickets: dict[bytes, int], seen: list[tuple[int, float]]
-) -> asyncio.StreamReader:
+    host: str, port: int, token: str
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     reader, writer = await asyncio.open_connection(host, port, limit=1 << 20)
     writer.write(
         (
@@ -75,10 +78,10 @@ async def _stream(
     status = await reader.readline()
     if b" 200 " not in status:
         raise RuntimeError(f"stream refused: {status!r}")
-    while (line := await reader.readline()) not in (b"\r\n", b""):
-        if os.environ.get("BENCH_DEBUG"):
-            print(line, file=sys.stderr)
-    return reader
+    while (await reader.readline()) not in (b"\r\n", b""):
+        pass
+    # The writer is kept: a collected StreamWriter closes its connection.
+    return reader, writer
 
 
 async def _consume(
@@ -91,8 +94,6 @@ async def _consume(
     buffer = b""
     while True:
         size_line = await reader.readline()
-        if os.environ.get("BENCH_DEBUG"):
-            print(size_line, file=sys.stderr)
         if not size_line:
             return
         size = int(size_line.strip() or b"0", 16)
@@ -116,9 +117,11 @@ async def _reader_main(config: dict[str, Any]) -> None:
     seen: list[tuple[int, float]] = []
     tasks = []
     readies = []
+    writers = []
     for k in range(config["streams"]):
         token = config["tokens"][k % len(config["tokens"])]
-        reader = await _stream(config["host"], config["port"], token, tickets, seen)
+        reader, writer = await _stream(config["host"], config["port"], token)
+        writers.append(writer)
         ready = asyncio.Event()
         readies.append(ready)
         tasks.append(asyncio.create_task(_consume(reader, tickets, seen, ready)))
@@ -127,7 +130,8 @@ async def _reader_main(config: dict[str, Any]) -> None:
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.readline)  # "stop"
     alive = sum(1 for t in tasks if not t.done())
-    Path(config["out"]).write_text(json.dumps({"seen": seen, "alive": alive}))
+    data = json.dumps({"seen": seen, "alive": alive})
+    await asyncio.to_thread(Path(config["out"]).write_text, data)
     print("done", flush=True)
     os._exit(0)
 
@@ -197,7 +201,7 @@ def _rss(api: Any) -> dict[int, int]:
 def _wrk(url: str, token: str, seconds: float) -> float:
     from servers import ensure_wrk
 
-    out = subprocess.run(
+    out = subprocess.run(  # noqa: S603 (wrk, loopback)
         [
             ensure_wrk(),
             "-t2",
@@ -367,8 +371,13 @@ def run() -> dict[str, Any]:
         log(f"reads without streams: {reads_without:.0f}/s")
 
         readers = Readers(
-            {"host": "127.0.0.1", "port": port, "tokens": staff, "tickets": tickets,
-             "streams": streams},
+            {
+                "host": "127.0.0.1",
+                "port": port,
+                "tokens": staff,
+                "tickets": tickets,
+                "streams": streams,
+            },
             processes,
             work,
         )
@@ -381,10 +390,14 @@ def run() -> dict[str, Any]:
         log(f"reads with {streams} streams open: {reads_with:.0f}/s")
 
         sent = asyncio.run(_changes(base, staff, tickets, rate, seconds))
-        time.sleep(3)  # the last events' way to the streams
+        time.sleep(env_float("BENCH_GRACE", 5))  # the last events' way to the streams
         rss_after = _rss(api)
         seen, alive = readers.stop()
         readers = None
+        # Reads without streams once more: the machine may be busier or quieter than at first.
+        reads_without_after = _wrk(list_url, staff[0], read_seconds)
+        log(f"reads without streams again: {reads_without_after:.0f}/s")
+        reads_without = (reads_without + reads_without_after) / 2
         latency = _latencies(sent, seen, streams)
         listening = asyncio.run(_listening(uri))
         result = {

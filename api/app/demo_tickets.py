@@ -302,7 +302,7 @@ STORIES = [
         10.0,
         OMAR,
         "Access to the shared drive for the new project",
-        "Please give the project team access to \\\\files\\\\projects\\\\atlas.",
+        "Please give the project team access to \\\\files\\projects\\atlas.",
         S.WAITING_CUSTOMER,
         P3,
         category="Accounts",

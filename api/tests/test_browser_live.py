@@ -42,7 +42,11 @@ async def accepted_ticket(live: Live) -> str:
     async with await live.api(CUSTOMER) as customer:
         r = await customer.post(
             "/api/tickets",
-            json={"title": "Scanner offline", "description": "Since this morning.", "priority": "P3"},
+            json={
+                "title": "Scanner offline",
+                "description": "Since this morning.",
+                "priority": "P3",
+            },
         )
         assert r.status_code == 201, r.text
         ticket_id = str(r.json()["id"])

@@ -105,6 +105,19 @@ async def test_agent_lands_on_my_open_and_the_table_fits_1024(live: Live) -> Non
             assert box is not None and box["x"] + box["width"] <= SMALL_LAPTOP["width"], header
         assert serious(await axe_violations(page)) == []
 
+        # Bulk: two tickets selected, one action, a result per ticket.
+        for title in TITLES[:2]:
+            row = page.get_by_role("row").filter(has=page.get_by_role("link", name=title))
+            await row.get_by_role("checkbox").check()
+        bar = page.get_by_role("region", name="Bulk actions")
+        await expect(bar.get_by_text("2 selected")).to_be_visible()
+        await bar.get_by_label("Action").select_option("priority")
+        await bar.get_by_label("Priority").select_option("P2")
+        await bar.get_by_role("button", name="Apply").click()
+        await expect(bar.get_by_text("2 done.")).to_be_visible()
+        await bar.get_by_role("button", name="Clear selection").click()
+        await expect(bar).to_be_hidden()
+
         # The keyboard: j moves the cursor, ? lists the shortcuts, Escape closes the list.
         await page.keyboard.press("j")
         await expect(page.locator("tr.desk-row--active")).to_have_count(1)

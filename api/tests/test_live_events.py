@@ -72,8 +72,8 @@ class Stream:
     headers: httpx.Headers | None = None
     status: int = 0
 
-    async def next(self, event: str = "ticket", timeout: float = 5) -> tuple[Any, str | None]:
-        async with asyncio.timeout(timeout):
+    async def next(self, event: str = "ticket", within: float = 5) -> tuple[Any, str | None]:
+        async with asyncio.timeout(within):
             while True:
                 name, data, event_id = await self.events.get()
                 if name == event:
@@ -104,7 +104,9 @@ async def stream(
     async def read() -> None:
         try:
             async with (
-                httpx.AsyncClient(base_url=server.base_url, timeout=None) as client,
+                httpx.AsyncClient(
+                    base_url=server.base_url, timeout=httpx.Timeout(5, read=60)
+                ) as client,
                 client.stream("GET", "/api/events", headers=headers) as r,
             ):
                 s.status, s.headers = r.status_code, r.headers
@@ -291,8 +293,62 @@ def test_events_of_audit_rows() -> None:
         (t, o, "comment", True)
     ]
     assert live.events_of([row("ticket.updated", {"tags": ["a"]})]) == [(t, o, "updated", True)]
-    assert live.events_of([row("ticket.updated", {"priority": "P1"})]) == [
-        (t, o, "updated", False)
-    ]
+    assert live.events_of([row("ticket.updated", {"priority": "P1"})]) == [(t, o, "updated", False)]
     assert live.events_of([row("attachment.downloaded")]) == []
     assert live.events_of([{**row("auth.login"), "ticket_id": None}]) == []
+
+
+async def _sql(server: Server, statement: str, **params: Any) -> Any:
+    engine = create_async_engine(to_async_url(server.database_url))
+    try:
+        async with engine.begin() as conn:
+            result = await conn.execute(text(statement), params)
+            return result.all() if result.returns_rows else None
+    finally:
+        await engine.dispose()
+
+
+async def test_own_tickets_portal_streams_only_the_callers_tickets(server: Server) -> None:
+    """In an organization whose portal shows people their own tickets, a customer_user's stream
+    carries their own tickets' events only (the customer_admin's, all of them)."""
+    await _sql(
+        server, "UPDATE organizations SET portal_visibility = 'own' WHERE name = 'Acme Corp'"
+    )
+    try:
+        user, admin = await token(server, ACME), await token(server, "admin@acme.test")
+        async with (
+            stream(server, user) as user_stream,
+            stream(server, admin) as admin_stream,
+            api(server, user) as u,
+            api(server, admin) as a,
+        ):
+            theirs = await open_ticket(a, "The admin's own ticket")
+            mine = await open_ticket(u, "The user's own ticket")
+            assert [d["id"] for d in await user_stream.tickets(1.5)] == [mine]
+            assert {d["id"] for d in await admin_stream.tickets(0.5)} == {theirs, mine}
+        async with stream(server, user, last_event_id="1") as replay:
+            replayed = {d["id"] for d in await replay.tickets(1.5)}
+            assert mine in replayed and theirs not in replayed
+    finally:
+        await _sql(
+            server,
+            "UPDATE organizations SET portal_visibility = 'organization' WHERE name = 'Acme Corp'",
+        )
+
+
+async def test_the_listener_reconnects(server: Server) -> None:
+    agent = await token(server, AGENT)
+    async with stream(server, agent) as staff, api(server, await token(server, ACME)) as c:
+        killed = await _sql(
+            server,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'atum-desk-live' AND datname = current_database()",
+        )
+        assert killed == [(True,)]
+        # Committed while nothing listened: delivered once the listener is back.
+        ticket_id = await open_ticket(c, "While the listener was away")
+        data, _ = await staff.next(within=10)
+        assert data == {"id": ticket_id, "kind": "created"}
+        later = await open_ticket(c, "After the reconnect")
+        data, _ = await staff.next(within=5)
+        assert data == {"id": later, "kind": "created"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,6 @@ from app.services import views
 from tests.factories import bearer_headers, make_org, make_user
 from tests.test_query_plans import INDEX_NODES, Recorder, explain, populate, recorder  # noqa: F401
 
-NOW = datetime.now(UTC)
 BASE = "/api/internal/views"
 MY_OPEN, UNASSIGNED, BREACHING, WAITING = (str(b.id) for b in views.BUILTIN)
 
@@ -33,6 +33,7 @@ async def _ticket(
     paused: bool = False,
     priority: str = "P3",
 ) -> uuid.UUID:
+    now = datetime.now(UTC)
     ticket = Ticket(
         id=uuid.uuid4(),
         org_id=org_id,
@@ -42,8 +43,8 @@ async def _ticket(
         priority=priority,
         title="View fixture",
         description="A ticket for the saved views",
-        sla_resolution_due_at=None if due_in is None else NOW + due_in,
-        sla_paused_at=NOW - timedelta(hours=1) if paused else None,
+        sla_resolution_due_at=None if due_in is None else now + due_in,
+        sla_paused_at=now - timedelta(hours=1) if paused else None,
     )
     db.add(ticket)
     await db.flush()
@@ -341,3 +342,10 @@ async def test_view_counts_are_one_indexed_count_each(
         if ("Seq Scan", None) in reads or not any(kind in INDEX_NODES for kind, _ in reads):
             failures.append(f"{item['name']}: {reads}\n{sql}")
     assert not failures, "\n\n".join(failures)
+
+
+def test_the_web_lands_agents_on_the_builtin_my_open_view() -> None:
+    """The web app's landing page for agents names the built-in view by its fixed id."""
+    source = (Path(__file__).resolve().parents[2] / "web/src/api/views.ts").read_text()
+    assert f'MY_OPEN_VIEW = "{views.MY_OPEN}"' in source
+    assert len({b.id for b in views.BUILTIN}) == len(views.BUILTIN)

@@ -33,6 +33,7 @@ from sqlalchemy.engine import make_url
 
 from app.auth.deps import CurrentUser
 from app.db.session import get_engine
+from app.models import Ticket
 from app.services import visibility
 
 log = structlog.get_logger("atum.live")
@@ -47,6 +48,8 @@ KEEP_SECONDS = 300
 # Events a slow stream may fall behind before it is closed (the browser reconnects and replays).
 QUEUE_LIMIT = 500
 REPLAY_LIMIT = 1000
+# Events written to a stream at once when several are waiting.
+BATCH_LIMIT = 64
 # The browser's reconnect delay (SSE "retry:").
 RETRY_MS = 2000
 
@@ -191,6 +194,7 @@ class Hub:
         self.connected = asyncio.Event()
         self._check_now = asyncio.Event()
         self._check_soon = False
+        self._pending: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
@@ -334,8 +338,24 @@ class Hub:
         self.last_id = max(self.last_id, event_id)
         chunk = ticket_message(event_id, ticket_id, kind)
         for sub in list(self.subscribers):
-            if visibility.sees_live_event(sub.actor, org_id=org_id, staff_only=only_staff):
+            if not visibility.sees_live_event(sub.actor, org_id=org_id, staff_only=only_staff):
+                continue
+            if visibility.live_event_needs_ticket_check(sub.actor):
+                task = asyncio.get_running_loop().create_task(
+                    self._offer_if_visible(sub, ticket_id, chunk)
+                )
+                self._pending.add(task)
+                task.add_done_callback(self._pending.discard)
+            else:
                 sub.offer(chunk)
+
+    async def _offer_if_visible(self, sub: Subscriber, ticket_id: uuid.UUID, chunk: bytes) -> None:
+        try:
+            if await visible_ids(sub.actor, [ticket_id]):
+                sub.offer(chunk)
+        except Exception as exc:  # the database may be away: the stream resumes with a reset
+            log.warning("live_visibility_check_failed", error_type=type(exc).__name__)
+            sub.close()
 
     # -- presence (staff streams only)
 
@@ -400,21 +420,24 @@ class Hub:
         ids = list({s.actor.session_id for s in subs})
         async with get_engine().connect() as conn:
             rows = (await conn.execute(_SESSIONS, {"ids": ids})).all()
-        standing = {(r.id, r.user_id, r.role, r.org_id) for r in rows}
+        standing = {
+            (r.id, r.user_id, r.role, r.org_id, r.portal_visibility or "organization") for r in rows
+        }
         closed = 0
         for sub in subs:
             a = sub.actor
-            if (a.session_id, a.id, a.role.value, a.org_id) not in standing:
+            now = (a.session_id, a.id, a.role.value, a.org_id, a.portal_visibility)
+            if now not in standing:
                 sub.close()
                 closed += 1
         return closed
 
 
-# The sessions that still stand, with their account's role and organization now (a role or
-# organization change ends the stream: the browser reconnects as what the account now is).
+# The sessions that still stand, with their account's role and organization (and its portal
+# visibility) now: a change ends the stream, and the browser reconnects as what the account is.
 _SESSIONS = text(
     """
-    SELECT s.id, u.id AS user_id, u.role, u.org_id
+    SELECT s.id, u.id AS user_id, u.role, u.org_id, o.portal_visibility
     FROM auth_sessions s
     JOIN users u ON u.id = s.user_id
     LEFT JOIN organizations o ON o.id = u.org_id
@@ -465,12 +488,27 @@ async def _replay(actor: CurrentUser, after: int) -> tuple[list[bytes], set[int]
                 {"after": after, "limit": REPLAY_LIMIT},
             )
         ).all()
-    chunks, ids = [], set()
-    for r in rows:
-        if visibility.sees_live_event(actor, org_id=r.org_id, staff_only=r.staff_only):
-            chunks.append(ticket_message(r.id, r.ticket_id, r.kind))
-            ids.add(r.id)
-    return chunks, ids, pruned or len(rows) == REPLAY_LIMIT
+    kept = [
+        r
+        for r in rows
+        if visibility.sees_live_event(actor, org_id=r.org_id, staff_only=r.staff_only)
+    ]
+    if kept and visibility.live_event_needs_ticket_check(actor):
+        visible = await visible_ids(actor, list({r.ticket_id for r in kept}))
+        kept = [r for r in kept if r.ticket_id in visible]
+    chunks = [ticket_message(r.id, r.ticket_id, r.kind) for r in kept]
+    return chunks, {r.id for r in kept}, pruned or len(rows) == REPLAY_LIMIT
+
+
+async def visible_ids(actor: CurrentUser, ticket_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """The tickets among *ticket_ids* that *actor* may see (``visible_tickets``)."""
+    stmt = (
+        visibility.visible_tickets(actor)
+        .with_only_columns(Ticket.id)
+        .where(Ticket.id.in_(ticket_ids))
+    )
+    async with get_engine().connect() as conn:
+        return set((await conn.execute(stmt)).scalars())
 
 
 async def _newest() -> int:
@@ -508,16 +546,29 @@ async def stream(actor: CurrentUser, last_event_id: int | None) -> AsyncIterator
             except TimeoutError:
                 yield HEARTBEAT
                 continue
-            if queued is None or sub.closed:
+            # Whatever else is waiting goes out in the same write: under load, one send per
+            # batch instead of one per event.
+            batch = [queued]
+            while batch[-1] is not None and not sub.queue.empty() and len(batch) < BATCH_LIMIT:
+                batch.append(sub.queue.get_nowait())
+            chunks = [c for c in batch if c is not None and not _seen_before(c, replayed)]
+            if chunks and not sub.closed:
+                yield b"".join(chunks)
+            if batch[-1] is None or sub.closed:
                 break
-            if replayed and queued.startswith(b"id: "):
-                event_id = int(queued[4 : queued.index(b"\n")])
-                if event_id in replayed:
-                    replayed.discard(event_id)
-                    continue
-            yield queued
     finally:
         hub.unsubscribe(sub)
+
+
+def _seen_before(chunk: bytes, replayed: set[int]) -> bool:
+    """An event already sent by the Last-Event-ID replay (it was also queued live)."""
+    if not replayed or not chunk.startswith(b"id: "):
+        return False
+    event_id = int(chunk[4 : chunk.index(b"\n")])
+    if event_id in replayed:
+        replayed.discard(event_id)
+        return True
+    return False
 
 
 async def prune(conn: Any, keep_seconds: int = KEEP_SECONDS, limit: int = 10000) -> int:

@@ -216,3 +216,10 @@ def sees_live_event(actor: CurrentUser, *, org_id: object, staff_only: bool) -> 
     if actor.is_staff:
         return True
     return not staff_only and org_id is not None and org_id == actor.org_id
+
+
+def live_event_needs_ticket_check(actor: CurrentUser) -> bool:
+    """A customer_user of an organization whose portal shows its people their own tickets only:
+    an event that passed ``sees_live_event`` reaches them only if its ticket is in
+    ``visible_tickets(actor)`` (the live hub asks, one indexed statement per such event)."""
+    return not actor.is_staff and sees_whole_organization(actor) is not True

@@ -77,6 +77,22 @@ describe("useShortcuts", () => {
     expect(handlers.a).not.toHaveBeenCalled();
   });
 
+  it("leaves Enter to a focused button or link", async () => {
+    const { handlers } = setup();
+    screen.getByRole("button", { name: "Plain button" }).focus();
+    await userEvent.keyboard("{Enter}");
+    expect(handlers.Enter).not.toHaveBeenCalled();
+  });
+
+  it("lets the browser act when a handler returns false", () => {
+    const unused = vi.fn(() => false as const);
+    render(<Harness shortcuts={{ j: unused }} />);
+    const event = new KeyboardEvent("keydown", { key: "j", cancelable: true });
+    window.dispatchEvent(event);
+    expect(unused).toHaveBeenCalledTimes(1);
+    expect(event.defaultPrevented).toBe(false);
+  });
+
   it("fires from a focused button (not a field)", async () => {
     const { handlers } = setup();
     screen.getByRole("button", { name: "Plain button" }).focus();

@@ -5,7 +5,8 @@
  */
 import { useEffect, useRef } from "react";
 
-export type ShortcutMap = Partial<Record<string, (event: KeyboardEvent) => void>>;
+/** A handler that returns false did not use the key (the browser's default then happens). */
+export type ShortcutMap = Partial<Record<string, (event: KeyboardEvent) => boolean | void>>;
 
 /** The shortcuts the desk knows, for the help dialog ("?"). */
 export const SHORTCUTS: { keys: string; label: string; where: string }[] = [
@@ -19,6 +20,8 @@ export const SHORTCUTS: { keys: string; label: string; where: string }[] = [
   { keys: "a", label: "Assign to me", where: "Ticket" },
   { keys: "?", label: "Show these shortcuts", where: "Everywhere" },
 ];
+
+const INTERACTIVE = "a[href], button, summary, [role='button'], [role='link'], [role='checkbox'], [role='menuitem'], [role='tab']";
 
 /** Whether the event comes from somewhere the user types. */
 export function isTyping(target: EventTarget | null): boolean {
@@ -36,6 +39,8 @@ export function shortcutKey(event: KeyboardEvent): string | null {
   if (document.querySelector("[aria-modal='true']")) return null;
   // Shift is part of "?" on most layouts; any other shifted key is not a shortcut.
   if (event.shiftKey && event.key !== "?") return null;
+  // Enter on a link, a button or a checkbox is theirs.
+  if (event.key === "Enter" && event.target instanceof Element && event.target.closest(INTERACTIVE)) return null;
   return event.key;
 }
 
@@ -55,8 +60,7 @@ export function useShortcuts(shortcuts: ShortcutMap, enabled = true): void {
       if (key === null) return;
       const handler = current.current[key];
       if (!handler) return;
-      event.preventDefault();
-      handler(event);
+      if (handler(event) !== false) event.preventDefault();
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);

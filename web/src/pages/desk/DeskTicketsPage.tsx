@@ -367,12 +367,17 @@ function TicketList({
     j: () => setActive((i) => Math.min(items.length - 1, i + 1)),
     k: () => setActive((i) => Math.max(0, i - 1)),
     Enter: () => {
-      if (current) void navigate(`/desk/tickets/${current.id}`);
+      if (!current) return false;
+      void navigate(`/desk/tickets/${current.id}`);
     },
     x: () => {
-      if (current) toggle(current.id);
+      if (!current) return false;
+      toggle(current.id);
     },
-    "/": () => searchRef?.current?.focus(),
+    "/": () => {
+      if (!searchRef?.current) return false;
+      searchRef.current.focus();
+    },
   });
 
   const columns: Column<StaffTicket>[] = [

@@ -71,7 +71,8 @@ export function LinksCard({ ticket }: { ticket: StaffTicketDetail }) {
           ) : null}
         </div>
       </div>
-      {mayMerge ? <MergeDialog ticket={ticket} open={merging} onClose={() => setMerging(false)} /> : null}
+      {/* Mounted while open, whatever the ticket becomes: a merge closes this very ticket. */}
+      {merging ? <MergeDialog ticket={ticket} open onClose={() => setMerging(false)} /> : null}
     </Card>
   );
 }

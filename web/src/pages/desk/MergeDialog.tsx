@@ -18,12 +18,15 @@ export function MergeDialog({ ticket, open, onClose }: { ticket: StaffTicketDeta
   };
   const confirm = () => {
     if (!target) return;
-    merge.mutate(target.id, {
-      onSuccess: (merged) => {
+    // Awaited, not a mutate() callback: the merge closes this ticket, and the refreshed page may
+    // unmount this dialog before per-call callbacks would run.
+    merge
+      .mutateAsync(target.id)
+      .then((merged) => {
         close();
         void navigate(`/desk/tickets/${merged.id}`);
-      },
-    });
+      })
+      .catch(() => undefined); // the error toast says why
   };
 
   return (

@@ -335,7 +335,14 @@ function ActionFields({
             ))}
           </SelectField>
           {action.canned_reply_id ? null : (
-            <TextArea label="Text" rows={3} value={action.body ?? ""} onChange={(e) => onChange({ ...action, body: e.target.value })} />
+            <TextArea
+              label="Text"
+              rows={3}
+              fieldClassName="ws-action__wide"
+              value={action.body ?? ""}
+              onChange={(e) => onChange({ ...action, body: e.target.value })}
+              hint="Placeholders work here too, e.g. {{ customer.first_name }}."
+            />
           )}
         </>
       );
