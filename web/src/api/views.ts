@@ -7,19 +7,18 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 import { request } from "./client";
 import { DESK_PAGE_SIZE, fetchDeskTickets, internalKeys, type DeskFilter } from "./internal";
 import { nextCursor } from "./query";
+import { BULK_MAX } from "./workspace";
 import type { Schemas } from "./types";
 
 export type SavedView = Schemas["SavedViewOut"];
 export type ViewFilters = Schemas["ViewFilters"];
-export type BulkAction = Schemas["BulkRequest"]["action"];
-export type BulkResult = Schemas["BulkResult"];
 
 /** The built-in "My open" view: where agents land. */
 export const MY_OPEN_VIEW = "5a7ed000-0000-4000-8000-000000000001";
 export const viewPath = (id: string) => `/desk/views/${id}`;
 
 /** The most tickets one bulk request takes (the API's limit). */
-export const BULK_LIMIT = 1000;
+
 
 export const viewKeys = {
   all: ["views"] as const,
@@ -125,13 +124,13 @@ export function useDeleteView() {
 
 /**
  * Every ticket id of a list ("select all N matching"), page by page through the list endpoint,
- * at most BULK_LIMIT.
+ * at most BULK_MAX.
  */
 export async function fetchMatchingIds(source: { view: string } | { filter: DeskFilter }, signal?: AbortSignal): Promise<string[]> {
   const ids: string[] = [];
   let cursor: string | undefined;
-  while (ids.length < BULK_LIMIT) {
-    const limit = Math.min(200, BULK_LIMIT - ids.length);
+  while (ids.length < BULK_MAX) {
+    const limit = Math.min(200, BULK_MAX - ids.length);
     const page =
       "view" in source
         ? await request("get", "/api/internal/views/{view_id}/tickets", { path: { view_id: source.view }, query: { cursor, limit }, signal })
@@ -140,27 +139,5 @@ export async function fetchMatchingIds(source: { view: string } | { filter: Desk
     if (!page.next_cursor) break;
     cursor = page.next_cursor;
   }
-  return ids.slice(0, BULK_LIMIT);
-}
-
-/** POST /internal/tickets/bulk: one action on many tickets, a result per ticket. */
-export function useBulkAction() {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: (body: { ticket_ids: string[]; action: BulkAction }) => request("post", "/api/internal/tickets/bulk", { body }),
-    onSettled: () =>
-      Promise.all([
-        queryClient.invalidateQueries({ queryKey: internalKeys.all }),
-        queryClient.invalidateQueries({ queryKey: viewKeys.all }),
-      ]),
-  });
-}
-
-export function useMacros(enabled = true) {
-  return useQuery({
-    enabled,
-    queryKey: ["macros", "list"] as const,
-    queryFn: ({ signal }) => request("get", "/api/internal/macros", { signal }),
-    staleTime: 60_000,
-  });
+  return ids.slice(0, BULK_MAX);
 }

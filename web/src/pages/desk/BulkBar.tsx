@@ -9,7 +9,7 @@ import { errorMessage } from "../../api/client";
 import { PRIORITIES, TICKET_STATUSES, type Priority, type StaffTicket, type TicketStatus } from "../../api/types";
 import { useTeams } from "../../api/teams";
 import { useAssignees } from "../../api/users";
-import { BULK_LIMIT, useBulkAction, useMacros, type BulkAction, type BulkResult } from "../../api/views";
+import { BULK_MAX, useBulkAction, useMacroList, type BulkOutcome, type BulkRequestAction } from "../../api/workspace";
 import { Banner, Button, FormError, PRIORITY_LOOK, SelectField, STATUS_LOOK, TextField, ticketNumber } from "../../atum";
 
 type Kind = "assign" | "status" | "priority" | "tag" | "macro";
@@ -23,7 +23,7 @@ const KINDS: { value: Kind; label: string }[] = [
 ];
 
 /** The bulk request's action for the bar's choices, or null while one is missing. */
-export function bulkAction(kind: Kind, value: string, resolution: string): BulkAction | null {
+export function bulkAction(kind: Kind, value: string, resolution: string): BulkRequestAction | null {
   if (!value.trim()) return null;
   switch (kind) {
     case "assign":
@@ -60,13 +60,13 @@ export function BulkBar({
   const [kind, setKind] = useState<Kind>("assign");
   const [value, setValue] = useState("");
   const [resolution, setResolution] = useState("");
-  const [results, setResults] = useState<BulkResult[] | null>(null);
+  const [results, setResults] = useState<BulkOutcome[] | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [working, setWorking] = useState(false);
   const bulk = useBulkAction();
   const { people } = useAssignees();
   const teams = useTeams();
-  const macros = useMacros(kind === "macro");
+  const macros = useMacroList(kind === "macro");
   const action = bulkAction(kind, value, resolution);
   const byId = new Map(tickets.map((t) => [t.id, t]));
 
@@ -78,8 +78,7 @@ export function BulkBar({
     setResults(null);
     try {
       const ids = await resolveIds();
-      const answer = await bulk.mutateAsync({ ticket_ids: ids.slice(0, BULK_LIMIT), action });
-      setResults(answer.results);
+      setResults(await bulk.mutateAsync({ ticket_ids: ids.slice(0, BULK_MAX), action }));
     } catch (error) {
       setFailure(errorMessage(error));
     } finally {
@@ -89,7 +88,7 @@ export function BulkBar({
 
   const done = results?.filter((r) => r.ok).length ?? 0;
   const refused = results?.filter((r) => !r.ok) ?? [];
-  const label = allMatching ? (count !== null ? `All ${Math.min(count, BULK_LIMIT)} matching` : "All matching") : `${count ?? 0} selected`;
+  const label = allMatching ? (count !== null ? `All ${Math.min(count, BULK_MAX)} matching` : "All matching") : `${count ?? 0} selected`;
 
   return (
     <section className="desk-bulk" aria-label="Bulk actions">
