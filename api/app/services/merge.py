@@ -12,6 +12,7 @@ across organizations; no customer view has a field for them.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import datetime
 
@@ -182,14 +183,14 @@ async def merge(
     lines = [f"Your ticket was merged into ticket #{target.number}, where we carry on."]
     if not sees_target:
         lines = ["Your ticket was closed as a duplicate of another request; we carry on there."]
+    # The usual "closed" mails (the customer's, the assignee's), the customer's in other words.
     mails = notifications.status(source, actor.id, S.CLOSED)
-    mails[0] = notifications.Mail(
-        "status",
-        source,
-        f"merged into #{target.number}" if sees_target else "closed as a duplicate",
-        tuple(lines),
-        to=(source.created_by,),
-        actor_id=actor.id,
+    mails[0] = dataclasses.replace(
+        mails[0],
+        subject=f"merged into #{target.number}" if sees_target else "closed as a duplicate",
+        lines=tuple(lines),
+        quote=None,
+        after=(),
     )
     await notifications.send(session, mails)
     return target
