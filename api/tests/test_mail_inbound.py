@@ -25,7 +25,7 @@ from app.config import get_settings
 from app.mail import inbound, tokens
 from app.models import InboundMessage, OutboxMessage, Ticket, User
 from app.models.enums import TicketStatus as S
-from app.services import notifications
+from app.services import merge, notifications
 from app.utils.clock import utcnow
 from tests.mail_support import (
     DOMAIN,
@@ -39,6 +39,7 @@ from tests.mail_support import (
     make_people,
     outbox,
     process,
+    staff,
     staff_comment,
     ticket,
     tickets_of,
@@ -287,6 +288,25 @@ class TestReplies:
         assert follow_up.id != t.id and follow_up.follow_up_of == t.id
         assert f"#{t.number}" in follow_up.description and "Still broken!" in follow_up.description
         assert (await ticket(world.engine, t.id)).status == "CANCELLED"
+
+    async def test_a_reply_to_a_merged_duplicate_goes_to_the_ticket_it_was_merged_into(
+        self, world: World
+    ) -> None:
+        p = world.people
+        duplicate = await new_ticket_by_mail(world, p.alice, subject="Printer offline again")
+        created = await notification_to(world, duplicate, p.alice)
+        target = await new_ticket_by_mail(world, p.alice)
+        await accept_and_assign(world, target)
+        async with AsyncSession(world.engine, expire_on_commit=False) as session, session.begin():
+            await merge.merge(session, staff(p.manager), duplicate.id, target.id, utcnow())
+        await world.deliver_and_process(
+            mail(sender=p.alice.email, to=reply_to(created), body="Any news?"),
+            rcpts=[reply_to(created)],
+        )
+        row = await world.last()
+        assert (row.status, row.ticket_id) == ("done", target.id), row.reason
+        assert [c.body for c in await comments_of(world.engine, target.id)][-1] == "Any news?"
+        assert (await ticket(world.engine, duplicate.id)).status == "CLOSED"
 
     async def test_a_staff_reply_by_mail_is_a_public_reply_after_acceptance_only(
         self, world: World

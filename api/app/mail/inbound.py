@@ -489,6 +489,19 @@ async def new_ticket(
     return Outcome("done", None, ticket.id, None)
 
 
+async def _merge_target(session: AsyncSession, ticket: Ticket) -> Ticket:
+    """A reply to a duplicate belongs to the ticket it was merged into (followed a few steps,
+    should that one have been merged in turn)."""
+    for _ in range(5):
+        if ticket.merged_into is None:
+            break
+        target = await session.get(Ticket, ticket.merged_into)
+        if target is None:
+            break
+        ticket = target
+    return ticket
+
+
 async def _reply(
     session: AsyncSession,
     found: Match,
@@ -498,7 +511,7 @@ async def _reply(
     now: datetime,
     stored_files: list[str],
 ) -> Outcome:
-    ticket = found.ticket
+    ticket = await _merge_target(session, found.ticket)
     number = ticket.number
     if sender is None:
         raise Hold(f"{parsed.from_address} is not a user of this desk; the mail answers #{number}")
