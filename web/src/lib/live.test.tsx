@@ -4,7 +4,62 @@ import { QueryClient } from "@tanstack/react-query";
 import { NO_ACTIONS } from "../test/fixtures";
 import { Composer } from "../pages/desk/Composer";
 import { PresenceBanner, presenceText } from "../pages/desk/Presence";
-import { Invalidator, setPresence, THROTTLE_MS } from "./live";
+import { renderWithApp } from "../test/render";
+import { Invalidator, setPresence, THROTTLE_MS, useLiveUpdates, usePresence } from "./live";
+
+/** A stand-in for the browser's EventSource: records instances, lets the test dispatch events. */
+class FakeEventSource extends EventTarget {
+  static CLOSED = 2;
+  static made: FakeEventSource[] = [];
+  readyState = 1;
+  constructor(
+    public url: string,
+    public init?: EventSourceInit,
+  ) {
+    super();
+    FakeEventSource.made.push(this);
+  }
+  close() {
+    this.readyState = FakeEventSource.CLOSED;
+  }
+  emit(type: string, data: unknown) {
+    this.dispatchEvent(new MessageEvent(type, { data: JSON.stringify(data) }));
+  }
+}
+
+function Probe({ audience }: { audience: "desk" | "portal" }) {
+  useLiveUpdates(true, audience);
+  const viewers = usePresence("t9");
+  return <p>{viewers.map((v) => v.name).join(",") || "nobody"}</p>;
+}
+
+describe("live updates: the stream", () => {
+  beforeEach(() => {
+    FakeEventSource.made = [];
+    vi.stubGlobal("EventSource", FakeEventSource);
+  });
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("opens one stream, refreshes the ticket's queries and keeps presence", async () => {
+    const { client, unmount } = renderWithApp(<Probe audience="desk" />);
+    expect(FakeEventSource.made).toHaveLength(1);
+    const source = FakeEventSource.made[0]!;
+    expect(source.url).toBe("/api/events");
+    const spy = vi.spyOn(client, "invalidateQueries");
+    act(() => source.emit("ticket", { id: "t9", kind: "comment" }));
+    await vi.waitFor(() =>
+      expect(spy.mock.calls.map((c) => JSON.stringify(c[0]?.queryKey))).toContain(
+        JSON.stringify(["internal-tickets", "detail", "t9"]),
+      ),
+    );
+    act(() => source.emit("presence", { ticket_id: "t9", viewers: [{ id: "s", name: "Sam", state: "replying" }] }));
+    expect(screen.getByText("Sam")).toBeInTheDocument();
+    act(() => source.emit("presence", { ticket_id: "t9", viewers: [] }));
+    expect(screen.getByText("nobody")).toBeInTheDocument();
+    unmount();
+    expect(source.readyState).toBe(FakeEventSource.CLOSED);
+  });
+});
 
 describe("live updates: invalidation", () => {
   afterEach(() => vi.useRealTimers());
