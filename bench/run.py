@@ -115,6 +115,7 @@ class ScaleRun:
     """One scale: data set, servers, scenarios, resources."""
 
     def __init__(self, cfg: Config, scale: float, logs: Path, data: Path) -> None:
+        self.bulk: list[dict[str, Any]] = []
         """*logs*: request files and every process's output (kept after the run, see
         bench/results/logs); *data*: the API's data dir (mail sink output), thrown away."""
         self.cfg = cfg
@@ -231,6 +232,8 @@ class ScaleRun:
                     )
             if cfg.wants("lifecycle"):
                 self.results["lifecycle"] = self.lifecycle(stage, api_url, ceiling_url)
+            if cfg.wants("bulk"):
+                self.bulk = asyncio.run(bulk_actions(uri, api_url, stage))
             self.memory.sample()
             rss_end = {label: dict(v) for label, v in self.memory.last.items()}
             self.backlog = asyncio.run(drain(uri, cfg.drain))
@@ -251,6 +254,7 @@ class ScaleRun:
             "scenarios": self.results,
             "suggestion_computation": stage.computation,
             "view_counts": stage.counts,
+            "bulk": self.bulk,
             "statements": statements,
             "rss": {
                 "peak": {k: dict(v) for k, v in self.memory.peak.items()},
@@ -397,6 +401,83 @@ class ScaleRun:
                 + ")"
             )
         log(f"  {name:16} " + " | ".join(parts))
+
+
+# The bulk bar's actions on 1,000 tickets each (POST /internal/tickets/bulk, one request, a
+# result per ticket), every one on tickets of its own: add a tag, resolve, and a two-action macro
+# (an internal note with a placeholder + a tag). Target: each under 10 s.
+BULK_TICKETS = 1000
+BULK_ACTIONS: list[tuple[str, dict[str, Any] | None]] = [
+    ("add a tag", {"type": "tags", "add": ["bench-bulk"]}),
+    (
+        "resolve",
+        {
+            "type": "status",
+            "status": "RESOLVED",
+            "resolution": "Fixed in bulk.",
+            "root_cause": "Bench.",
+        },
+    ),
+    ("macro: note + tag", None),
+]
+
+
+async def bulk_actions(uri: str, api_url: str, stage: Stage) -> list[dict[str, Any]]:
+    import httpx
+
+    manager = stage.managers[0]
+    headers = {"Authorization": f"Bearer {manager.token}"}
+    conn = await asyncpg.connect(uri)
+    try:
+        # Open work that may be resolved (ASSIGNED must be started first), newest first.
+        rows = await conn.fetch(
+            "SELECT id FROM tickets WHERE status IN ('IN_PROGRESS', 'WAITING_CUSTOMER') "
+            "ORDER BY created_at DESC LIMIT $1",
+            BULK_TICKETS * len(BULK_ACTIONS),
+        )
+    finally:
+        await conn.close()
+    ids = [str(r["id"]) for r in rows]
+    out: list[dict[str, Any]] = []
+    async with httpx.AsyncClient(base_url=api_url, headers=headers, timeout=300) as client:
+        macro = await client.post(
+            "/api/internal/macros",
+            json={
+                "name": "Bench: note and tag",
+                "scope": "personal",
+                "actions": [
+                    {
+                        "type": "comment",
+                        "body": "Checked in bulk for {{ customer.name }} (#{{ ticket.number }}).",
+                        "is_internal": True,
+                    },
+                    {"type": "tags", "add": ["bench-macro"]},
+                ],
+            },
+        )
+        macro.raise_for_status()
+        for k, (name, action) in enumerate(BULK_ACTIONS):
+            chunk = ids[k * BULK_TICKETS : (k + 1) * BULK_TICKETS]
+            if len(chunk) < BULK_TICKETS:
+                log(f"  bulk {name}: only {len(chunk)} open tickets left")
+            if not chunk:
+                continue
+            body = {
+                "ticket_ids": chunk,
+                "action": action or {"type": "macro", "macro_id": macro.json()["id"]},
+            }
+            started = time.perf_counter()
+            answer = await client.post("/api/internal/tickets/bulk", json=body)
+            seconds = time.perf_counter() - started
+            answer.raise_for_status()
+            results = answer.json()["results"]
+            done = sum(1 for r in results if r["ok"])
+            refused = Counter(r.get("detail") for r in results if not r["ok"])
+            if refused:
+                log(f"  bulk {name}: refused {dict(refused.most_common(3))}")
+            out.append({"action": name, "tickets": len(chunk), "done": done, "seconds": seconds})
+            log(f"  bulk {name:18} {len(chunk)} tickets in {seconds:.2f} s ({done} done)")
+    return out
 
 
 async def drain(uri: str, seconds: float) -> dict[str, Any]:
