@@ -348,6 +348,8 @@ class TestListsNeverLeak:
 SOME_COMMENT = uuid.UUID(int=7)
 # Any id: the other ticket of a merge or a link (a customer is refused before it is looked up).
 SOME_OTHER_TICKET = uuid.UUID(int=0xC0FFEE)
+SOME_REPLY = uuid.UUID(int=0xCA11ED)
+SOME_MACRO = uuid.UUID(int=0x3AC20)
 
 
 def internal_calls(world: World) -> list[tuple[str, str, dict[str, Any]]]:
@@ -376,6 +378,14 @@ def internal_calls(world: World) -> list[tuple[str, str, dict[str, Any]]]:
         ("POST", f"{base}/merge", {"json": {"into_id": str(SOME_OTHER_TICKET)}}),
         ("POST", f"{base}/links/{SOME_OTHER_TICKET}", {}),
         ("DELETE", f"{base}/links/{SOME_OTHER_TICKET}", {}),
+        ("POST", f"{base}/canned-replies/{SOME_REPLY}/render", {}),
+        ("POST", f"{base}/macros/{SOME_MACRO}", {}),
+        ("POST", f"{base}/presence", {"json": {"state": "viewing"}}),
+        (
+            "POST",
+            "/api/internal/tickets/bulk",
+            {"json": {"ticket_ids": [str(t)], "action": {"type": "priority", "priority": "P1"}}},
+        ),
     ]
 
 
@@ -427,6 +437,8 @@ def as_template(path: str, world: World) -> str:
         .replace(str(world.a.public_attachment), "{attachment_id}")
         .replace(str(SOME_COMMENT), "{comment_id}")
         .replace(str(SOME_OTHER_TICKET), "{other_id}")
+        .replace(str(SOME_REPLY), "{reply_id}")
+        .replace(str(SOME_MACRO), "{macro_id}")
         .split("?")[0]
     )
 

@@ -23,7 +23,7 @@ const KINDS: { value: Kind; label: string }[] = [
 ];
 
 /** The bulk request's action for the bar's choices, or null while one is missing. */
-export function bulkAction(kind: Kind, value: string, resolution: string): BulkRequestAction | null {
+export function bulkAction(kind: Kind, value: string, resolution: string, rootCause = ""): BulkRequestAction | null {
   if (!value.trim()) return null;
   switch (kind) {
     case "assign":
@@ -31,8 +31,10 @@ export function bulkAction(kind: Kind, value: string, resolution: string): BulkR
       if (value.startsWith("team:")) return { type: "assign", me: false, team_id: value.slice(5) };
       return { type: "assign", me: false, assignee_id: value };
     case "status":
-      if (value === "RESOLVED" && !resolution.trim()) return null;
-      return { type: "status", status: value as TicketStatus, resolution: value === "RESOLVED" ? resolution.trim() : null };
+      if (value !== "RESOLVED") return { type: "status", status: value as TicketStatus };
+      // Resolving asks for what the customer is told and the (internal) root cause, as on a ticket.
+      if (!resolution.trim() || !rootCause.trim()) return null;
+      return { type: "status", status: "RESOLVED", resolution: resolution.trim(), root_cause: rootCause.trim() };
     case "priority":
       return { type: "priority", priority: value as Priority };
     case "tag":
@@ -60,6 +62,7 @@ export function BulkBar({
   const [kind, setKind] = useState<Kind>("assign");
   const [value, setValue] = useState("");
   const [resolution, setResolution] = useState("");
+  const [rootCause, setRootCause] = useState("");
   const [results, setResults] = useState<BulkOutcome[] | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [working, setWorking] = useState(false);
@@ -67,7 +70,7 @@ export function BulkBar({
   const { people } = useAssignees();
   const teams = useTeams();
   const macros = useMacroList(kind === "macro");
-  const action = bulkAction(kind, value, resolution);
+  const action = bulkAction(kind, value, resolution, rootCause);
   const byId = new Map(tickets.map((t) => [t.id, t]));
 
   const submit = async (e: FormEvent) => {
@@ -155,7 +158,10 @@ export function BulkBar({
           </SelectField>
         )}
         {kind === "status" && value === "RESOLVED" ? (
-          <TextField label="Resolution" hideLabel placeholder="Resolution (required)" value={resolution} onChange={(e) => setResolution(e.target.value)} />
+          <>
+            <TextField label="Resolution" hideLabel placeholder="Resolution, the customer sees it (required)" value={resolution} onChange={(e) => setResolution(e.target.value)} />
+            <TextField label="Root cause" hideLabel placeholder="Root cause, internal (required)" value={rootCause} onChange={(e) => setRootCause(e.target.value)} />
+          </>
         ) : null}
         <Button type="submit" variant="primary" size="sm" busy={working} disabled={!action}>
           Apply

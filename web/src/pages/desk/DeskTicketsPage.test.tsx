@@ -67,7 +67,14 @@ describe("bulk actions", () => {
     expect(bulkAction("assign", "team:T", "")).toEqual({ type: "assign", me: false, team_id: "T" });
     expect(bulkAction("assign", "U", "")).toEqual({ type: "assign", me: false, assignee_id: "U" });
     expect(bulkAction("status", "RESOLVED", "")).toBeNull();
-    expect(bulkAction("status", "RESOLVED", "Fixed")).toEqual({ type: "status", status: "RESOLVED", resolution: "Fixed" });
+    expect(bulkAction("status", "RESOLVED", "Fixed")).toBeNull();
+    expect(bulkAction("status", "RESOLVED", "Fixed", "Worn toner")).toEqual({
+      type: "status",
+      status: "RESOLVED",
+      resolution: "Fixed",
+      root_cause: "Worn toner",
+    });
+    expect(bulkAction("status", "CLOSED", "")).toEqual({ type: "status", status: "CLOSED" });
     expect(bulkAction("priority", "P2", "")).toEqual({ type: "priority", priority: "P2" });
     expect(bulkAction("tag", " VPN ", "")).toEqual({ type: "tags", add: ["vpn"], remove: [] });
     expect(bulkAction("macro", "M", "")).toEqual({ type: "macro", macro_id: "M" });

@@ -478,17 +478,33 @@ function TicketList({
       </div>
     );
   }
+  const count = allMatching ? (total ?? null) : selected.size;
+  const bulkBar =
+    selected.size > 0 || allMatching ? (
+      <BulkBar
+        count={count}
+        allMatching={allMatching}
+        resolveIds={(signal) => (allMatching ? matching(signal) : Promise.resolve([...selected]))}
+        tickets={items}
+        onClear={clear}
+      />
+    ) : null;
   if (items.length === 0) {
+    // A bulk action may have moved every ticket out of the list: its results stay on screen.
     return (
-      <EmptyState icon={anyFilter ? "search" : "ticket"} title={anyFilter ? "No tickets match these filters" : "No tickets yet"}>
-        {anyFilter ? "Loosen a filter or clear the search." : "Tickets appear here once customers open them."}
-      </EmptyState>
+      <>
+        {bulkBar}
+        <EmptyState icon={anyFilter ? "search" : "ticket"} title={anyFilter ? "No tickets match these filters" : "No tickets yet"}>
+          {anyFilter ? "Loosen a filter or clear the search." : "Tickets appear here once customers open them."}
+        </EmptyState>
+      </>
     );
   }
-  const count = allMatching ? (total ?? null) : selected.size;
   const more = query.hasNextPage || (total !== null && total > items.length);
   return (
     <>
+      {/* First in both branches, so the bar (and its results) survives the list emptying. */}
+      {bulkBar}
       {pageAll && more && !allMatching ? (
         <p className="desk-select-all" role="status">
           All {items.length} tickets shown are selected.{" "}
@@ -496,15 +512,6 @@ function TicketList({
             {total !== null ? `Select all ${total} matching` : "Select all matching"}
           </Button>
         </p>
-      ) : null}
-      {selected.size > 0 || allMatching ? (
-        <BulkBar
-          count={count}
-          allMatching={allMatching}
-          resolveIds={(signal) => (allMatching ? matching(signal) : Promise.resolve([...selected]))}
-          tickets={items}
-          onClear={clear}
-        />
       ) : null}
       <div className="desk-ticket-table">
         <Table
