@@ -275,7 +275,8 @@ async def test_first_ticket_end_to_end(live: Live, people: dict[str, Person]) ->
     # 8. The agent opens the ticket by its address (the SPA fallback answers the deep link),
     #    writes an internal note and a public reply.
     await sign_in(agent, AGENT)
-    await expect(agent).to_have_url(re.compile(r"/desk(/inbox)?$"))
+    # Agents land on their "My open" view (managers on the acceptance inbox).
+    await expect(agent).to_have_url(re.compile(r"/desk/views/[0-9a-f-]{36}$"))
     deep_link = await agent.goto(f"/desk/tickets/{ticket_id}")
     assert deep_link is not None and deep_link.status == 200
     assert deep_link.headers["content-type"].startswith("text/html")

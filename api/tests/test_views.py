@@ -52,8 +52,24 @@ async def _ticket(
 
 
 class World:
-    def __init__(self, a: User, b: User, manager: User, team: Team, tickets: dict[str, uuid.UUID]):
+    """Tickets of an organization of their own: lists and views that are not about a fresh
+    agent ("unassigned", "due within") are narrowed to it, since other tests' committed tickets
+    share the database."""
+
+    def __init__(
+        self,
+        a: User,
+        b: User,
+        manager: User,
+        team: Team,
+        tickets: dict[str, uuid.UUID],
+        org_id: uuid.UUID,
+    ):
         self.a, self.b, self.manager, self.team, self.tickets = a, b, manager, team, tickets
+        self.org_id = org_id
+
+    def mine(self, listed: set[uuid.UUID]) -> set[uuid.UUID]:
+        return listed & set(self.tickets.values())
 
 
 @pytest.fixture
@@ -85,12 +101,25 @@ async def world(db: AsyncSession) -> World:
     t["due_resolved"] = await mk(
         db, org.id, customer.id, status="RESOLVED", assignee=b.id, due_in=timedelta(hours=1)
     )
-    return World(a, b, manager, team, t)
+    return World(a, b, manager, team, t, org.id)
 
 
 def ids(answer: Any) -> set[uuid.UUID]:
     assert answer.status_code == 200, answer.text
     return {uuid.UUID(item["id"]) for item in answer.json()["items"]}
+
+
+async def all_ids(client: AsyncClient, url: str, headers: dict[str, str]) -> set[uuid.UUID]:
+    """Every id of a keyset-paged list."""
+    found: set[uuid.UUID] = set()
+    cursor: str | None = None
+    while True:
+        params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+        answer = await client.get(url, params=params, headers=headers)
+        found |= ids(answer)
+        cursor = answer.json()["next_cursor"]
+        if not cursor:
+            return found
 
 
 def subset(w: World, *names: str) -> set[uuid.UUID]:
@@ -109,7 +138,11 @@ async def test_assigned_to_me_unassigned_and_uuid(
     assert mine == subset(world, "a_open", "a_waiting", "a_resolved")
     by_id = ids(await client.get(url, params={"assigned_to": str(world.a.id)}, headers=a))
     assert by_id == mine
-    nobody = ids(await client.get(url, params={"assigned_to": "unassigned"}, headers=a))
+    nobody = ids(
+        await client.get(
+            url, params={"assigned_to": "unassigned", "org_id": str(world.org_id)}, headers=a
+        )
+    )
     assert nobody == subset(world, "unassigned", "unassigned_closed")
     for bad in ("someone", "12345", ""):
         answer = await client.get(url, params={"assigned_to": bad}, headers=a)
@@ -121,9 +154,10 @@ async def test_due_within_hours_is_open_unpaused_and_includes_overdue(
 ) -> None:
     a = await bearer_headers(db, world.a)
     url = "/api/internal/tickets"
-    soon = ids(await client.get(url, params={"due_within_hours": 4}, headers=a))
+    org = {"org_id": str(world.org_id)}
+    soon = ids(await client.get(url, params={"due_within_hours": 4, **org}, headers=a))
     assert soon == subset(world, "due_2h", "overdue")
-    later = ids(await client.get(url, params={"due_within_hours": 12}, headers=a))
+    later = ids(await client.get(url, params={"due_within_hours": 12, **org}, headers=a))
     assert later == subset(world, "due_2h", "overdue", "due_10h")
     for bad in (0, -1, 721, "soon"):
         answer = await client.get(url, params={"due_within_hours": bad}, headers=a)
@@ -149,13 +183,14 @@ async def test_builtin_views_and_their_counts(
     assert all(v["builtin"] and v["scope"] == "shared" and not v["editable"] for v in items[:4])
     counts = {v["id"]: v["count"] for v in items}
     assert counts[MY_OPEN] == 2  # a_open, a_waiting (not the resolved one)
-    assert counts[UNASSIGNED] == 1  # the accepted one, not the closed one
-    assert counts[BREACHING] == 2
-    assert counts[WAITING] == 1
-    # Each count is the length of the view's own list.
+    # Each count is the length of the view's own list; of this world's tickets, the list has
+    # exactly the expected ones.
+    listed = {view_id: await all_ids(client, f"{BASE}/{view_id}/tickets", a) for view_id in counts}
     for view_id, count in counts.items():
-        listed = ids(await client.get(f"{BASE}/{view_id}/tickets", headers=a))
-        assert len(listed) == count, view_id
+        assert len(listed[view_id]) == count, view_id
+    assert world.mine(listed[UNASSIGNED]) == subset(world, "unassigned")  # not the closed one
+    assert world.mine(listed[BREACHING]) == subset(world, "due_2h", "overdue")
+    assert world.mine(listed[WAITING]) == subset(world, "a_waiting")
     assert ids(await client.get(f"{BASE}/{MY_OPEN}/tickets", headers=a)) == subset(
         world, "a_open", "a_waiting"
     )
@@ -172,7 +207,14 @@ async def test_personal_view_crud_and_privacy(
     b = await bearer_headers(db, world.b)
     created = await client.post(
         BASE,
-        json={"name": "My P1s", "filters": {"priority": ["P1"], "status": ["IN_PROGRESS"]}},
+        json={
+            "name": "My P1s",
+            "filters": {
+                "priority": ["P1"],
+                "status": ["IN_PROGRESS"],
+                "org_id": str(world.org_id),
+            },
+        },
         headers=a,
     )
     assert created.status_code == 201, created.text
@@ -219,7 +261,7 @@ async def test_team_view_visible_to_members_only(
         "name": "Team queue",
         "scope": "team",
         "team_id": str(world.team.id),
-        "filters": {"assigned_to": "unassigned"},
+        "filters": {"assigned_to": "unassigned", "org_id": str(world.org_id)},
     }
     # B is not a member: may not save a view for the team.
     assert (await client.post(BASE, json=body, headers=b)).status_code == 403
