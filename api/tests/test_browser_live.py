@@ -17,6 +17,7 @@ from tests.browser_support import (
     demo_database,
     live_server,
     require_built_ui,
+    screenshot,
     sign_in,
 )
 
@@ -96,6 +97,7 @@ async def test_two_agents_see_each_other_and_each_others_replies(live: Live) -> 
         await ines.get_by_role("button", name="Send public reply").click()
         dialog = ines.get_by_role("dialog")
         await expect(dialog).to_contain_text("Arun Agent replied just now — send anyway?")
+        await screenshot(ines, "desk-collision.png")
         await dialog.get_by_role("button", name="Go back").click()
         await expect(dialog).to_be_hidden()
         await expect(ines.get_by_label("Public reply")).to_have_value("I can take this one.")
