@@ -23,10 +23,16 @@ class ServiceUpdate(RequestModel):
     default_team_id: uuid.UUID | None = None
 
 
-class ServiceOut(ResponseModel):
+class CustomerService(ResponseModel):
+    """A service as a customer sees it (the portal's new-ticket form)."""
+
     id: uuid.UUID
     org_id: uuid.UUID | None
     name: str
     is_active: bool
-    # Staff only: always null in a customer's answer (teams are the desk's own data).
-    default_team_id: uuid.UUID | None = None
+
+
+class ServiceOut(CustomerService):
+    """A service as staff see it: also the team its new tickets go to (desk-only data)."""
+
+    default_team_id: uuid.UUID | None

@@ -2197,6 +2197,23 @@ export interface components {
             /** Items */
             items: components["schemas"]["CustomerKbMatch"][];
         };
+        /**
+         * CustomerService
+         * @description A service as a customer sees it (the portal's new-ticket form).
+         */
+        CustomerService: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Is Active */
+            is_active: boolean;
+            /** Name */
+            name: string;
+            /** Org Id */
+            org_id: string | null;
+        };
         /** CustomerTicket */
         CustomerTicket: {
             /** Accepted At */
@@ -2959,6 +2976,13 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** Page[CustomerService] */
+        Page_CustomerService_: {
+            /** Items */
+            items: components["schemas"]["CustomerService"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /** Page[CustomerTicket] */
         Page_CustomerTicket_: {
             /** Items */
@@ -3227,10 +3251,13 @@ export interface components {
             /** Org Id */
             org_id?: string | null;
         };
-        /** ServiceOut */
+        /**
+         * ServiceOut
+         * @description A service as staff see it: also the team its new tickets go to (desk-only data).
+         */
         ServiceOut: {
             /** Default Team Id */
-            default_team_id?: string | null;
+            default_team_id: string | null;
             /**
              * Id
              * Format: uuid
@@ -13484,7 +13511,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_ServiceOut_"];
+                    "application/json": components["schemas"]["Page_ServiceOut_"] | components["schemas"]["Page_CustomerService_"];
                 };
             };
             /** @description Malformed request body */
@@ -13674,7 +13701,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceOut"];
+                    "application/json": components["schemas"]["ServiceOut"] | components["schemas"]["CustomerService"];
                 };
             };
             /** @description Malformed request body */

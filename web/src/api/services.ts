@@ -1,6 +1,7 @@
 /** Services (what a ticket is about): /api/services*. Keys under ["services"]. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { request } from "./client";
+import type { Schemas, Service } from "./types";
 
 export const serviceKeys = {
   all: ["services"] as const,
@@ -9,6 +10,12 @@ export const serviceKeys = {
 
 export function fetchServices(orgId?: string, signal?: AbortSignal) {
   return request("get", "/api/services", { query: { org_id: orgId || undefined, limit: 200 }, signal });
+}
+
+/** Staff answers carry each service's default team, customers' never (two schemas): the staff view
+ * of a list, for the admin page. */
+export function asStaffServices(items: (Service | Schemas["CustomerService"])[]): Service[] {
+  return items.map((s) => ("default_team_id" in s ? s : { ...s, default_team_id: null }));
 }
 
 export function useServices(orgId?: string) {

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { ApiError } from "../../api/client";
 import { useOrgs } from "../../api/orgs";
-import { useCreateService, useServices, useUpdateService } from "../../api/services";
+import { asStaffServices, useCreateService, useServices, useUpdateService } from "../../api/services";
 import { useTeams } from "../../api/teams";
 import type { Service } from "../../api/types";
 import { Button, Checkbox, EmptyState, ErrorState, Modal, Panel, SelectField, SkeletonRows, Table, TextField, useDocumentTitle, type Column } from "../../atum";
@@ -50,7 +50,7 @@ export function AdminServicesPage() {
       ) : services.data.items.length === 0 ? (
         <EmptyState icon="list" title="No services yet" />
       ) : (
-        <Table caption="Services" captionHidden columns={columns} rows={services.data.items} rowKey={(s) => s.id} />
+        <Table caption="Services" captionHidden columns={columns} rows={asStaffServices(services.data.items)} rowKey={(s) => s.id} />
       )}
       {editing ? <ServiceDialog service={editing === "new" ? null : editing} onClose={() => setEditing(null)} /> : null}
     </Panel>
