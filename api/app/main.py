@@ -27,6 +27,7 @@ from app.routers import (
     account,
     audit,
     auth,
+    csat,
     events,
     health,
     internal_tickets,
@@ -110,6 +111,7 @@ _ROUTERS = (
     (workspace, (400, 401, 403, 404, 409, 503)),
     (events, (400, 401, 403, 404, 503)),
     (views, (400, 401, 403, 404, 503)),
+    (csat, (400, 404, 429, 503)),
 )
 
 

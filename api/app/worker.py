@@ -141,7 +141,7 @@ class Claimed:
     message_id: str | None = None
     reply_token: str | None = None
     references: tuple[str, ...] | list[str] = ()
-    # The link of an account mail, sealed (services/account_mail.py).
+    # The link of an account mail or of a resolved mail's rating, sealed (services/account_mail.py).
     sealed_link: str | None = None
 
 

@@ -406,6 +406,16 @@ TABLE += (
     ),
     Entry("POST", "/api/internal/tickets/bulk", DESK),
 )
+# Customer satisfaction: a rating link answers every caller alike (signed in or not; a made-up
+# link is 404), the portal's own rating route is a customer's on a resolved ticket of theirs (the
+# world's tickets are not resolved: 409).
+NOT_FOUND_ALL: Statuses = (404, 404, 404, 404, 404, 404)
+CSAT_LINK = {"token": "csat_token"}
+TABLE += (
+    Entry("GET", "/api/csat/{token}", NOT_FOUND_ALL, None, CSAT_LINK),
+    Entry("POST", "/api/csat/{token}", NOT_FOUND_ALL, None, CSAT_LINK),
+    Entry("POST", T + "/csat", (401, 409, 409, 403, 403, 403), PORTAL_HIDDEN, NEW_TICKET),
+)
 # Routes that are not operations: mounted static files, public.
 MOUNTS = {"/api/static/docs", "/assets"}
 # PATCH /api/internal/tickets/new is the PATCH of /api/internal/tickets/{ticket_id} with a
@@ -585,6 +595,8 @@ async def build_world(db: AsyncSession, caller_role: str, stored: StoredFile) ->
         await db.flush()
         mail_objects = await _mail_objects(db, tickets["ticket_new"], customer)
         objects.update({(side, name): value for name, value in mail_objects.items()})
+        # A well-formed rating link with a wrong tag (tests/test_csat.py covers the real ones).
+        objects[(side, "csat_token")] = "A" * 75  # type: ignore[assignment]
         objects.update({(side, name): t.id for name, t in tickets.items()})
         objects.update(
             {
@@ -691,6 +703,8 @@ def request_kwargs(entry: Entry, world: World, side: str) -> dict[str, Any]:
         ("POST", "/api/tickets"): {"title": f"Printer {tag}", "description": "Jammed."},
         ("POST", T + "/comments"): {"body": "Any news?"},
         ("POST", T + "/withdraw"): {"reason": "Solved it myself"},
+        ("POST", T + "/csat"): {"rating": "good"},
+        ("POST", "/api/csat/{token}"): {"rating": "bad", "comment": "Slow."},
         ("PUT", T + "/cc"): {"user_ids": []},
         ("PUT", I + "/cc"): {"user_ids": []},
         ("PATCH", I): {"priority": "P1"},

@@ -63,7 +63,9 @@ TICKET_KEYS = frozenset(
         "merged_into",
     }
 )
-DETAIL_KEYS = TICKET_KEYS | {"comments", "attachments", "actions", "cc"}
+# ``csat``: the viewer's own rating of a resolved ticket, or null (never a colleague's).
+DETAIL_KEYS = TICKET_KEYS | {"comments", "attachments", "actions", "cc", "csat"}
+CSAT_KEYS = frozenset({"rating", "comment", "submitted_at", "expires_at", "can_rate"})
 ACTION_KEYS = frozenset({"reply", "attach", "withdraw"})
 COMMENT_KEYS = frozenset(
     {"id", "ticket_id", "author", "body", "is_internal", "created_at", "channel", "quoted"}
@@ -401,6 +403,7 @@ def customer_calls(world: World) -> list[tuple[str, str, dict[str, Any]]]:
         ("GET", f"{base}/attachments/{world.a.public_attachment}", {}),
         ("PUT", f"{base}/cc", {"json": {"user_ids": []}}),
         ("GET", f"{base}/cc/candidates", {}),
+        ("POST", f"{base}/csat", {"json": {"rating": "good"}}),
     ]
 
 
@@ -477,6 +480,7 @@ def assert_customer_ticket(item: dict[str, Any], *, detail: bool) -> None:
         assert item[ref] is None or set(item[ref]) == PERSON_KEYS, item[ref]
     if detail:
         assert set(item["actions"]) == ACTION_KEYS
+        assert item["csat"] is None or set(item["csat"]) == CSAT_KEYS, item["csat"]
         for comment in item["comments"]:
             assert set(comment) == COMMENT_KEYS
             assert set(comment["author"]) == AUTHOR_KEYS

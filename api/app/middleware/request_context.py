@@ -89,7 +89,7 @@ class RequestContextMiddleware:
             log.info(
                 "request",
                 method=scope.get("method"),
-                path=scope.get("path"),
+                path=logged_path(scope.get("path") or ""),
                 status=status["code"],
                 ms=round((time.perf_counter() - started) * 1000, 1),
                 ip=client_ip_var.get(),
@@ -98,6 +98,14 @@ class RequestContextMiddleware:
             request_id_var.reset(rid_token)
             client_ip_var.reset(ip_token)
             statement_count_var.reset(count_token)
+
+
+# Paths that carry a secret (a rating link's token: services/csat_tokens.py), logged without it.
+_SECRET_PATH = re.compile(r"^(/(?:api/)?csat/)[^/]+")
+
+
+def logged_path(path: str) -> str:
+    return _SECRET_PATH.sub(r"\1[redacted]", path)
 
 
 def _limited(receive: Receive, limit: int) -> Receive:

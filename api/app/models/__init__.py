@@ -6,6 +6,7 @@ from app.models.attachment import TicketAttachment
 from app.models.audit import AuditLog
 from app.models.auth_session import AuthSession
 from app.models.comment import TicketComment
+from app.models.csat import TicketCsat
 from app.models.kb import KbArticle
 from app.models.live import LiveEvent
 from app.models.mail import InboundMessage, InboundRaw, MailBounce, Mailbox, OrgEmailDomain
@@ -58,6 +59,7 @@ __all__ = [
     "TicketAttachment",
     "TicketCc",
     "TicketComment",
+    "TicketCsat",
     "TicketEmbedding",
     "TicketLink",
     "TicketPresence",

@@ -64,6 +64,7 @@ class OutboxMessage(UUIDPrimaryKey, CreatedAt, Base):
     events: Mapped[list[dict[str, object]] | None] = mapped_column(
         JSONB(none_as_null=True), nullable=True
     )
-    # An account mail's link (it carries a token), sealed under the secret key: the bodies hold a
-    # marker in its place (services/account_mail.py).
+    # A link that carries a token (an account mail's, a resolved mail's "How did we do?"), sealed
+    # under the secret key: the bodies hold a marker in its place (services/account_mail.py,
+    # services/notifications.py).
     sealed_link: Mapped[str | None] = mapped_column(Text, nullable=True)

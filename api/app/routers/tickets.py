@@ -13,6 +13,7 @@ from app.models.enums import Priority, TicketStatus
 from app.routers.common import DEFAULT, Cursor, Limit, Search
 from app.routers.files import attachment_response
 from app.schemas.common import Page
+from app.schemas.csat import CsatSubmit
 from app.schemas.ticket import (
     CcUpdate,
     CustomerAttachment,
@@ -24,7 +25,7 @@ from app.schemas.ticket import (
     TicketCreate,
     Withdraw,
 )
-from app.services import attachments, ccs, tickets
+from app.services import attachments, ccs, csat, tickets
 from app.utils.clock import Now
 from app.utils.multipart import FILE_UPLOAD_OPENAPI, file_part
 
@@ -125,6 +126,18 @@ async def withdraw(
 ) -> CustomerTicket:
     await tickets.withdraw(session, actor, ticket_id, body.reason, now)
     return await _customer_view(session, actor, ticket_id, now)
+
+
+@router.post("/{ticket_id}/csat", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+async def rate(
+    ticket_id: uuid.UUID, body: CsatSubmit, actor: PortalUser, session: DbSession, now: Now
+) -> Response:
+    """Rate the ticket's resolution (good / okay / bad, optional comment) or change the rating,
+    within 14 days of it; 409 when the ticket is not resolved or the time is over."""
+    await csat.submit_signed_in(
+        session, actor, ticket_id, csat.Rating(body.rating, body.comment or None), now
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(

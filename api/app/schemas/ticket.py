@@ -250,12 +250,41 @@ class StaffActions(ResponseModel):
     attach: bool
 
 
+CsatRating = Literal["good", "okay", "bad"]
+
+
+class StaffCsat(ResponseModel):
+    """The customer's rating of a ticket (services/csat.py)."""
+
+    rating: CsatRating
+    comment: str | None
+    submitted_at: datetime
+    updated_at: datetime
+    rated_by: PersonRef | None
+    # The resolution rated; ``current`` is false once the ticket was reopened (or resolved again
+    # and not yet rated).
+    resolved_at: datetime
+    current: bool
+
+
+class CustomerCsat(ResponseModel):
+    """The viewer's own rating of the ticket's current resolution (never a colleague's)."""
+
+    rating: CsatRating | None
+    comment: str | None
+    submitted_at: datetime | None
+    expires_at: datetime
+    can_rate: bool
+
+
 class CustomerTicketDetail(CustomerTicket):
     comments: list[CustomerComment] = Field(default_factory=list)
     attachments: list[CustomerAttachment] = Field(default_factory=list)
     # Colleagues of the organization copied on the ticket (services/ccs.py).
     cc: list[PersonRef] = Field(default_factory=list)
     actions: CustomerActions
+    # The viewer's own rating while the ticket is resolved (services/csat.py).
+    csat: CustomerCsat | None = None
 
 
 class TicketRef(ResponseModel):
@@ -284,6 +313,8 @@ class StaffTicketDetail(StaffTicket):
     links: list[TicketRef] = Field(default_factory=list)
     requester: Requester | None = None
     requester_open_tickets: list[OpenTicketRef] = Field(default_factory=list)
+    # The customer's rating (services/csat.py), null until one is given.
+    csat: StaffCsat | None = None
 
 
 class CcUpdate(RequestModel):

@@ -17,13 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import get_settings
 from app.mail import secretbox
 from app.services.notifications import _env
-
-
-def _mark(row_id: uuid.UUID) -> str:
-    """Stands where the sealed link goes, in both bodies (names the row: nobody can type it into
-    their own name in advance)."""
-    return f"[[atum-link {row_id}]]"
-
+from app.services.notifications import link_mark as _mark
 
 _QUEUE = text(
     """

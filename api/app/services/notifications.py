@@ -23,10 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.config import get_settings
+from app.mail import secretbox
 from app.mail import tokens as mail_tokens
 from app.models import MailBounce, Ticket, TicketCc, User
 from app.models.enums import STAFF_ROLES, Role
 from app.models.enums import TicketStatus as S
+from app.services import csat_tokens
 from app.utils.clock import utcnow
 
 CHANNEL = "atum_outbox"
@@ -44,7 +46,15 @@ CUSTOMER_STATUS = {
     S.CANCELLED: "cancelled",
 }
 STAFF_ONLY = frozenset(
-    {"internal_note", "assigned", "sla_breached", "new_in_queue", "staff_status", "customer_reply"}
+    {
+        "internal_note",
+        "assigned",
+        "sla_breached",
+        "new_in_queue",
+        "staff_status",
+        "customer_reply",
+        "csat_bad",
+    }
 )
 # Threads whose replies become internal notes (the token says so): a staff member answering an
 # internal-note mail never writes to the customer by accident.
@@ -76,6 +86,27 @@ class Recipient:
         return self.role in STAFF_ROLES
 
 
+def link_mark(row_id: uuid.UUID) -> str:
+    """Stands where a sealed link goes in an outbox row's bodies (``sealed_link``; the worker puts
+    the link in at delivery). Names the row: nobody can type it into their own text in advance."""
+    return f"[[atum-link {row_id}]]"
+
+
+def _csat_link(
+    ticket: Ticket, recipient: Recipient, events: Sequence[dict[str, Any]], row_id: uuid.UUID
+) -> tuple[str | None, str | None]:
+    """(the marker the bodies hold, the sealed link) of the "How did we do?" links when this mail
+    tells a customer of the ticket's resolution, else (None, None). The link carries a signed
+    token (services/csat.py) and is never stored readable."""
+    if recipient.is_staff or not any(e.get("csat") for e in events):
+        return None, None
+    token = csat_tokens.token_for(ticket, recipient.id)
+    if token is None:  # reopened since: nothing to rate
+        return None, None
+    base = get_settings().public_url.rstrip("/")
+    return link_mark(row_id), secretbox.seal(f"{base}/csat/{token}", secretbox.LINK)
+
+
 def _link(ticket: Ticket, recipient: Recipient) -> str:
     base = get_settings().public_url.rstrip("/")
     area = "desk" if recipient.is_staff else "portal"
@@ -89,13 +120,18 @@ def _event(mail: Mail) -> dict[str, object]:
         "lines": list(mail.lines),
         "quote": mail.quote,
         "after": list(mail.after),
+        **({"csat": True} if mail.csat else {}),
     }
 
 
 def render_events(
-    ticket: Ticket, recipient: Recipient, events: Sequence[dict[str, Any]]
+    ticket: Ticket,
+    recipient: Recipient,
+    events: Sequence[dict[str, Any]],
+    csat_link: str | None = None,
 ) -> tuple[str, str, str]:
-    """(subject, text, HTML) of one mail telling of one or several events (oldest first)."""
+    """(subject, text, HTML) of one mail telling of one or several events (oldest first);
+    *csat_link*: where the "How did we do?" links of a resolution event point (a marker)."""
     templates = {str(e["template"]) for e in events}
     context = {
         "ticket": ticket,
@@ -104,6 +140,7 @@ def render_events(
         "link": _link(ticket, recipient),
         "essential": bool(templates & ESSENTIAL),
         "internal": templates <= INTERNAL_THREAD,
+        "csat_link": csat_link,
     }
     # The first event names the mail (a reply, then the status it caused: "new reply (+1 more)").
     first = str(events[0]["subject"])
@@ -137,6 +174,7 @@ _OUTBOX_COLUMNS = (
     "message_id",
     "reply_token",
     "events",
+    "sealed_link",
 )
 # Every row of a command and the workers' wake-up in one statement, the same statement whatever
 # the number of rows (one array per column): prepared once per connection, never recompiled.
@@ -145,14 +183,15 @@ _QUEUE = text(
     WITH queued AS (
         INSERT INTO notification_outbox (id, idempotency_key, recipient_id, recipient_email,
             template, ticket_id, org_id, subject, body_text, body_html, status, next_attempt_at,
-            last_error, message_id, reply_token, events)
+            last_error, message_id, reply_token, events, sealed_link)
         SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:idempotency_key AS text[]),
             CAST(:recipient_id AS uuid[]), CAST(:recipient_email AS text[]),
             CAST(:template AS text[]), CAST(:ticket_id AS uuid[]), CAST(:org_id AS uuid[]),
             CAST(:subject AS text[]), CAST(:body_text AS text[]), CAST(:body_html AS text[]),
             CAST(:status AS text[]), CAST(:next_attempt_at AS timestamptz[]),
             CAST(:last_error AS text[]), CAST(:message_id AS text[]),
-            CAST(:reply_token AS text[]), CAST(:events AS jsonb[]))
+            CAST(:reply_token AS text[]), CAST(:events AS jsonb[]),
+            CAST(:sealed_link AS text[]))
     )
     SELECT pg_notify('atum_outbox', '')
     """
@@ -172,7 +211,7 @@ _HELD_BACK = text(
 _GROW = text(
     """
     UPDATE notification_outbox SET events = CAST(:events AS jsonb), subject = :subject,
-        body_text = :body_text, body_html = :body_html
+        body_text = :body_text, body_html = :body_html, sealed_link = :sealed_link
     WHERE id = :id AND status = 'pending'
     """
 )
@@ -194,6 +233,8 @@ class Mail:
     staff_recipients_only: bool = False
     # Lines after the quote (the resolution mail: the resolution first, then how to reopen).
     after: tuple[str, ...] = ()
+    # The resolution mail: customers are asked "How did we do?" (services/csat.py).
+    csat: bool = False
     # A mail to the customer: the colleagues copied on the ticket (ticket_ccs) receive it too.
     copy_ccs: bool = False
 
@@ -264,9 +305,10 @@ def _row(
     ticket: Ticket, r: Recipient, events: list[dict[str, object]], event: uuid.UUID
 ) -> dict[str, object]:
     settings = get_settings()
-    subject, body_text, body_html = render_events(ticket, r, events)
-    templates = [str(e["template"]) for e in events]
     row_id = uuid.uuid4()
+    mark, sealed = _csat_link(ticket, r, events, row_id)
+    subject, body_text, body_html = render_events(ticket, r, events, mark)
+    templates = [str(e["template"]) for e in events]
     token = mail_tokens.make(ticket.number, r.id, _thread_kind(templates))
     hold = timedelta(seconds=settings.mail_coalesce_seconds)
     return {
@@ -287,6 +329,7 @@ def _row(
         "message_id": mail_tokens.message_id(row_id, token, settings.resolved_mail_domain),
         "reply_token": token,
         "events": json.dumps(events),
+        "sealed_link": sealed,
     }
 
 
@@ -344,7 +387,8 @@ async def _join_held_back(
             if old_kind != _thread_kind(str(e["template"]) for e in events):
                 continue
             combined = [*earlier, *events]
-            subject, body_text, body_html = render_events(ticket, r, combined)
+            mark, sealed = _csat_link(ticket, r, combined, row_id)
+            subject, body_text, body_html = render_events(ticket, r, combined, mark)
             await session.execute(
                 _GROW,
                 {
@@ -353,6 +397,7 @@ async def _join_held_back(
                     "subject": subject,
                     "body_text": body_text,
                     "body_html": body_html,
+                    "sealed_link": sealed,
                 },
             )
             events.clear()
@@ -436,6 +481,7 @@ def status(ticket: Ticket, actor_id: uuid.UUID | None, new: S) -> list[Mail]:
             quote=quote,
             after=tuple(after),
             copy_ccs=True,
+            csat=new is S.RESOLVED,
         ),
         Mail(
             "staff_status",
@@ -506,5 +552,23 @@ def breached(ticket: Ticket, kind: str) -> list[Mail]:
             (f"The {what} target of this {ticket.priority} ticket has passed.",),
             to=(ticket.assigned_to,),
             managers=True,
+        )
+    ]
+
+
+def csat_bad(ticket: Ticket, actor_id: uuid.UUID | None, comment: str | None) -> list[Mail]:
+    """A customer rated the ticket "bad": its manager (the one who accepted it, else every
+    manager) hears of it."""
+    return [
+        Mail(
+            "csat_bad",
+            ticket,
+            "the customer rated it bad",
+            ("The customer rated our handling of this ticket as bad.",),
+            to=(ticket.accepted_by,),
+            managers=ticket.accepted_by is None,
+            actor_id=actor_id,
+            quote=comment,
+            staff_recipients_only=True,
         )
     ]

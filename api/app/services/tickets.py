@@ -45,6 +45,7 @@ from app.models import (
     Ticket,
     TicketAttachment,
     TicketComment,
+    TicketCsat,
     TicketLink,
     TicketTag,
     User,
@@ -52,7 +53,7 @@ from app.models import (
 from app.models.enums import STAFF_ROLES, Priority, Role
 from app.models.enums import TicketStatus as S
 from app.schemas.ticket import Accept, Assign, StatusChange, TicketCreate, TicketUpdate
-from app.services import audit, ccs, notifications, ratelimit, sla, tags, workflow
+from app.services import audit, ccs, csat, notifications, ratelimit, sla, tags, workflow
 from app.services.visibility import (
     opened_or_copied,
     visible_attachments,
@@ -217,6 +218,7 @@ _ACTOR_PORTAL_VISIBILITY = bindparam("actor_portal_visibility", type_=String)
 _AFTER_CREATED = bindparam("after_created", type_=DateTime(timezone=True))
 _AFTER_ID = bindparam("after_id", type_=PgUUID(as_uuid=True))
 Uploader = aliased(User)
+Rater = aliased(User)
 
 
 @lru_cache(maxsize=16)
@@ -605,12 +607,30 @@ def _detail(role: Role) -> Select[Any]:
         .order_by(TicketAttachment.created_at, TicketAttachment.id)
         .correlate(Ticket)
     )
+    rating = (
+        select(
+            func.row(
+                TicketCsat.rating,
+                TicketCsat.comment,
+                TicketCsat.submitted_at,
+                TicketCsat.updated_at,
+                TicketCsat.rated_by,
+                Rater.name,
+                TicketCsat.resolved_at,
+            )
+        )
+        .outerjoin(Rater, Rater.id == TicketCsat.rated_by)
+        .where(TicketCsat.ticket_id == Ticket.id)
+        .correlate(Ticket)
+    )
     stmt = (
         _with_refs(visible_tickets(actor), actor)
         .add_columns(
             func.array(comments.scalar_subquery()).label("comments"),
             func.array(files.scalar_subquery()).label("attachments"),
             ccs.names_column(),
+            # The ticket's rating (at most one row); each view keeps what its reader may see.
+            func.array(rating.scalar_subquery()).label("csat"),
         )
         .where(Ticket.id == bindparam("ticket_id"))
     )
@@ -688,8 +708,12 @@ async def detail(
     if row is None:
         raise NotFound("Ticket not found")
     ticket: Any = row
+    rating = row.csat[0] if row.csat else None
     return {
         **view(row, now, with_sla=actor.is_staff),
+        "csat": csat.staff_view(rating, ticket.resolved_at)
+        if actor.is_staff
+        else csat.customer_view(rating, ticket, actor, now),
         "comments": [_comment(c, ticket_id) for c in row.comments],
         "attachments": [_attachment(a) for a in row.attachments],
         "actions": actions(ticket, actor),

@@ -357,6 +357,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/csat/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect
+         * @description The ticket a rating link is about and the rating given with it, if any (records nothing:
+         *     mail scanners open links).
+         */
+        get: operations["inspect_api_csat__token__get"];
+        put?: never;
+        /**
+         * Submit
+         * @description Record (or change, until the link expires) the rating; a bad, expired or tampered link is
+         *     404. Limited per client address.
+         */
+        post: operations["submit_api_csat__token__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/events": {
         parameters: {
             query?: never;
@@ -1706,6 +1732,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tickets/{ticket_id}/csat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rate
+         * @description Rate the ticket's resolution (good / okay / bad, optional comment) or change the rating,
+         *     within 14 days of it; 409 when the ticket is not resolved or the time is over.
+         */
+        post: operations["rate_api_tickets__ticket_id__csat_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tickets/{ticket_id}/withdraw": {
         parameters: {
             query?: never;
@@ -2080,6 +2127,36 @@ export interface components {
              */
             type: "comment";
         };
+        /**
+         * CsatLinkView
+         * @description What a rating link's page shows (no sign-in): the customer's own rating of this resolution,
+         *     if any, and until when it can be changed.
+         */
+        CsatLinkView: {
+            /** Comment */
+            comment: string | null;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Rating */
+            rating: ("good" | "okay" | "bad") | null;
+            /** Ticket Number */
+            ticket_number: number;
+            /** Title */
+            title: string;
+        };
+        /** CsatSubmit */
+        CsatSubmit: {
+            /** Comment */
+            comment?: string | null;
+            /**
+             * Rating
+             * @enum {string}
+             */
+            rating: "good" | "okay" | "bad";
+        };
         /** CurrentPassword */
         CurrentPassword: {
             /** Current Password */
@@ -2159,6 +2236,25 @@ export interface components {
         CustomerCommentCreate: {
             /** Body */
             body: string;
+        };
+        /**
+         * CustomerCsat
+         * @description The viewer's own rating of the ticket's current resolution (never a colleague's).
+         */
+        CustomerCsat: {
+            /** Can Rate */
+            can_rate: boolean;
+            /** Comment */
+            comment: string | null;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Rating */
+            rating: ("good" | "okay" | "bad") | null;
+            /** Submitted At */
+            submitted_at: string | null;
         };
         /** CustomerKbArticle */
         CustomerKbArticle: {
@@ -2301,6 +2397,7 @@ export interface components {
              */
             created_at: string;
             created_by: components["schemas"]["PersonRef"] | null;
+            csat?: components["schemas"]["CustomerCsat"] | null;
             /** Description */
             description: string;
             /** Follow Up Of */
@@ -3485,6 +3582,37 @@ export interface components {
             /** Is Internal */
             is_internal: boolean;
         };
+        /**
+         * StaffCsat
+         * @description The customer's rating of a ticket (services/csat.py).
+         */
+        StaffCsat: {
+            /** Comment */
+            comment: string | null;
+            /** Current */
+            current: boolean;
+            rated_by: components["schemas"]["PersonRef"] | null;
+            /**
+             * Rating
+             * @enum {string}
+             */
+            rating: "good" | "okay" | "bad";
+            /**
+             * Resolved At
+             * Format: date-time
+             */
+            resolved_at: string;
+            /**
+             * Submitted At
+             * Format: date-time
+             */
+            submitted_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
         /** StaffTicket */
         StaffTicket: {
             /** Accepted At */
@@ -3609,6 +3737,7 @@ export interface components {
              */
             created_at: string;
             created_by: components["schemas"]["PersonRef"] | null;
+            csat?: components["schemas"]["StaffCsat"] | null;
             /** Description */
             description: string;
             /** Follow Up Of */
@@ -6083,6 +6212,160 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Database temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    inspect_api_csat__token__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CsatLinkView"];
+                };
+            };
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Database temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    submit_api_csat__token__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CsatSubmit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to the caller */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15623,6 +15906,129 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["CustomerComment"];
                 };
+            };
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description This type of file is not accepted */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Database temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No space left to store the file */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rate_api_tickets__ticket_id__csat_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CsatSubmit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request body */
             400: {

@@ -39,6 +39,7 @@ const ForgotPassword = lazyPage(() => import("../pages/account"), "ForgotPasswor
 const ResetPassword = lazyPage(() => import("../pages/account"), "ResetPasswordPage");
 const Welcome = lazyPage(() => import("../pages/account"), "WelcomePage");
 const ConfirmEmail = lazyPage(() => import("../pages/account"), "ConfirmEmailPage");
+const Csat = lazyPage(() => import("../pages/csat"), "CsatPage");
 
 const AdminLayout = lazyPage(() => import("../pages/admin"), "AdminLayout");
 const AdminOrgs = lazyPage(() => import("../pages/admin"), "AdminOrgsPage");
@@ -78,6 +79,7 @@ export const routes: RouteObject[] = [
       { path: "/reset-password/:token", element: el(ResetPassword) },
       { path: "/welcome/:token", element: el(Welcome) },
       { path: "/confirm-email/:token", element: el(ConfirmEmail) },
+      { path: "/csat/:token", element: el(Csat) },
       {
         path: "/portal",
         element: (

@@ -37,6 +37,7 @@ export const AUDIT_ACTIONS = [
   "auth.recovery_code_used",
   "auth.session_revoked",
   "comment.created",
+  "csat.submitted",
   "kb_article.created",
   "kb_article.deleted",
   "kb_article.updated",

@@ -36,6 +36,7 @@ import { MacroMenu } from "./MacroMenu";
 import { RequesterCard } from "./RequesterCard";
 import { SuggestionPanel } from "./SuggestionPanel";
 import { TicketActionBar } from "./TicketActionBar";
+import { DeskCsatCard } from "../csat/DeskCsatCard";
 import { TicketFieldsCard } from "./TicketFieldsCard";
 import { useTicketShortcuts } from "./ticketShortcuts";
 import "./desk.css";
@@ -200,6 +201,7 @@ export function DeskTicketView({ ticket }: { ticket: StaffTicketDetail }) {
           {ticket.actions.assign ? <AssignCard key={`${ticket.assigned_to?.id}-${ticket.assigned_team?.id}`} ticket={ticket} /> : null}
           <TicketFieldsCard key={`${ticket.id}-${ticket.category ?? ""}`} ticket={ticket} />
           <RequesterCard ticket={ticket} />
+          {ticket.csat ? <DeskCsatCard csat={ticket.csat} /> : null}
           <LinksCard key={ticket.id} ticket={ticket} />
           <Card title="Details" titleId="details-title" surface="content">
             <dl className="atum-kv">

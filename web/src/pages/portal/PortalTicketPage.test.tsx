@@ -132,3 +132,26 @@ describe("portal ticket page: copied colleagues", () => {
     expect(put.body).toEqual({ user_ids: ["u2"] });
   });
 });
+
+describe("portal ticket page: rating", () => {
+  it("asks a resolved ticket's customer how we did and sends the choice", async () => {
+    const csat = { rating: null, comment: null, submitted_at: null, expires_at: "2026-01-15T10:00:00Z", can_rate: true };
+    const { calls } = stubApi({
+      [`GET /api/tickets/${ID}`]: { body: ticket({ status: "RESOLVED", resolved_at: "2026-01-01T10:00:00Z", csat }) },
+      [`POST /api/tickets/${ID}/csat`]: { status: 204 },
+    });
+    renderPage();
+    const card = await screen.findByRole("region", { name: "How did we do?" });
+    await userEvent.click(within(card).getByRole("radio", { name: "Good" }));
+    await userEvent.click(within(card).getByRole("button", { name: "Send rating" }));
+    await waitFor(() => expect(calls.some((c) => c.method === "POST")).toBe(true));
+    expect(calls.find((c) => c.method === "POST")).toMatchObject({ url: `/api/tickets/${ID}/csat`, body: { rating: "good", comment: null } });
+  });
+
+  it("shows no rating card while the ticket is open", async () => {
+    stubApi({ [`GET /api/tickets/${ID}`]: { body: ticket({ csat: null }) } });
+    renderPage();
+    expect(await screen.findByRole("heading", { name: "Printer jams" })).toBeInTheDocument();
+    expect(screen.queryByRole("region", { name: "How did we do?" })).toBeNull();
+  });
+});

@@ -13,6 +13,7 @@ import {
   useWithdraw,
 } from "../../api/tickets";
 import type { CustomerTicketDetail } from "../../api/types";
+import { PortalCsatCard } from "../csat/PortalCsatCard";
 import {
   AttachmentList,
   Banner,
@@ -150,6 +151,7 @@ function TicketView({ ticket }: { ticket: CustomerTicketDetail }) {
           <ReplyBox ticket={ticket} />
         </div>
         <aside className="atum-stack" aria-label="Ticket details">
+          {ticket.csat ? <PortalCsatCard ticketId={ticket.id} csat={ticket.csat} /> : null}
           <Card title="Details" titleId="details-title" headingLevel={2} surface="content">
             <dl className="atum-kv">
               <dt>Status</dt>

@@ -1,0 +1,2 @@
+/** Customer satisfaction: the page a mailed rating link opens (public). */
+export { CsatPage } from "./CsatPage";
