@@ -7,8 +7,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -279,3 +281,18 @@ async def test_date_bounded_queries_use_a_seq_index(
     )
     reads = audit_log_reads(bound.scalar_one()[0]["Plan"])
     assert reads and all(r == "uq_audit_log_seq" for r in reads), reads
+
+
+def test_the_audit_page_offers_every_action_the_api_writes() -> None:
+    """The action filter of the audit page lists what the code records (a new audited action
+    that is missing there could not be filtered for)."""
+    root = Path(__file__).resolve().parents[2]
+    written = {
+        match
+        for source in (root / "api" / "app").rglob("*.py")
+        for match in re.findall(r'action="([a-z_]+\.[a-z_]+)"', source.read_text())
+    }
+    page = (root / "web" / "src" / "pages" / "desk" / "AuditPage.tsx").read_text()
+    offered = set(re.findall(r'^  "([a-z_]+\.[a-z_]+)",$', page, re.MULTILINE))
+    assert written, "no audited action found"
+    assert sorted(written - offered) == []

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from app.models import Team, TeamMember, Ticket, User
+from app.models import AuditLog, Team, TeamMember, Ticket, User
 from app.models.enums import Role
 from app.services import views
 from tests.factories import bearer_headers, make_org, make_user
@@ -391,3 +392,32 @@ def test_the_web_lands_agents_on_the_builtin_my_open_view() -> None:
     source = (Path(__file__).resolve().parents[2] / "web/src/api/views.ts").read_text()
     assert f'MY_OPEN_VIEW = "{views.MY_OPEN}"' in source
     assert len({b.id for b in views.BUILTIN}) == len(views.BUILTIN)
+
+
+async def test_saving_changing_and_deleting_a_view_is_audited(
+    client: AsyncClient, db: AsyncSession, world: World
+) -> None:
+    a = await bearer_headers(db, world.a)
+    created = await client.post(
+        BASE, json={"name": "Mine", "filters": {"assigned_to": "me"}}, headers=a
+    )
+    assert created.status_code == 201, created.text
+    view_id = created.json()["id"]
+    renamed = await client.patch(f"{BASE}/{view_id}", json={"name": "All mine"}, headers=a)
+    assert renamed.status_code == 200, renamed.text
+    # Nothing changed: nothing to record.
+    same = await client.patch(f"{BASE}/{view_id}", json={"name": "All mine"}, headers=a)
+    assert same.status_code == 200, same.text
+    assert (await client.delete(f"{BASE}/{view_id}", headers=a)).status_code == 204
+    rows = (
+        await db.execute(
+            select(AuditLog.action, AuditLog.actor_id, AuditLog.old_value, AuditLog.new_value)
+            .where(AuditLog.entity_id == uuid.UUID(view_id))
+            .order_by(AuditLog.seq)
+        )
+    ).all()
+    assert [r.action for r in rows] == ["view.created", "view.updated", "view.deleted"]
+    assert {r.actor_id for r in rows} == {world.a.id}
+    assert rows[0].new_value["filters"] == {"assigned_to": "me"}
+    assert (rows[1].old_value["name"], rows[1].new_value["name"]) == ("Mine", "All mine")
+    assert rows[2].old_value["name"] == "All mine"

@@ -26,7 +26,7 @@ from app.errors import Forbidden, Invalid, NotFound
 from app.models import SavedView, Team, TeamMember
 from app.models.enums import TicketStatus as S
 from app.schemas.views import ViewCreate, ViewFilters, ViewUpdate
-from app.services import tickets, workflow
+from app.services import audit, tickets, workflow
 from app.services.visibility import visible_saved_views, visible_teams
 
 _OPEN = [s.value for s in S if s in workflow.OPEN]
@@ -203,13 +203,31 @@ async def create_view(
     session.add(view)
     await session.flush()
     await session.refresh(view)
+    await audit.record(
+        session,
+        actor=actor,
+        action="view.created",
+        entity_type="saved_view",
+        entity_id=view.id,
+        new_value=_audited(view),
+    )
     return _out(view)
+
+
+def _audited(view: SavedView) -> dict[str, Any]:
+    return {
+        "name": view.name,
+        "scope": view.scope,
+        "team_id": view.team_id,
+        "filters": view.filters,
+    }
 
 
 async def update_view(
     session: AsyncSession, actor: CurrentUser, view_id: uuid.UUID, body: ViewUpdate
 ) -> dict[str, Any]:
     view = await _editable(session, actor, view_id)
+    before = _audited(view)
     if body.name is not None:
         view.name = body.name
     if body.filters is not None:
@@ -218,10 +236,29 @@ async def update_view(
         view.position = body.position
     await session.flush()
     await session.refresh(view)
+    after = _audited(view)
+    if after != before:
+        await audit.record(
+            session,
+            actor=actor,
+            action="view.updated",
+            entity_type="saved_view",
+            entity_id=view.id,
+            old_value=before,
+            new_value=after,
+        )
     return _out(view)
 
 
 async def delete_view(session: AsyncSession, actor: CurrentUser, view_id: uuid.UUID) -> None:
     view = await _editable(session, actor, view_id)
+    await audit.record(
+        session,
+        actor=actor,
+        action="view.deleted",
+        entity_type="saved_view",
+        entity_id=view.id,
+        old_value=_audited(view),
+    )
     await session.delete(view)
     await session.flush()
