@@ -288,3 +288,25 @@ export function useTicketSearch(q: string) {
     enabled: q.length > 0,
   });
 }
+
+/** Colleagues of the requester's organization who may be copied on the ticket. */
+export function useDeskCcCandidates(id: string, enabled = true) {
+  return useQuery({
+    queryKey: [...internalKeys.detail(id), "cc-candidates"] as const,
+    queryFn: ({ signal }) =>
+      request("get", "/api/internal/tickets/{ticket_id}/cc/candidates", { path: { ticket_id: id }, signal }),
+    enabled,
+    staleTime: 60_000,
+  });
+}
+
+/** Replace the ticket's CC list from the desk (audited as the staff member). */
+export function useDeskSetCc(id: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (userIds: string[]) =>
+      request("put", "/api/internal/tickets/{ticket_id}/cc", { path: { ticket_id: id }, body: { user_ids: userIds } }),
+    meta: { success: "Copied colleagues saved" },
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: internalKeys.detail(id) }),
+  });
+}

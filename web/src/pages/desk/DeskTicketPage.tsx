@@ -2,7 +2,7 @@ import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { useMe } from "../../api/auth";
 import { isStatus } from "../../api/client";
-import { useAccept, useChangeStatus, useDeskTicket, useStaffComment } from "../../api/internal";
+import { useAccept, useChangeStatus, useDeskCcCandidates, useDeskSetCc, useDeskTicket, useStaffComment } from "../../api/internal";
 import { useServices } from "../../api/services";
 import { useTeams } from "../../api/teams";
 import { useAssignees } from "../../api/users";
@@ -34,6 +34,7 @@ import { DeskAttachments } from "./DeskAttachments";
 import { LinksCard } from "./LinksCard";
 import { MacroMenu } from "./MacroMenu";
 import { RequesterCard } from "./RequesterCard";
+import { CopiedColleagues } from "../common/CopiedColleagues";
 import { SuggestionPanel } from "./SuggestionPanel";
 import { TicketActionBar } from "./TicketActionBar";
 import { DeskCsatCard } from "../csat/DeskCsatCard";
@@ -201,6 +202,12 @@ export function DeskTicketView({ ticket }: { ticket: StaffTicketDetail }) {
           {ticket.actions.assign ? <AssignCard key={`${ticket.assigned_to?.id}-${ticket.assigned_team?.id}`} ticket={ticket} /> : null}
           <TicketFieldsCard key={`${ticket.id}-${ticket.category ?? ""}`} ticket={ticket} />
           <RequesterCard ticket={ticket} />
+          <CopiedColleagues
+            cc={ticket.cc ?? []}
+            useCandidates={(enabled) => useDeskCcCandidates(ticket.id, enabled)}
+            useSave={() => useDeskSetCc(ticket.id)}
+            organization={ticket.org_name}
+          />
           {ticket.csat ? <DeskCsatCard csat={ticket.csat} /> : null}
           <LinksCard key={ticket.id} ticket={ticket} />
           <Card title="Details" titleId="details-title" surface="content">

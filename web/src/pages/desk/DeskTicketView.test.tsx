@@ -1,5 +1,6 @@
-import { screen, within } from "@testing-library/react";
-import { comment, NO_ACTIONS, staffTicket, stubFetch } from "../../test/fixtures";
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { comment, NO_ACTIONS, staffTicket, stubApi, stubFetch } from "../../test/fixtures";
 import { renderWithApp } from "../../test/render";
 import { DeskTicketView } from "./DeskTicketPage";
 
@@ -63,5 +64,28 @@ describe("desk ticket page", () => {
     expect(screen.getByLabelText("Team")).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Send public reply" })).toBeInTheDocument();
     expect(screen.getByLabelText("Internal (staff only)")).toBeInTheDocument();
+  });
+
+  it("copies colleagues of the requester's organization from the desk", async () => {
+    const { calls } = stubApi({
+      "GET /api/internal/tickets/t1/cc/candidates": {
+        body: { items: [{ id: "u2", name: "Alex Acme" }, { id: "u3", name: "Ana Acme" }] },
+      },
+      "PUT /api/internal/tickets/t1/cc": { body: { items: [{ id: "u3", name: "Ana Acme" }] } },
+      // Not this test's subject: no suggestion yet.
+      "GET /api/internal/tickets/t1/suggestions": { status: 404, body: { detail: "Not found", code: "not_found" } },
+    });
+    renderWithApp(<DeskTicketView ticket={staffTicket({ id: "t1", cc: [{ id: "u2", name: "Alex Acme" }] })} />);
+    const card = screen.getByRole("heading", { name: "Copied colleagues" }).closest("section")!;
+    expect(within(card).getByText("Alex Acme")).toBeInTheDocument();
+    await userEvent.click(within(card).getByRole("button", { name: "Edit copied colleagues" }));
+    const dialog = screen.getByRole("dialog", { name: "Copy colleagues" });
+    expect(dialog).toHaveTextContent("Colleagues of Acme Corp you copy");
+    expect(await within(dialog).findByLabelText("Alex Acme")).toBeChecked();
+    await userEvent.click(within(dialog).getByLabelText("Alex Acme"));
+    await userEvent.click(within(dialog).getByLabelText("Ana Acme"));
+    await userEvent.click(within(dialog).getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    expect(calls.find((c) => c.method === "PUT")!.body).toEqual({ user_ids: ["u3"] });
   });
 });

@@ -21,8 +21,6 @@ import {
   ButtonLink,
   Card,
   ChannelBadge,
-  Checkbox,
-  EmptyState,
   ErrorPage,
   ErrorState,
   FileDrop,
@@ -32,7 +30,6 @@ import {
   Modal,
   Panel,
   PriorityPill,
-  SkeletonRows,
   StatusPill,
   TextArea,
   formatDateTime,
@@ -43,6 +40,7 @@ import {
 } from "../../atum";
 import { Timeline } from "./Timeline";
 import { customerStatusSentence } from "./timeline";
+import { CopiedColleagues } from "../common/CopiedColleagues";
 import "./portal.css";
 
 export function PortalTicketPage() {
@@ -174,7 +172,12 @@ function TicketView({ ticket }: { ticket: CustomerTicketDetail }) {
               <dd>{ticket.assigned_to?.name ?? "Support team"}</dd>
             </dl>
           </Card>
-          <CopiedColleagues ticket={ticket} />
+          <CopiedColleagues
+              cc={ticket.cc ?? []}
+              useCandidates={(enabled) => useCcCandidates(ticket.id, enabled)}
+              useSave={() => useSetCc(ticket.id)}
+              organization="your organization"
+            />
           <Attachments ticket={ticket} />
         </aside>
       </div>
@@ -246,83 +249,6 @@ function ReplyBox({ ticket }: { ticket: CustomerTicketDetail }) {
         </div>
       </form>
     </Panel>
-  );
-}
-
-/** Colleagues copied on the ticket: they see it in the portal and receive its e-mails. */
-function CopiedColleagues({ ticket }: { ticket: CustomerTicketDetail }) {
-  const [open, setOpen] = useState(false);
-  const cc = ticket.cc ?? [];
-  return (
-    <Card
-      title="Copied colleagues"
-      titleId="cc-title"
-      surface="content"
-      actions={
-        <Button size="sm" variant="ghost" icon="users" onClick={() => setOpen(true)} aria-label="Edit copied colleagues">
-          Edit
-        </Button>
-      }
-    >
-      {cc.length ? (
-        <ul className="portal-cc" aria-labelledby="cc-title">
-          {cc.map((p) => (
-            <li key={p.id}>{p.name}</li>
-          ))}
-        </ul>
-      ) : (
-        <p className="faint">Nobody yet. Copied colleagues see this ticket and receive its e-mails.</p>
-      )}
-      {open ? <CcDialog ticket={ticket} onClose={() => setOpen(false)} /> : null}
-    </Card>
-  );
-}
-
-function CcDialog({ ticket, onClose }: { ticket: CustomerTicketDetail; onClose: () => void }) {
-  const candidates = useCcCandidates(ticket.id);
-  const save = useSetCc(ticket.id);
-  const [chosen, setChosen] = useState<string[]>((ticket.cc ?? []).map((p) => p.id));
-  const toggle = (id: string, on: boolean) => setChosen((now) => (on ? [...now, id] : now.filter((x) => x !== id)));
-  return (
-    <Modal
-      open
-      onClose={onClose}
-      busy={save.isPending}
-      title="Copy colleagues"
-      description="Colleagues of your organization you copy see this ticket in the portal and receive its e-mails."
-      footer={
-        <>
-          <Button variant="ghost" onClick={onClose} disabled={save.isPending}>
-            Cancel
-          </Button>
-          <Button variant="primary" busy={save.isPending} onClick={() => save.mutate(chosen, { onSuccess: onClose })}>
-            Save
-          </Button>
-        </>
-      }
-    >
-      {candidates.isPending ? (
-        <SkeletonRows rows={3} />
-      ) : candidates.isError ? (
-        <ErrorState error={candidates.error} onRetry={() => void candidates.refetch()} />
-      ) : candidates.data.items.length === 0 ? (
-        <EmptyState icon="users" title="No colleagues to copy">
-          Your organization has no other active users.
-        </EmptyState>
-      ) : (
-        <fieldset className="atum-stack portal-cc-picker">
-          <legend className="visually-hidden">Colleagues</legend>
-          {candidates.data.items.map((p) => (
-            <Checkbox
-              key={p.id}
-              label={p.name}
-              checked={chosen.includes(p.id)}
-              onChange={(e) => toggle(p.id, e.target.checked)}
-            />
-          ))}
-        </fieldset>
-      )}
-    </Modal>
   );
 }
 
