@@ -322,15 +322,18 @@ async def get_visible(
     return reply
 
 
+async def owner_and_team(
+    session: AsyncSession, owner_id: uuid.UUID, team_id: uuid.UUID | None
+) -> tuple[str | None, str | None]:
+    """The names a canned reply or a macro is shown with: its owner's and its team's."""
+    owner = await session.scalar(select(User.name).where(User.id == owner_id))
+    team = await session.scalar(select(Team.name).where(Team.id == team_id)) if team_id else None
+    return owner, team
+
+
 async def one(session: AsyncSession, actor: CurrentUser, reply_id: uuid.UUID) -> dict[str, Any]:
     reply = await get_visible(session, actor, reply_id)
-    owner = await session.scalar(select(User.name).where(User.id == reply.owner_id))
-    team = (
-        await session.scalar(select(Team.name).where(Team.id == reply.team_id))
-        if reply.team_id
-        else None
-    )
-    return _out(reply, actor, owner, team)
+    return _out(reply, actor, *await owner_and_team(session, reply.owner_id, reply.team_id))
 
 
 def _audited(reply: CannedReply) -> dict[str, Any]:

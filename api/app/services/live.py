@@ -232,7 +232,7 @@ class Hub:
         # Its session is checked with the next batch (within a second): a session revoked
         # between authentication and here must not keep a stream.
         self._check_soon = True
-        if actor.is_staff:
+        if visibility.sees_presence(actor):
             now = time.time()
             for ticket_id, viewers in self.presence.items():
                 live = [v for v in viewers.values() if v.expires > now]
@@ -377,7 +377,7 @@ class Hub:
     def _broadcast_presence(self, ticket_id: str, viewers: list[Viewer]) -> None:
         chunk = _presence_message(ticket_id, viewers)
         for sub in list(self.subscribers):
-            if sub.actor.is_staff:
+            if visibility.sees_presence(sub.actor):
                 sub.offer(chunk)
 
     def _expire_presence(self) -> None:

@@ -312,13 +312,8 @@ async def get_visible(
 
 async def one(session: AsyncSession, actor: CurrentUser, macro_id: uuid.UUID) -> dict[str, Any]:
     macro = await get_visible(session, actor, macro_id)
-    owner = await session.scalar(select(User.name).where(User.id == macro.owner_id))
-    team = (
-        await session.scalar(select(Team.name).where(Team.id == macro.team_id))
-        if macro.team_id
-        else None
-    )
-    return _out(macro, actor, owner, team)
+    owner_team = await canned_replies.owner_and_team(session, macro.owner_id, macro.team_id)
+    return _out(macro, actor, *owner_team)
 
 
 _REPLY_REACH = {"personal": 0, "team": 1, "shared": 2}

@@ -218,6 +218,11 @@ def sees_live_event(actor: CurrentUser, *, org_id: object, staff_only: bool) -> 
     return not staff_only and org_id is not None and org_id == actor.org_id
 
 
+def sees_presence(actor: CurrentUser) -> bool:
+    """Who is viewing or replying to a ticket (presence) is the desk's own: staff only."""
+    return actor.is_staff
+
+
 def live_event_needs_ticket_check(actor: CurrentUser) -> bool:
     """A customer_user of an organization whose portal shows its people their own tickets only:
     an event that passed ``sees_live_event`` reaches them only if its ticket is in
