@@ -55,7 +55,7 @@ from app.services import (
     notifications,
     presence,
     ratelimit,
-    tickets,
+    sla_sweep,
 )
 from app.services.audit_chain import Head, export_line
 from app.utils.clock import utcnow
@@ -420,10 +420,14 @@ class Worker:
         return total
 
     async def sweep(self, now: datetime | None = None) -> int:
-        """Mark SLA breaches and enqueue their notifications, in one transaction."""
+        """Record SLA breaches, warnings and escalations and enqueue their mails, in one
+        transaction (services/sla_sweep.py); returns how many were announced."""
         now = now or utcnow()
         async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
-            return len(await tickets.sweep_breaches(session, now))
+            counts = (await sla_sweep.sweep(session, now)).counts()
+        if any(counts.values()):
+            log.info("sla_sweep", **counts)
+        return sum(counts.values())
 
     async def export_heads(self, now: datetime | None = None) -> list[Head]:
         """Log the audit chain heads (event ``audit.chain_head``) and append them as one JSON line

@@ -1,6 +1,8 @@
-"""The SLA breach sweep (services.tickets.sweep_breaches): marks each breach once with the sweep's
-time, audits it once as sla.breached by nobody, skips paused, met and not-workable tickets, and
-stays exactly-once when several sweeps run at the same time.
+"""The SLA sweep (services/sla_sweep.sweep, SLA_CALENDARS.md R9): finds due breaches, warnings
+and escalations through partial indexes on the stored instants, records each once (a breach at
+the instant the budget ran out), audits it once by nobody, mails it once, and stays exactly-once
+when several sweeps run at the same time. Which tickets have a due or warning time at all (none
+while paused or done) is the clocks' business: tests/test_sla.py.
 
 Due times lie in 2002, long before anything other tests create with the real clock, so a sweep
 here never reaches another test's tickets."""
@@ -21,10 +23,19 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from app.db.embedded import to_async_url
-from app.models import AuditLog, Organization, Ticket, User
+from app.models import (
+    AuditLog,
+    Organization,
+    OutboxMessage,
+    SlaPolicy,
+    Team,
+    TeamMember,
+    Ticket,
+    User,
+)
 from app.models.enums import Role
 from app.models.enums import TicketStatus as S
-from app.services.tickets import sweep_breaches
+from app.services import sla_sweep
 from app.utils.clock import get_now
 from tests.factories import make_actor, make_org, make_user
 
@@ -43,16 +54,18 @@ def ticket_values(
     status: S = S.IN_PROGRESS,
     first_due: datetime | None = None,
     resolution_due: datetime | None = None,
+    first_warn: datetime | None = None,
+    resolution_warn: datetime | None = None,
     responded: datetime | None = None,
-    paused_at: datetime | None = None,
-    resolved_at: datetime | None = None,
+    assigned_to: uuid.UUID | None = None,
+    priority: str = "P2",
 ) -> dict[str, Any]:
     return {
         "id": uuid.uuid4(),
         "org_id": org_id,
         "created_by": creator_id,
         "status": status.value,
-        "priority": "P2",
+        "priority": priority,
         "title": f"Sweep {uuid.uuid4().hex[:8]}",
         "description": "Past due.",
         "created_at": ACCEPTED_AT,
@@ -60,10 +73,18 @@ def ticket_values(
         "accepted_at": ACCEPTED_AT if status is not S.NEW else None,
         "sla_first_response_due_at": first_due,
         "sla_resolution_due_at": resolution_due,
+        "sla_first_response_warn_at": first_warn,
+        "sla_resolution_warn_at": resolution_warn,
+        "sla_running_since": ACCEPTED_AT,
+        "sla_first_response_target_s": 3600,
+        "sla_resolution_target_s": 36000,
         "first_responded_at": responded,
-        "sla_paused_at": paused_at,
-        "resolved_at": resolved_at,
+        "assigned_to": assigned_to,
     }
+
+
+async def sweep_breaches(session: AsyncSession, now: datetime) -> list[uuid.UUID]:
+    return [ticket_id for ticket_id, _ in (await sla_sweep.sweep(session, now)).breached]
 
 
 class Desk:
@@ -96,6 +117,24 @@ async def breaches_of(session: AsyncSession, ticket_id: uuid.UUID) -> tuple[Any,
     return row[0], row[1]
 
 
+async def audits(session: AsyncSession, ticket_id: uuid.UUID, action: str) -> list[AuditLog]:
+    rows = await session.execute(
+        select(AuditLog)
+        .where(AuditLog.ticket_id == ticket_id, AuditLog.action == action)
+        .order_by(AuditLog.created_at, AuditLog.id)
+    )
+    return list(rows.scalars())
+
+
+async def mails(session: AsyncSession, ticket_id: uuid.UUID, template: str) -> list[str]:
+    rows = await session.execute(
+        select(OutboxMessage.recipient_email).where(
+            OutboxMessage.ticket_id == ticket_id, OutboxMessage.template == template
+        )
+    )
+    return sorted(r[0] for r in rows)
+
+
 async def breach_audits(session: AsyncSession, ticket_id: uuid.UUID) -> list[AuditLog]:
     rows = await session.execute(
         select(AuditLog)
@@ -109,10 +148,12 @@ class TestSweep:
     async def test_an_unanswered_ticket_past_its_first_response_due_is_marked_once(
         self, db: AsyncSession, desk: Desk
     ) -> None:
-        ticket_id = await desk.ticket(first_due=minutes(-1), resolution_due=minutes(60))
+        due = minutes(-1)
+        ticket_id = await desk.ticket(first_due=due, resolution_due=minutes(60))
 
         assert ticket_id in await sweep_breaches(db, NOW)
-        assert await breaches_of(db, ticket_id) == (NOW, None)
+        # The breach is when the budget ran out, not when the sweep saw it.
+        assert await breaches_of(db, ticket_id) == (due, None)
         [entry] = await breach_audits(db, ticket_id)
         assert entry.actor_id is None
         assert (entry.entity_type, entry.entity_id, entry.org_id) == (
@@ -121,10 +162,10 @@ class TestSweep:
             desk.org.id,
         )
         assert entry.new_value is not None and entry.new_value["sla"] == "first_response"
-        assert datetime.fromisoformat(entry.new_value["breached_at"]) == NOW
+        assert datetime.fromisoformat(entry.new_value["breached_at"]) == due
 
         assert ticket_id not in await sweep_breaches(db, minutes(30))
-        assert await breaches_of(db, ticket_id) == (NOW, None)
+        assert await breaches_of(db, ticket_id) == (due, None)
         assert len(await breach_audits(db, ticket_id)) == 1
 
     async def test_the_resolution_breach_is_marked_later_and_separately(
@@ -132,78 +173,43 @@ class TestSweep:
     ) -> None:
         ticket_id = await desk.ticket(first_due=minutes(-1), resolution_due=minutes(60))
         await sweep_breaches(db, NOW)
+        assert ticket_id not in await sweep_breaches(db, minutes(59))
         assert ticket_id in await sweep_breaches(db, minutes(61))
-        assert await breaches_of(db, ticket_id) == (NOW, minutes(61))
+        assert await breaches_of(db, ticket_id) == (minutes(-1), minutes(60))
         kinds = [e.new_value["sla"] for e in await breach_audits(db, ticket_id) if e.new_value]
         assert kinds == ["first_response", "resolution"]
 
-    async def test_due_is_not_a_breach_until_strictly_past(
+    async def test_a_due_time_is_a_breach_at_that_very_instant(
         self, db: AsyncSession, desk: Desk
     ) -> None:
-        ticket_id = await desk.ticket(first_due=NOW, resolution_due=NOW)
-        assert ticket_id not in await sweep_breaches(db, NOW)
+        ticket_id = await desk.ticket(first_due=NOW, resolution_due=NOW + timedelta(seconds=1))
+        assert ticket_id not in await sweep_breaches(db, NOW - timedelta(microseconds=1))
         assert await breaches_of(db, ticket_id) == (None, None)
-        assert ticket_id in await sweep_breaches(db, NOW + timedelta(microseconds=1))
+        assert (await sweep_breaches(db, NOW)).count(ticket_id) == 1
+        assert await breaches_of(db, ticket_id) == (NOW, None)
 
-    async def test_a_paused_ticket_past_due_is_not_marked(
+    async def test_a_clock_without_a_due_time_is_never_marked(
         self, db: AsyncSession, desk: Desk
     ) -> None:
-        ticket_id = await desk.ticket(
-            status=S.WAITING_CUSTOMER,
-            first_due=minutes(-100),
-            resolution_due=minutes(-50),
-            paused_at=minutes(-200),
-        )
-        assert ticket_id not in await sweep_breaches(db, NOW)
-        assert await breaches_of(db, ticket_id) == (None, None)
+        # Paused, done or not accepted: the clocks store no due time (tests/test_sla.py).
+        ticket_id = await desk.ticket(status=S.WAITING_CUSTOMER)
+        assert ticket_id not in await sweep_breaches(db, minutes(10**6))
         assert await breach_audits(db, ticket_id) == []
 
-    async def test_a_responded_ticket_is_only_marked_for_resolution(
+    async def test_a_breach_mails_the_assignee_and_the_managers_once(
         self, db: AsyncSession, desk: Desk
     ) -> None:
-        within = await desk.ticket(
-            first_due=minutes(-100), resolution_due=minutes(10), responded=minutes(-500)
-        )
-        overdue = await desk.ticket(
-            first_due=minutes(-100), resolution_due=minutes(-1), responded=minutes(-90)
-        )
-
-        swept = await sweep_breaches(db, NOW)
-        assert within not in swept
-        assert await breaches_of(db, within) == (None, None)
-        assert await breach_audits(db, within) == []
-        assert swept.count(overdue) == 1
-        assert await breaches_of(db, overdue) == (None, NOW)
-        [entry] = await breach_audits(db, overdue)
-        assert entry.new_value is not None and entry.new_value["sla"] == "resolution"
-
-    @pytest.mark.parametrize("status", [S.ACCEPTED, S.ASSIGNED, S.IN_PROGRESS])
-    async def test_every_workable_status_is_swept(
-        self, db: AsyncSession, desk: Desk, status: S
-    ) -> None:
+        agent = await make_user(db, role=Role.AGENT)
+        manager = await make_user(db, role=Role.MANAGER)
         ticket_id = await desk.ticket(
-            status=status, first_due=minutes(-2), resolution_due=minutes(-1)
+            first_due=minutes(-1), resolution_due=minutes(60), assigned_to=agent.id
         )
-        assert (await sweep_breaches(db, NOW)).count(ticket_id) == 2
-        assert await breaches_of(db, ticket_id) == (NOW, NOW)
-        assert len(await breach_audits(db, ticket_id)) == 2
-
-    @pytest.mark.parametrize(
-        ("status", "resolved"),
-        [(S.NEW, False), (S.CANCELLED, False), (S.RESOLVED, True), (S.CLOSED, True)],
-    )
-    async def test_tickets_not_being_worked_are_never_marked(
-        self, db: AsyncSession, desk: Desk, status: S, resolved: bool
-    ) -> None:
-        ticket_id = await desk.ticket(
-            status=status,
-            first_due=minutes(-100),
-            resolution_due=minutes(-50),
-            resolved_at=minutes(-60) if resolved else None,
-        )
-        assert ticket_id not in await sweep_breaches(db, minutes(10**4))
-        assert await breaches_of(db, ticket_id) == (None, None)
-        assert await breach_audits(db, ticket_id) == []
+        await sla_sweep.sweep(db, NOW)
+        await sla_sweep.sweep(db, NOW + timedelta(seconds=30))
+        sent = await mails(db, ticket_id, "sla_breached")
+        assert agent.email in sent and manager.email in sent
+        assert sent.count(agent.email) == 1 and sent.count(manager.email) == 1
+        assert desk.customer.email not in sent
 
     async def test_the_breached_filter_lists_swept_tickets(
         self, app: FastAPI, client: AsyncClient, db: AsyncSession, desk: Desk
@@ -235,6 +241,101 @@ class TestSweep:
         assert detail.json()["sla"]["resolution_breached"] is False
 
 
+class TestWarnings:
+    async def test_a_warning_mails_the_assignee_once_per_clock(
+        self, db: AsyncSession, desk: Desk
+    ) -> None:
+        agent = await make_user(db, role=Role.AGENT)
+        ticket_id = await desk.ticket(
+            first_due=minutes(10),
+            first_warn=minutes(-1),
+            resolution_due=minutes(600),
+            resolution_warn=minutes(480),
+            assigned_to=agent.id,
+        )
+        first = await sla_sweep.sweep(db, NOW)
+        assert (ticket_id, "first_response") in first.warned
+        assert (ticket_id, "resolution") not in first.warned
+        again = await sla_sweep.sweep(db, minutes(5))
+        assert all(t != ticket_id for t, _ in again.warned)
+        assert await mails(db, ticket_id, "sla_warning") == [agent.email]
+        [entry] = await audits(db, ticket_id, "sla.warning")
+        assert entry.actor_id is None and entry.new_value is not None
+        assert entry.new_value["sla"] == "first_response"
+
+        later = await sla_sweep.sweep(db, minutes(480))
+        assert (ticket_id, "resolution") in later.warned
+        assert await mails(db, ticket_id, "sla_warning") == [agent.email, agent.email]
+        assert await breaches_of(db, ticket_id) == (minutes(10), None)
+
+    async def test_an_unassigned_ticket_warns_the_managers(
+        self, db: AsyncSession, desk: Desk
+    ) -> None:
+        manager = await make_user(db, role=Role.MANAGER)
+        ticket_id = await desk.ticket(first_due=minutes(10), first_warn=minutes(-1))
+        await sla_sweep.sweep(db, NOW)
+        assert manager.email in await mails(db, ticket_id, "sla_warning")
+
+    async def test_a_breach_found_first_makes_its_warning_moot(
+        self, db: AsyncSession, desk: Desk
+    ) -> None:
+        # The worker was down through both instants: one breach mail, no warning after it.
+        ticket_id = await desk.ticket(first_due=minutes(-5), first_warn=minutes(-20))
+        swept = await sla_sweep.sweep(db, NOW)
+        assert swept.breached == [(ticket_id, "first_response")]
+        assert [w for w in swept.warned if w[0] == ticket_id] == []
+        assert await mails(db, ticket_id, "sla_warning") == []
+
+
+class TestEscalation:
+    async def test_a_breach_escalates_to_the_policys_user_and_team_after_business_time(
+        self, db: AsyncSession, desk: Desk
+    ) -> None:
+        lead = await make_user(db, role=Role.MANAGER)
+        member = await make_user(db, role=Role.AGENT)
+        team = Team(id=uuid.uuid4(), name=f"Escalations {uuid.uuid4().hex[:6]}")
+        db.add(team)
+        await db.flush()
+        db.add(TeamMember(team_id=team.id, user_id=member.id))
+        db.add(
+            SlaPolicy(
+                org_id=desk.org.id,
+                priority="P2",
+                first_response_minutes=60,
+                resolution_minutes=600,
+                escalate_after_minutes=120,
+                escalate_to_user_id=lead.id,
+                escalate_to_team_id=team.id,
+            )
+        )
+        await db.flush()
+        ticket_id = await desk.ticket(first_due=minutes(-1), resolution_due=minutes(600))
+        await sla_sweep.sweep(db, NOW)
+        escalate_at = (
+            await db.execute(select(Ticket.sla_escalate_at).where(Ticket.id == ticket_id))
+        ).scalar_one()
+        # No calendar: two hours after the breach instant.
+        assert escalate_at == minutes(-1) + timedelta(minutes=120)
+
+        assert (await sla_sweep.sweep(db, minutes(118))).escalated == []
+        assert (await sla_sweep.sweep(db, minutes(119))).escalated == [ticket_id]
+        assert (await sla_sweep.sweep(db, minutes(500))).escalated == []
+        assert await mails(db, ticket_id, "sla_escalated") == sorted([lead.email, member.email])
+        [entry] = await audits(db, ticket_id, "sla.escalated")
+        assert entry.new_value is not None
+        assert entry.new_value["to_team_id"] == str(team.id)
+
+    async def test_without_an_escalation_policy_nothing_is_planned(
+        self, db: AsyncSession, desk: Desk
+    ) -> None:
+        ticket_id = await desk.ticket(first_due=minutes(-1), resolution_due=minutes(600))
+        await sla_sweep.sweep(db, NOW)
+        escalate_at = (
+            await db.execute(select(Ticket.sla_escalate_at).where(Ticket.id == ticket_id))
+        ).scalar_one()
+        assert escalate_at is None
+
+
 # ------------------------------------------------------------------ concurrent sweeps
 
 
@@ -247,8 +348,12 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         await engine.dispose()
 
 
-async def committed_tickets(engine: AsyncEngine, count: int) -> list[uuid.UUID]:
-    """Committed, fully overdue tickets (both clocks), so every later sweep finds them marked."""
+async def committed_tickets(
+    engine: AsyncEngine, count: int, *, warn_only: bool = False
+) -> list[uuid.UUID]:
+    """Committed, fully overdue tickets (both clocks), so every later sweep finds them marked;
+    *warn_only*: past their warning time, due far later (2002 is long gone for real clocks,
+    so later sweeps find them warned)."""
     org_id, user_id = uuid.uuid4(), uuid.uuid4()
     async with engine.begin() as conn:
         await conn.execute(
@@ -264,9 +369,33 @@ async def committed_tickets(engine: AsyncEngine, count: int) -> list[uuid.UUID]:
                 password_hash="not-a-hash",
             )
         )
+        agent_id = uuid.uuid4()
+        await conn.execute(
+            insert(User).values(
+                id=agent_id,
+                email=f"sweep-agent-{agent_id.hex}@example.test",
+                name="Sweep Agent",
+                role=Role.AGENT.value,
+                password_hash="not-a-hash",
+            )
+        )
         rows = [
             ticket_values(
-                org_id, user_id, first_due=minutes(-30 - i), resolution_due=minutes(-1 - i)
+                org_id,
+                user_id,
+                first_due=minutes(-30 - i),
+                resolution_due=minutes(-1 - i),
+                first_warn=minutes(-40 - i),
+            )
+            if not warn_only
+            else ticket_values(
+                org_id,
+                user_id,
+                assigned_to=agent_id,
+                first_due=minutes(10**5),
+                resolution_due=minutes(10**6),
+                first_warn=minutes(-1 - i),
+                resolution_warn=minutes(-2 - i),
             )
             for i in range(count)
         ]
@@ -274,11 +403,13 @@ async def committed_tickets(engine: AsyncEngine, count: int) -> list[uuid.UUID]:
     return [row["id"] for row in rows]
 
 
-async def audit_counts(engine: AsyncEngine, ids: list[uuid.UUID]) -> dict[tuple[Any, str], int]:
+async def audit_counts(
+    engine: AsyncEngine, ids: list[uuid.UUID], action: str = "sla.breached"
+) -> dict[tuple[Any, str], int]:
     async with engine.connect() as conn:
         rows = await conn.execute(
             select(AuditLog.ticket_id, AuditLog.new_value).where(
-                AuditLog.ticket_id.in_(ids), AuditLog.action == "sla.breached"
+                AuditLog.ticket_id.in_(ids), AuditLog.action == action
             )
         )
         return dict(Counter((ticket_id, value["sla"]) for ticket_id, value in rows.all()))
@@ -297,6 +428,7 @@ async def marks(engine: AsyncEngine, ids: list[uuid.UUID]) -> set[tuple[Any, Any
 
 
 async def sweep_and_commit(engine: AsyncEngine, now: datetime) -> list[uuid.UUID]:
+    """One sweep in its own transaction: the ids it breached (a ticket per clock)."""
     async with AsyncSession(engine, expire_on_commit=False) as session:
         swept = await sweep_breaches(session, now)
         await session.commit()
@@ -361,6 +493,34 @@ class TestConcurrentSweeps:
 
         assert sorted(t for t in held if t in set(ids)) == sorted(ids * 2)
         assert [t for t in late if t in set(ids)] == []
-        assert {(row[1], row[2]) for row in await marks(engine, ids)} == {(NOW, NOW)}
+        assert {(row[0], row[1], row[2]) for row in await marks(engine, ids)} == {
+            (t, minutes(-30 - i), minutes(-1 - i)) for i, t in enumerate(ids)
+        }
         assert set((await audit_counts(engine, ids)).values()) == {1}
         assert len(await audit_counts(engine, ids)) == 2 * len(ids)
+
+    async def test_two_sweeps_at_once_send_each_warning_once(self, engine: AsyncEngine) -> None:
+        ids = await committed_tickets(engine, 5, warn_only=True)
+
+        async def warned(now: datetime) -> list[tuple[uuid.UUID, str]]:
+            async with AsyncSession(engine, expire_on_commit=False) as session:
+                swept = await sla_sweep.sweep(session, now)
+                await session.commit()
+                return [w for w in swept.warned if w[0] in set(ids)]
+
+        first, second = await asyncio.gather(warned(NOW), warned(NOW + timedelta(seconds=1)))
+        assert sorted(first + second) == sorted(
+            (t, kind) for t in ids for kind in ("first_response", "resolution")
+        )
+        assert await audit_counts(engine, ids, "sla.warning") == {
+            (t, kind): 1 for t in ids for kind in ("first_response", "resolution")
+        }
+        assert await audit_counts(engine, ids) == {}
+        async with engine.connect() as conn:
+            sent = await conn.execute(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.ticket_id.in_(ids), OutboxMessage.template == "sla_warning")
+            )
+            # One mail per warning, to the assignee.
+            assert sent.scalar_one() == 2 * len(ids)

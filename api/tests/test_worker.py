@@ -1013,7 +1013,7 @@ class TestSlaSweep:
         async with AsyncSession(engine) as session:
             stored = await session.get(Ticket, ticket.id)
             assert stored is not None
-            assert stored.sla_first_response_breached_at == NOW
+            assert stored.sla_first_response_breached_at == NOW - timedelta(minutes=1)
             assert stored.sla_resolution_breached_at is None
             audits = await session.scalars(
                 select(AuditLog.new_value).where(

@@ -5,6 +5,7 @@ from app.models.ai import AiJob, AiSuggestion, KbPassage, TicketEmbedding
 from app.models.attachment import TicketAttachment
 from app.models.audit import AuditLog
 from app.models.auth_session import AuthSession
+from app.models.calendar import SlaCalendar
 from app.models.comment import TicketComment
 from app.models.csat import TicketCsat
 from app.models.kb import KbArticle
@@ -51,6 +52,7 @@ __all__ = [
     "RecoveryCode",
     "SavedView",
     "Service",
+    "SlaCalendar",
     "SlaPolicy",
     "Tag",
     "Team",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Index, String, text
+import uuid
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, Timestamps, UUIDPrimaryKey
@@ -23,4 +26,8 @@ class Organization(UUIDPrimaryKey, Timestamps, Base):
     # every ticket of the organization. A customer_admin always sees the organization's.
     portal_visibility: Mapped[str] = mapped_column(
         String(12), nullable=False, server_default="organization"
+    )
+    # Business hours for this organization's SLA clocks, overriding the policy's calendar.
+    sla_calendar_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("sla_calendars.id"), nullable=True
     )

@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Computed,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -76,6 +77,66 @@ class Ticket(UUIDPrimaryKey, Timestamps, Base):
             ),
         ),
         Index("ix_tickets_search", "search", postgresql_using="gin"),
+        # The SLA sweep (R9): only rows with a pending warning, breach or escalation are indexed.
+        Index(
+            "ix_tickets_sla_fr_due",
+            "sla_first_response_due_at",
+            postgresql_where=text(
+                "sla_first_response_due_at IS NOT NULL AND sla_first_response_breached_at IS NULL "
+                "AND first_responded_at IS NULL"
+            ),
+        ),
+        Index(
+            "ix_tickets_sla_res_due",
+            "sla_resolution_due_at",
+            postgresql_where=text(
+                "sla_resolution_due_at IS NOT NULL AND sla_resolution_breached_at IS NULL "
+                "AND resolved_at IS NULL"
+            ),
+        ),
+        Index(
+            "ix_tickets_sla_fr_warn",
+            "sla_first_response_warn_at",
+            postgresql_where=text(
+                "sla_first_response_warn_at IS NOT NULL AND sla_first_response_warned_at IS NULL"
+            ),
+        ),
+        Index(
+            "ix_tickets_sla_res_warn",
+            "sla_resolution_warn_at",
+            postgresql_where=text(
+                "sla_resolution_warn_at IS NOT NULL AND sla_resolution_warned_at IS NULL"
+            ),
+        ),
+        Index(
+            "ix_tickets_sla_escalate",
+            "sla_escalate_at",
+            postgresql_where=text("sla_escalate_at IS NOT NULL AND sla_escalated_at IS NULL"),
+        ),
+        # "Next SLA due" sorting: running clocks first (soonest due), then the rest (NULLS LAST).
+        Index("ix_tickets_sla_next_due", "sla_next_due_at", "id"),
+        Index(
+            "ix_tickets_sla_calendar_running",
+            "sla_calendar_id",
+            postgresql_where=text("sla_running_since IS NOT NULL"),
+        ),
+        # Reports: tickets resolved in a date range.
+        Index(
+            "ix_tickets_resolved_at",
+            "resolved_at",
+            postgresql_where=text("resolved_at IS NOT NULL"),
+        ),
+        # Reports: tickets first answered and accepted in a date range (migration 0015).
+        Index(
+            "ix_tickets_first_responded_at",
+            "first_responded_at",
+            postgresql_where=text("first_responded_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_tickets_accepted_at",
+            "accepted_at",
+            postgresql_where=text("accepted_at IS NOT NULL"),
+        ),
         Index(
             "ix_tickets_breached",
             text("created_at DESC"),
@@ -131,6 +192,36 @@ class Ticket(UUIDPrimaryKey, Timestamps, Base):
     )
     sla_first_response_breached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sla_resolution_breached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Business-hours clocks (services/sla.py, SLA_CALENDARS.md R3). Both clocks run from
+    # sla_running_since (NULL while paused, before acceptance and once the ticket is done); a
+    # clock's consumed business seconds are folded in at every event, and its due/warn instants
+    # stored then, so no query computes business time. A completed clock's consumed seconds are
+    # its business duration (reports read them). *_due_at and *_warn_at are NULL while a clock
+    # does not run, which keeps the sweep's partial indexes small.
+    sla_calendar_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("sla_calendars.id"), nullable=True
+    )
+    sla_running_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sla_first_response_target_s: Mapped[int | None] = mapped_column(Integer)
+    sla_resolution_target_s: Mapped[int | None] = mapped_column(Integer)
+    sla_first_response_consumed_s: Mapped[float] = mapped_column(
+        Double, nullable=False, server_default=text("0")
+    )
+    sla_resolution_consumed_s: Mapped[float] = mapped_column(
+        Double, nullable=False, server_default=text("0")
+    )
+    sla_first_response_warn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sla_resolution_warn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sla_first_response_warned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sla_resolution_warned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The earliest due instant of the running clocks ("next SLA due" sorting; NULL = none runs).
+    sla_next_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The optional second escalation after a breach (policy escalate_after_minutes).
+    sla_escalate_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sla_escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Created -> accepted in business seconds of the ticket's calendar (the gate, R4).
+    accept_business_s: Mapped[float | None] = mapped_column(Double)
+    reopen_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     # Where the ticket came from; a reply to a closed ticket opens a new one that follows it up.
     channel: Mapped[str] = mapped_column(String(10), nullable=False, server_default="portal")
     follow_up_of: Mapped[uuid.UUID | None] = mapped_column(

@@ -27,7 +27,7 @@ from app.schemas.ticket import (
     StatusChange,
     TicketUpdate,
 )
-from app.schemas.views import AssigneeFilter, DueWithinHours
+from app.schemas.views import AssigneeFilter, DueWithinHours, TicketSort
 from app.services import attachments, on_behalf, tickets
 from app.utils.clock import Now
 from app.utils.multipart import FILE_UPLOAD_OPENAPI, file_part
@@ -75,12 +75,15 @@ async def list_tickets(
     team_id: Annotated[uuid.UUID | None, Query()] = None,
     channel: Annotated[Channel | None, Query()] = None,
     due_within_hours: Annotated[DueWithinHours | None, Query()] = None,
+    sort: Annotated[TicketSort, Query()] = "created",
     q: Search = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT,
 ) -> Page[StaffTicket]:
     """``assigned_to``: a user's id, ``me`` or ``unassigned``. ``due_within_hours``: open,
-    unpaused tickets whose resolution is due within that many hours or overdue."""
+    unpaused tickets whose resolution is due within that many hours or overdue. ``sort``:
+    ``created`` (newest first) or ``sla_due`` (the soonest SLA due first; tickets whose clocks
+    do not run — paused, done, not accepted — last)."""
     flt = tickets.TicketFilter(
         status=status_ or [],
         priority=priority or [],
@@ -91,6 +94,7 @@ async def list_tickets(
         team_id=team_id,
         channel=channel,
         due_within_hours=due_within_hours,
+        sort=sort,
         **tickets.assignee_filter(assigned_to, actor),
     )
     rows, next_cursor = await tickets.list_rows(

@@ -175,6 +175,18 @@ class Sla(ResponseModel):
     paused_seconds: int
     first_response_breached: bool
     resolution_breached: bool
+    # Business hours (SLA_CALENDARS.md): the warning instants (NULL while a clock does not run
+    # or once it is breached), the calendar the clocks run on (NULL = around the clock), whether
+    # it is closed right now, and the business seconds left on each unfinished clock (negative
+    # once over; NULL when unknown).
+    first_response_warn_at: datetime | None = None
+    resolution_warn_at: datetime | None = None
+    calendar_id: uuid.UUID | None = None
+    outside_hours: bool = False
+    first_response_left_s: int | None = None
+    resolution_left_s: int | None = None
+    first_response_target_s: int | None = None
+    resolution_target_s: int | None = None
 
 
 class StaffTicket(CustomerTicket):

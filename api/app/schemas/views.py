@@ -22,6 +22,8 @@ AssigneeFilter = Annotated[
 ]
 # Open, unpaused tickets whose resolution is due within this many hours (or overdue).
 DueWithinHours = Annotated[int, Field(ge=1, le=720)]
+# The list's order: newest first, or the soonest SLA due first (clocks not running last).
+TicketSort = Literal["created", "sla_due"]
 TagFilter = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 SearchFilter = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 ViewName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -40,6 +42,7 @@ class ViewFilters(RequestModel):
     breached: bool | None = None
     due_within_hours: DueWithinHours | None = None
     q: SearchFilter | None = None
+    sort: TicketSort | None = None
 
 
 class ViewCreate(RequestModel):

@@ -1,6 +1,7 @@
 """Business-hours time: pure functions over a calendar and timestamps (no I/O, no clock of its own).
 
-The rules are those of shared/design/SLA_CALENDARS.md (R1-R7). Not wired into the app yet.
+The rules are those of shared/design/SLA_CALENDARS.md (R1-R7); services/sla.py applies them to a
+ticket's two clocks.
 
 - A :class:`Calendar` is an IANA time zone, weekly local windows ``[start, end)`` (several per day,
   ``24:00`` allowed as an end) and dated exceptions (closed, or special hours replacing the
@@ -323,14 +324,15 @@ class Clock:
             return self.consumed_s
         return self.consumed_s + business_seconds(calendar, self.running_since, now)
 
-    def _spent_at(self, calendar: Calendar | None, budget_s: float) -> datetime | None:
+    def spent_at(self, calendar: Calendar | None, budget_s: float) -> datetime | None:
+        """When *budget_s* business seconds in total are used up; ``None`` unless running."""
         if self.running_since is None:
             return None
         return add_business(calendar, self.running_since, max(budget_s - self.consumed_s, 0.0))
 
     def due_at(self, calendar: Calendar | None) -> datetime | None:
         """When the target is used up; ``None`` unless running (R5: NULL while paused)."""
-        return self._spent_at(calendar, self.target_s)
+        return self.spent_at(calendar, self.target_s)
 
     def warn_at(self, calendar: Calendar | None, warn_pct: float = 80) -> datetime | None:
         """When *warn_pct* % of the target is used up (at once if already past it); ``None``
@@ -339,7 +341,7 @@ class Clock:
             raise ValueError(f"warn_pct must be in (0, 100], got {warn_pct!r}")
         if self.breached_at is not None:
             return None
-        return self._spent_at(calendar, self.target_s * warn_pct / 100)
+        return self.spent_at(calendar, self.target_s * warn_pct / 100)
 
     def _settle(self, calendar: Calendar | None, now: datetime) -> Clock:
         """Fold the running time up to *now* into ``consumed_s`` (and record a breach that

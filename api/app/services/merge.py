@@ -26,7 +26,7 @@ from app.errors import Conflict, Forbidden, NotFound
 from app.models import Organization, Ticket, TicketAttachment, TicketComment, TicketLink, User
 from app.models.enums import Role
 from app.models.enums import TicketStatus as S
-from app.services import audit, notifications, tickets, workflow
+from app.services import audit, notifications, sla_sweep, tickets, workflow
 from app.services.visibility import visible_tickets
 
 
@@ -123,7 +123,12 @@ async def merge(
         now=now,
     )
 
-    change = workflow.merge_close(source, now, into_number=target.number)
+    change = workflow.merge_close(
+        source,
+        now,
+        into_number=target.number,
+        terms=await sla_sweep.terms_of(session, source) if source.accepted_at else None,
+    )
     source.merged_into = target.id
     target.updated_at = now
     await session.flush()

@@ -12,7 +12,7 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,8 @@ STAFF_ONLY = frozenset(
         "internal_note",
         "assigned",
         "sla_breached",
+        "sla_warning",
+        "sla_escalated",
         "new_in_queue",
         "staff_status",
         "customer_reply",
@@ -60,7 +62,9 @@ STAFF_ONLY = frozenset(
 # internal-note mail never writes to the customer by accident.
 INTERNAL_THREAD = frozenset({"internal_note"})
 # Mails that ask the recipient to act are sent even to users who turned notifications off.
-ESSENTIAL = frozenset({"assigned", "sla_breached", "waiting_for_you"})
+ESSENTIAL = frozenset(
+    {"assigned", "sla_breached", "sla_warning", "sla_escalated", "waiting_for_you"}
+)
 
 
 @lru_cache
@@ -552,6 +556,39 @@ def breached(ticket: Ticket, kind: str) -> list[Mail]:
             (f"The {what} target of this {ticket.priority} ticket has passed.",),
             to=(ticket.assigned_to,),
             managers=True,
+        )
+    ]
+
+
+def sla_warning(ticket: Ticket, kind: str, due_at: datetime | None) -> list[Mail]:
+    """The warning before a breach: to the assignee (every manager while nobody is assigned)."""
+    what = "first response" if kind == "first_response" else "resolution"
+    when = f" It is due at {due_at:%Y-%m-%d %H:%M} UTC." if due_at is not None else ""
+    return [
+        Mail(
+            "sla_warning",
+            ticket,
+            f"SLA warning ({what})",
+            (f"The {what} target of this {ticket.priority} ticket is close.{when}",),
+            to=(ticket.assigned_to,),
+            managers=ticket.assigned_to is None,
+        )
+    ]
+
+
+def sla_escalated(ticket: Ticket, kinds: str, to: tuple[uuid.UUID, ...]) -> list[Mail]:
+    """The second escalation, some business time after a breach, to the policy's user/team."""
+    return [
+        Mail(
+            "sla_escalated",
+            ticket,
+            "SLA escalation",
+            (
+                f"This {ticket.priority} ticket breached its {kinds} target and is still open.",
+                "It has been escalated to you.",
+            ),
+            to=to,
+            managers=not to,
         )
     ]
 

@@ -25,7 +25,6 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    update,
 )
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,7 +38,6 @@ from app.models import (
     AuditLog,
     Organization,
     Service,
-    SlaPolicy,
     Tag,
     Team,
     Ticket,
@@ -53,7 +51,19 @@ from app.models import (
 from app.models.enums import STAFF_ROLES, Priority, Role
 from app.models.enums import TicketStatus as S
 from app.schemas.ticket import Accept, Assign, StatusChange, TicketCreate, TicketUpdate
-from app.services import audit, ccs, csat, notifications, ratelimit, sla, tags, workflow
+from app.services import (
+    audit,
+    business_time,
+    calendar_cache,
+    ccs,
+    csat,
+    notifications,
+    ratelimit,
+    sla,
+    sla_sweep,
+    tags,
+    workflow,
+)
 from app.services.visibility import (
     opened_or_copied,
     visible_attachments,
@@ -193,19 +203,42 @@ def actions(t: Ticket, actor: CurrentUser) -> dict[str, Any]:
 
 
 def sla_view(t: Ticket, now: datetime) -> dict[str, Any]:
-    clock = workflow.clock_of(t)
+    """The SLA block of the staff views, from the stored clocks. A due time already passed counts
+    as breached before the sweep records it. The calendar (for "outside hours" and the business
+    time left) comes from the process cache; a ticket whose calendar is not cached shows neither
+    rather than guess."""
+    clocks = workflow.clock_of(t)
+    calendar = calendar_cache.get(t.sla_calendar_id)
+    known = t.sla_calendar_id is None or calendar is not None
+    fr_due, res_due = t.sla_first_response_due_at, t.sla_resolution_due_at
+    running = t.sla_running_since is not None
     return {
-        "first_response_due_at": t.sla_first_response_due_at,
-        "resolution_due_at": t.sla_resolution_due_at,
+        "first_response_due_at": fr_due,
+        "resolution_due_at": res_due,
+        "first_response_warn_at": t.sla_first_response_warn_at,
+        "resolution_warn_at": t.sla_resolution_warn_at,
         "first_responded_at": t.first_responded_at,
         "paused": t.sla_paused_at is not None,
         "paused_since": t.sla_paused_at,
         "paused_seconds": t.sla_paused_seconds,
         "first_response_breached": t.sla_first_response_breached_at is not None
-        or sla.first_response_breached(clock, now),
+        or (fr_due is not None and t.first_responded_at is None and running and fr_due <= now),
         "resolution_breached": t.sla_resolution_breached_at is not None
-        or (S(t.status) in workflow.OPEN and sla.resolution_breached(clock, now)),
+        or (res_due is not None and t.resolved_at is None and running and res_due <= now),
+        "calendar_id": t.sla_calendar_id,
+        "outside_hours": bool(
+            running and calendar is not None and not business_time.is_open(calendar, now)
+        ),
+        "first_response_left_s": _left(clocks.first_response, calendar, now) if known else None,
+        "resolution_left_s": _left(clocks.resolution, calendar, now) if known else None,
+        "first_response_target_s": t.sla_first_response_target_s,
+        "resolution_target_s": t.sla_resolution_target_s,
     }
+
+
+def _left(clock: business_time.Clock, calendar: Any, now: datetime) -> int | None:
+    left = sla.left_s(clock, calendar, now)
+    return None if left is None else int(left)
 
 
 # The read statements are built once per shape and kept: building and hashing a SQLAlchemy
@@ -263,6 +296,7 @@ async def get_row(session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUI
     row = (await _core(session, _one(actor.role), _bound(actor, ticket_id=ticket_id))).one_or_none()
     if row is None:
         raise NotFound("Ticket not found")
+    await calendar_cache.prime(session, (row,))
     return row
 
 
@@ -283,6 +317,8 @@ class TicketFilter:
     due_within_hours: int | None = None
     # Only the tickets the caller opened or is copied on (the portal's ``scope=mine``).
     mine: bool = False
+    # "created": newest first; "sla_due": the soonest SLA due first, clocks not running last.
+    sort: str = "created"
 
 
 # The list query's ``assigned_to``: a user's id, or one of these words.
@@ -422,6 +458,45 @@ def _filter_values(
     )
 
 
+_AFTER_DUE = bindparam("after_due", type_=DateTime(timezone=True))
+
+
+@lru_cache(maxsize=512)
+def _list_by_due(role: Role, shape: tuple[Any, ...], after: str | None) -> Select[Any]:
+    """The list statement of one shape, soonest SLA due first, tickets whose clocks do not run
+    (paused, done, not accepted) last; keyset on (sla_next_due_at NULLS LAST, id) through
+    ix_tickets_sla_next_due. *after*: None, "due" (the cursor's row has a due time) or "null"."""
+    actor = _stand_in(role)
+    stmt = _filtered(role, *shape)
+    due = Ticket.sla_next_due_at
+    if after == "due":
+        stmt = stmt.where(
+            or_(
+                due > _AFTER_DUE,
+                and_(due == _AFTER_DUE, Ticket.id > _AFTER_ID),
+                due.is_(None),
+            )
+        )
+    elif after == "null":
+        stmt = stmt.where(due.is_(None), Ticket.id > _AFTER_ID)
+    stmt = stmt.order_by(due.asc().nulls_last(), Ticket.id.asc()).limit(bindparam("limit"))
+    page = _with_refs_all(stmt)
+    if not actor.is_staff:
+        return page
+    rows = page.subquery("page")
+    names = (
+        visible_tags(actor)
+        .with_only_columns(Tag.name)
+        .join(TicketTag, TicketTag.tag_id == Tag.id)
+        .where(TicketTag.ticket_id == rows.c.id)
+        .order_by(Tag.name)
+        .correlate(rows)
+    )
+    return select(*rows.c, func.array(names.scalar_subquery()).label("tags")).order_by(
+        rows.c.sla_next_due_at.asc().nulls_last(), rows.c.id.asc()
+    )
+
+
 @lru_cache(maxsize=512)
 def _list(role: Role, shape: tuple[Any, ...], after: bool) -> Select[Any]:
     """The list statement of one shape, newest first."""
@@ -457,10 +532,27 @@ async def list_rows(
     terms = _search_terms(flt.q)
     values = _filter_values(actor, flt, terms, now)
     values["limit"] = limit + 1
+    if flt.sort == "sla_due":
+        after: str | None = None
+        if cursor:
+            due_text, values["after_id"] = decode_cursor(cursor, [str, uuid.UUID])
+            after = "null" if due_text == "null" else "due"
+            if after == "due":
+                values["after_due"] = decode_cursor(encode_cursor([due_text]), [datetime])[0]
+        stmt = _list_by_due(actor.role, _shape(flt, terms), after)
+        rows = list((await _core(session, stmt, values)).all())
+        await calendar_cache.prime(session, rows)
+        if len(rows) > limit:
+            rows = rows[:limit]
+            last = rows[-1]
+            due = last.sla_next_due_at
+            return rows, encode_cursor([due.isoformat() if due else "null", last.id])
+        return rows, None
     if cursor:
         values["after_created"], values["after_id"] = decode_cursor(cursor, [datetime, uuid.UUID])
     stmt = _list(actor.role, _shape(flt, terms), bool(cursor))
     rows = list((await _core(session, stmt, values)).all())
+    await calendar_cache.prime(session, rows)
     if len(rows) > limit:
         rows = rows[:limit]
         return rows, encode_cursor([rows[-1].created_at, rows[-1].id])
@@ -899,23 +991,6 @@ async def withdraw(
     return ticket
 
 
-async def _sla_minutes(session: AsyncSession, org_id: uuid.UUID, priority: str) -> tuple[int, int]:
-    row = (
-        await session.execute(
-            select(SlaPolicy.first_response_minutes, SlaPolicy.resolution_minutes)
-            .where(
-                SlaPolicy.priority == priority,
-                or_(SlaPolicy.org_id == org_id, SlaPolicy.org_id.is_(None)),
-            )
-            .order_by(SlaPolicy.org_id.is_(None))
-            .limit(1)
-        )
-    ).one_or_none()
-    if row is None:
-        raise Conflict(f"No SLA policy for priority {priority}")
-    return int(row[0]), int(row[1])
-
-
 async def accept(
     session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID, body: Accept, now: datetime
 ) -> Ticket:
@@ -926,8 +1001,10 @@ async def accept(
         ticket.priority = body.priority.value
     if body.category is not None:
         ticket.category = body.category
-    minutes = await _sla_minutes(session, ticket.org_id, ticket.priority)
-    change = workflow.transition(ticket, S.ACCEPTED, actor, now, sla_minutes=minutes)
+    terms = await sla_sweep.terms_for(session, ticket.org_id, ticket.priority)
+    if terms is None:
+        raise Conflict(f"No SLA policy for priority {ticket.priority}")
+    change = workflow.transition(ticket, S.ACCEPTED, actor, now, terms=terms)
     await session.flush()
     old, new = audit.changes(before, {"priority": ticket.priority, "category": ticket.category})
     await audit.record(
@@ -1041,10 +1118,18 @@ async def change_status(
     if body.status is S.CANCELLED and not body.reason:
         workflow.check(ticket, S.CANCELLED, actor)
         raise Invalid("reason", "A reason is required to reject a ticket")
+    before = workflow.clock_of(ticket)
     change = workflow.transition(
-        ticket, body.status, actor, now, resolution=body.resolution, root_cause=body.root_cause
+        ticket,
+        body.status,
+        actor,
+        now,
+        resolution=body.resolution,
+        root_cause=body.root_cause,
+        terms=await sla_sweep.terms_of(session, ticket),
     )
     await session.flush()
+    await sla_sweep.announce_breaches(session, ticket, before, now)
     await _audit_status(
         session,
         actor,
@@ -1096,21 +1181,19 @@ async def update_fields(
         "service_id": ticket.service_id,
     }
     after_tags: list[str] = []
+    clocks_before: sla.Clocks | None = None
     if body.tags is not None:
         before["tags"] = await tags.names_of(session, ticket.id)
         after_tags = body.tags  # normalised, distinct and sorted by the schema
     if body.priority is not None and body.priority.value != ticket.priority:
         ticket.priority = body.priority.value
         if ticket.accepted_at is not None:
-            fr, res = await _sla_minutes(session, ticket.org_id, ticket.priority)
+            terms = await sla_sweep.terms_for(session, ticket.org_id, ticket.priority)
+            if terms is None:
+                raise Conflict(f"No SLA policy for priority {ticket.priority}")
+            clocks_before = workflow.clock_of(ticket)
             workflow.apply_clock(
-                ticket,
-                sla.retarget(
-                    workflow.clock_of(ticket),
-                    ticket.accepted_at,
-                    first_response_minutes=fr,
-                    resolution_minutes=res,
-                ),
+                ticket, sla.retarget(clocks_before, terms.calendar, terms, now), terms
             )
     if "category" in fields:
         ticket.category = body.category
@@ -1140,6 +1223,8 @@ async def update_fields(
             old_value=old,
             new_value=new,
         )
+    if clocks_before is not None:
+        await sla_sweep.announce_breaches(session, ticket, clocks_before, now)
     return ticket
 
 
@@ -1213,10 +1298,15 @@ async def add_comment(
     )
     session.add(comment)
     change = None
+    clocks_before = workflow.clock_of(ticket)
     if actor.is_staff and not is_internal:
-        workflow.apply_clock(ticket, sla.respond(workflow.clock_of(ticket), now))
+        if clocks_before.started and clocks_before.first_response.completed_at is None:
+            terms = await sla_sweep.terms_of(session, ticket)
+            workflow.apply_clock(ticket, sla.respond(clocks_before, terms.calendar, now), terms)
     elif not actor.is_staff and status in (S.WAITING_CUSTOMER, S.RESOLVED):
-        change = workflow.transition(ticket, S.IN_PROGRESS, None, now)
+        change = workflow.transition(
+            ticket, S.IN_PROGRESS, None, now, terms=await sla_sweep.terms_of(session, ticket)
+        )
     ticket.updated_at = now
     await session.flush()
     entries = [
@@ -1247,6 +1337,7 @@ async def add_comment(
         mails += notifications.status(ticket, actor.id, change.new)
     await audit.write(session, *entries)
     await notifications.send(session, mails)
+    await sla_sweep.announce_breaches(session, ticket, clocks_before, now)
     if not is_internal:
         await ai_queue.enqueue(session, ticket.id, "comment")
     return comment
@@ -1292,49 +1383,3 @@ async def add_mail_note(
         _mail_entry(author, ticket, "comment", comment.id, mail),
     )
     return comment
-
-
-async def sweep_breaches(session: AsyncSession, now: datetime) -> list[uuid.UUID]:
-    """Mark SLA breaches (idempotent: each breach once; safe with several workers at once, the
-    conditional UPDATE is the arbiter). Each breach is audited and its mails enqueued in the
-    same transaction. Returns the ids of newly breached tickets."""
-    open_states = [s.value for s in workflow.WORKABLE]
-    breached: list[uuid.UUID] = []
-    for column, due, met in (
-        (
-            Ticket.sla_first_response_breached_at,
-            Ticket.sla_first_response_due_at,
-            Ticket.first_responded_at,
-        ),
-        (Ticket.sla_resolution_breached_at, Ticket.sla_resolution_due_at, Ticket.resolved_at),
-    ):
-        rows = await session.execute(
-            update(Ticket)
-            .where(
-                column.is_(None),
-                due < now,
-                met.is_(None),
-                Ticket.sla_paused_at.is_(None),
-                Ticket.status.in_(open_states),
-            )
-            .values({column.key: now})
-            .returning(Ticket.id, Ticket.org_id)
-            .execution_options(synchronize_session=False)
-        )
-        kind = "first_response" if column is Ticket.sla_first_response_breached_at else "resolution"
-        for ticket_id, org_id in rows.all():
-            breached.append(ticket_id)
-            ticket = await session.get(Ticket, ticket_id)
-            if ticket is not None:
-                await notifications.send(session, notifications.breached(ticket, kind))
-            await audit.record(
-                session,
-                actor=None,
-                action="sla.breached",
-                entity_type="ticket",
-                entity_id=ticket_id,
-                org_id=org_id,
-                ticket_id=ticket_id,
-                new_value={"sla": kind, "breached_at": now},
-            )
-    return breached

@@ -58,7 +58,7 @@ BUILTIN: tuple[Builtin, ...] = (
     Builtin(
         uuid.UUID("5a7ed000-0000-4000-8000-000000000003"),
         "Breaching soon",
-        {"due_within_hours": BREACHING_SOON_HOURS},
+        {"due_within_hours": BREACHING_SOON_HOURS, "sort": "sla_due"},
         2,
     ),
     Builtin(
@@ -87,6 +87,7 @@ def ticket_filter(
         team_id=f.team_id,
         channel=f.channel,
         due_within_hours=f.due_within_hours,
+        sort=f.sort or "created",
         **tickets.assignee_filter(f.assigned_to, actor),
     )
 

@@ -17,6 +17,7 @@ from app.models import Ticket
 from app.models.enums import Role
 from app.models.enums import TicketStatus as S
 from app.services import sla
+from app.services.business_time import Clock, business_seconds
 
 
 class Party(StrEnum):
@@ -115,28 +116,53 @@ class Change:
     new: S
 
 
-def clock_of(ticket: Ticket) -> sla.SlaClock:
-    return sla.SlaClock(
-        first_response_due_at=ticket.sla_first_response_due_at,
-        resolution_due_at=ticket.sla_resolution_due_at,
-        first_responded_at=ticket.first_responded_at,
-        resolved_at=ticket.resolved_at,
+def clock_of(ticket: Ticket) -> sla.Clocks:
+    """The ticket's two clocks, as stored (both run from ``sla_running_since`` unless done)."""
+    running = ticket.sla_running_since
+    return sla.Clocks(
+        first_response=Clock(
+            target_s=ticket.sla_first_response_target_s or 0,
+            consumed_s=ticket.sla_first_response_consumed_s or 0.0,
+            running_since=running if ticket.first_responded_at is None else None,
+            breached_at=ticket.sla_first_response_breached_at,
+            completed_at=ticket.first_responded_at,
+        ),
+        resolution=Clock(
+            target_s=ticket.sla_resolution_target_s or 0,
+            consumed_s=ticket.sla_resolution_consumed_s or 0.0,
+            running_since=running if ticket.resolved_at is None else None,
+            breached_at=ticket.sla_resolution_breached_at,
+            completed_at=ticket.resolved_at,
+        ),
         paused_at=ticket.sla_paused_at,
-        paused_seconds=ticket.sla_paused_seconds,
-        first_response_breached_at=ticket.sla_first_response_breached_at,
-        resolution_breached_at=ticket.sla_resolution_breached_at,
+        paused_seconds=ticket.sla_paused_seconds or 0,
     )
 
 
-def apply_clock(ticket: Ticket, clock: sla.SlaClock) -> None:
-    ticket.sla_first_response_due_at = clock.first_response_due_at
-    ticket.sla_resolution_due_at = clock.resolution_due_at
-    ticket.first_responded_at = clock.first_responded_at
-    ticket.resolved_at = clock.resolved_at
-    ticket.sla_paused_at = clock.paused_at
-    ticket.sla_paused_seconds = clock.paused_seconds
-    ticket.sla_first_response_breached_at = clock.first_response_breached_at
-    ticket.sla_resolution_breached_at = clock.resolution_breached_at
+def apply_clock(ticket: Ticket, clocks: sla.Clocks, terms: sla.Terms) -> None:
+    """Store *clocks* and the instants they lead to under *terms* (due, warning, next due,
+    escalation). The only writer of the ticket's SLA columns."""
+    fr, res = clocks.first_response, clocks.resolution
+    if clocks.started:
+        ticket.sla_calendar_id = terms.calendar_id
+    ticket.sla_first_response_target_s = int(fr.target_s) if clocks.started else None
+    ticket.sla_resolution_target_s = int(res.target_s) if clocks.started else None
+    ticket.sla_first_response_consumed_s = fr.consumed_s
+    ticket.sla_resolution_consumed_s = res.consumed_s
+    ticket.sla_running_since = clocks.running_since
+    ticket.first_responded_at = fr.completed_at
+    ticket.resolved_at = res.completed_at
+    ticket.sla_paused_at = clocks.paused_at
+    ticket.sla_paused_seconds = clocks.paused_seconds
+    ticket.sla_first_response_breached_at = fr.breached_at
+    ticket.sla_resolution_breached_at = res.breached_at
+    plan = sla.schedule(clocks, terms)
+    ticket.sla_first_response_due_at = plan.first_response_due_at
+    ticket.sla_resolution_due_at = plan.resolution_due_at
+    ticket.sla_first_response_warn_at = plan.first_response_warn_at
+    ticket.sla_resolution_warn_at = plan.resolution_warn_at
+    ticket.sla_next_due_at = plan.next_due_at
+    ticket.sla_escalate_at = plan.escalate_at if ticket.sla_escalated_at is None else None
 
 
 def transition(
@@ -147,23 +173,26 @@ def transition(
     *,
     resolution: str | None = None,
     root_cause: str | None = None,
-    sla_minutes: tuple[int, int] | None = None,
+    terms: sla.Terms | None = None,
 ) -> Change:
-    """Move *ticket* to *target* with every side effect; the caller audits and persists."""
+    """Move *ticket* to *target* with every side effect; the caller audits and persists.
+    *terms* (services/sla_sweep.terms_of) are needed to accept and to pause, resume, resolve,
+    reopen or close a ticket whose clocks run."""
     check(ticket, target, actor)
     old = S(ticket.status)
-    clock = clock_of(ticket)
+    clocks = clock_of(ticket)
     if target is S.ACCEPTED:
-        if sla_minutes is None:
+        if terms is None:
             raise Conflict("No SLA policy applies to this ticket")
         assert actor is not None
         ticket.accepted_by = actor.id
         ticket.accepted_at = now
-        clock = sla.start(
-            now, first_response_minutes=sla_minutes[0], resolution_minutes=sla_minutes[1]
-        )
-    elif target is S.WAITING_CUSTOMER:
-        clock = sla.pause(clock, now)
+        ticket.accept_business_s = business_seconds(terms.calendar, ticket.created_at, now)
+        clocks = sla.start(terms, now)
+    stored = clocks
+    calendar = terms.calendar if terms is not None else None
+    if target is S.WAITING_CUSTOMER:
+        clocks = sla.pause(clocks, calendar, now)
     elif target is S.RESOLVED:
         if not resolution:
             raise Invalid("resolution", "A resolution is required to resolve a ticket")
@@ -171,12 +200,27 @@ def transition(
             raise Invalid("root_cause", "A root cause is required to resolve a ticket")
         ticket.resolution = resolution
         ticket.root_cause = root_cause
-        clock = sla.resolve(clock, now)
-    elif target is S.CLOSED:
-        ticket.closed_at = now
+        clocks = sla.resolve(clocks, calendar, now)
+    elif target in FINAL:
+        if target is S.CLOSED:
+            ticket.closed_at = now
+        clocks = sla.stop(clocks, calendar, now)
     elif target is S.IN_PROGRESS:
-        clock = sla.reopen(clock, now) if old is S.RESOLVED else sla.resume(clock, now)
-    apply_clock(ticket, clock)
+        if old is S.RESOLVED:
+            clocks = sla.reopen(clocks, now)
+            ticket.reopen_count = (ticket.reopen_count or 0) + 1
+        else:
+            clocks = sla.resume(clocks, now)
+    if not clocks.started:
+        # No clocks (never accepted): the timestamps still follow the status.
+        if target is S.RESOLVED:
+            ticket.resolved_at = now
+        elif old is S.RESOLVED and target is S.IN_PROGRESS:
+            ticket.resolved_at = None
+    elif clocks is not stored or target is S.ACCEPTED:
+        if terms is None:
+            raise Conflict("No SLA policy applies to this ticket")
+        apply_clock(ticket, clocks, terms)
     ticket.status = target.value
     ticket.updated_at = now
     return Change(old, target)
@@ -189,7 +233,9 @@ def transition(
 MERGEABLE = frozenset({*OPEN, S.RESOLVED})
 
 
-def merge_close(ticket: Ticket, now: datetime, *, into_number: int) -> Change:
+def merge_close(
+    ticket: Ticket, now: datetime, *, into_number: int, terms: sla.Terms | None
+) -> Change:
     """Close *ticket* as a duplicate of ticket number *into_number*; the caller sets
     ``merged_into``, audits and persists."""
     current = S(ticket.status)
@@ -197,8 +243,10 @@ def merge_close(ticket: Ticket, now: datetime, *, into_number: int) -> Change:
         raise Conflict(f"A {current.value} ticket cannot be merged")
     ticket.resolution = f"Merged into #{into_number}"
     ticket.closed_at = now
-    # A paused clock stops where it is: the duplicate's SLA ends with it (the sweeps look at
-    # open tickets only).
+    # The duplicate's clocks stop where they are: its SLA ends with it.
+    clocks = clock_of(ticket)
+    if clocks.started and terms is not None:
+        apply_clock(ticket, sla.stop(clocks, terms.calendar, now), terms)
     ticket.status = S.CLOSED.value
     ticket.updated_at = now
     return Change(current, S.CLOSED)

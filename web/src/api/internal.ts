@@ -17,6 +17,8 @@ export interface DeskFilter {
   channel?: Channel;
   /** Open, unpaused tickets whose resolution is due within this many hours (or overdue). */
   due_within_hours?: number;
+  /** "sla_due": the soonest SLA due first, clocks that do not run last (default newest first). */
+  sort?: "created" | "sla_due";
 }
 
 export const internalKeys = {
@@ -44,6 +46,7 @@ export function fetchDeskTickets(filter: DeskFilter, cursor?: string, signal?: A
       team_id: filter.team_id || undefined,
       channel: filter.channel || undefined,
       due_within_hours: filter.due_within_hours || undefined,
+      sort: filter.sort === "sla_due" ? "sla_due" : undefined,
       cursor,
       limit,
     },

@@ -63,6 +63,7 @@ export function filtersOf(filter: DeskFilter): ViewFilters {
   if (filter.due_within_hours) out.due_within_hours = filter.due_within_hours;
   if (filter.tag) out.tag = filter.tag;
   if (filter.q) out.q = filter.q;
+  if (filter.sort === "sla_due") out.sort = "sla_due";
   return out;
 }
 
@@ -79,6 +80,7 @@ export function deskFilterOf(filters: ViewFilters): DeskFilter {
     due_within_hours: filters.due_within_hours ?? undefined,
     tag: filters.tag ?? undefined,
     q: filters.q ?? undefined,
+    sort: filters.sort ?? undefined,
   };
 }
 

@@ -22,13 +22,36 @@ describe("SLA chip state from `sla` and a fixed now", () => {
     expect(describeSla(s)).toMatchObject({ text: "20m left", tone: "urgent" });
   });
 
-  it("is paused, frozen at the time left when the pause began", () => {
-    const paused = { ...running, paused: true, paused_since: "2026-01-01T11:00:00Z" };
+  it("is paused with no due time, frozen at the business time left", () => {
+    const paused = {
+      ...running,
+      first_response_due_at: null,
+      resolution_due_at: null,
+      resolution_left_s: 5 * 3600,
+      paused: true,
+      paused_since: "2026-01-01T11:00:00Z",
+    };
     const s = slaClock("resolution", paused, NOW);
     expect(s).toMatchObject({ state: "paused", remainingMs: 5 * 3600_000 });
     // an hour later, still the same
     expect(slaClock("resolution", paused, NOW + 3600_000)).toMatchObject({ remainingMs: 5 * 3600_000 });
     expect(describeSla(s).text).toBe("Paused · 5h left");
+  });
+
+  it("on a calendar shows the business time left and when hours are closed", () => {
+    const onCalendar = {
+      ...running,
+      calendar_id: "7f9c2c1e-0000-4000-8000-000000000001",
+      resolution_due_at: "2026-01-05T10:00:00Z",
+      resolution_left_s: 2 * 3600,
+      outside_hours: true,
+    };
+    const s = slaClock("resolution", onCalendar, NOW);
+    expect(s).toMatchObject({ state: "running", remainingMs: 2 * 3600_000, outsideHours: true });
+    expect(describeSla(s)).toMatchObject({ text: "2h left · outside hours", tone: "paused" });
+    const open = slaClock("resolution", { ...onCalendar, outside_hours: false }, NOW);
+    expect(describeSla(open)).toMatchObject({ text: "2h left", tone: "running" });
+    expect(describeSla(open).title).toContain("business time");
   });
 
   it("is breached when the server says so", () => {

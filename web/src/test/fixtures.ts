@@ -9,6 +9,7 @@ export const NO_SLA: Sla = {
   paused_seconds: 0,
   first_response_breached: false,
   resolution_breached: false,
+  outside_hours: false,
 };
 
 export const NO_ACTIONS: StaffActions = {

@@ -18,15 +18,19 @@ export function describeSla(state: SlaClockState): { text: string; tone: string;
         : { text: "Starts at acceptance", tone: "none", title: `${kind}: the clock starts when the ticket is accepted` };
     case "met":
       return { text: "Met", tone: "met", title: `${kind} met${state.at ? ` at ${formatDateTime(state.at)}` : ""}` };
-    case "running":
+    case "running": {
+      const hours = state.businessHours ? " business time" : "";
       return {
-        text: `${formatDuration(state.remainingMs)} left`,
-        tone: state.urgent ? "urgent" : "running",
-        title: `${kind} due ${formatDateTime(state.dueAt)}`,
+        text: `${formatDuration(state.remainingMs)} left${state.outsideHours ? " · outside hours" : ""}`,
+        tone: state.urgent ? "urgent" : state.outsideHours ? "paused" : "running",
+        title: `${kind}: ${formatDuration(state.remainingMs)}${hours} left, due ${formatDateTime(state.dueAt)}${
+          state.outsideHours ? " (business hours are closed now: the clock waits until they open)" : ""
+        }`,
       };
+    }
     case "paused":
       return {
-        text: `Paused · ${formatDuration(state.remainingMs)} left`,
+        text: state.remainingMs === null ? "Paused" : `Paused · ${formatDuration(state.remainingMs)} left`,
         tone: "paused",
         title: `${kind} clock paused while waiting on the customer`,
       };

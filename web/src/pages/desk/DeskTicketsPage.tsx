@@ -57,7 +57,7 @@ const CHANNELS: Channel[] = ["portal", "email", "phone", "api"];
 const CHANNEL_LABEL: Record<Channel, string> = { portal: "Portal", email: "E-mail", phone: "Phone", api: "API" };
 const DUE_CHOICES = [4, 8, 24, 72];
 /** The URL parameters of the filter form (besides the search and tag fields). */
-const FILTER_PARAMS = ["status", "priority", "org", "assignee", "team", "channel", "due", "breached"];
+const FILTER_PARAMS = ["status", "priority", "org", "assignee", "team", "channel", "due", "breached", "sort"];
 
 function list<T extends string>(value: string | null): T[] | undefined {
   return value ? (value.split(",").filter(Boolean) as T[]) : undefined;
@@ -77,6 +77,7 @@ export function filterFromParams(params: URLSearchParams): DeskFilter {
     breached: params.get("breached") === "1" ? true : undefined,
     q: params.get("q") ?? undefined,
     tag: params.get("tag") ?? undefined,
+    sort: params.get("sort") === "sla_due" ? "sla_due" : undefined,
   };
 }
 
@@ -95,6 +96,7 @@ export function paramsFromFilter(filter: DeskFilter): URLSearchParams {
   if (filter.breached) out.set("breached", "1");
   if (filter.q) out.set("q", filter.q);
   if (filter.tag) out.set("tag", filter.tag);
+  if (filter.sort === "sla_due") out.set("sort", "sla_due");
   return out;
 }
 
@@ -216,6 +218,10 @@ function FilteredTickets() {
               </option>
             ))}
           </SelectField>
+          <SelectField label="Order" value={params.get("sort") ?? ""} onChange={(e) => set("sort", e.target.value)}>
+            <option value="">Newest first</option>
+            <option value="sla_due">Next SLA due (paused last)</option>
+          </SelectField>
           <TextField
             label="Tag"
             type="search"
@@ -311,6 +317,7 @@ function describeView(view: SavedView): string {
   if (f.channel) parts.push(`via ${f.channel}`);
   if (f.tag) parts.push(`tagged ${f.tag}`);
   if (f.q) parts.push(`matching “${f.q}”`);
+  if (f.sort === "sla_due") parts.push("next SLA due first");
   if (f.team_id) parts.push("one team");
   if (f.org_id) parts.push("one organization");
   const scope = view.builtin ? "Built-in" : view.scope === "team" ? "Team view" : "Your view";
