@@ -424,6 +424,10 @@ class Worker:
         transaction (services/sla_sweep.py); returns how many were announced."""
         now = now or utcnow()
         async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
+            recomputed = await sla_sweep.recompute_stale(session, now)
+        if recomputed:
+            log.info("sla_recomputed", tickets=recomputed)
+        async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
             counts = (await sla_sweep.sweep(session, now)).counts()
         if any(counts.values()):
             log.info("sla_sweep", **counts)

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from app.ai import retrieval
 from app.models import Organization, User
 from app.models.enums import Role
+from app.services import sla_sweep
 from tests.factories import bearer_headers as headers_for
 from tests.factories import make_org, make_user
 
@@ -235,6 +236,13 @@ async def test_list_queries_use_their_indexes(
             "ix_tickets_search",
         ),
         case(
+            "staff list, next SLA due first",
+            "/api/internal/tickets",
+            "staff",
+            [("sort", "sla_due")],
+            "ix_tickets_sla_next_due",
+        ),
+        case(
             "staff list of breached tickets",
             "/api/internal/tickets",
             "staff",
@@ -265,6 +273,38 @@ async def test_list_queries_use_their_indexes(
         "/api/internal/tickets", params={"q": RARE_WORD}, headers=headers["staff"]
     )
     assert len(staff_search.json()["items"]) == TICKETS // 1000
+
+
+SWEEP_INDEXES = {
+    "ix_tickets_sla_fr_due",
+    "ix_tickets_sla_res_due",
+    "ix_tickets_sla_fr_warn",
+    "ix_tickets_sla_res_warn",
+    "ix_tickets_sla_escalate",
+}
+
+
+async def test_the_sla_sweep_reads_only_due_rows_through_partial_indexes(
+    connection: AsyncConnection, db: AsyncSession, recorder: Recorder
+) -> None:
+    """R9: each of the sweep's claims (breaches and warnings of both clocks, escalations) is an
+    UPDATE that finds its rows through its own partial index, so a cycle with nothing due reads
+    no ticket at all, whatever the history."""
+    await populate(db, connection)
+    recorder.statements.clear()
+    swept = await sla_sweep.sweep(db, datetime(2031, 1, 1, tzinfo=UTC))
+    assert swept.counts() == {"breached": 0, "warned": 0, "escalated": 0}
+    updates = [(sql, p) for sql, p in recorder.statements if sql.startswith("UPDATE tickets")]
+    assert len(updates) == 5, [sql for sql, _ in recorder.statements]
+    used: set[str] = set()
+    for sql, bound in updates:
+        plan = await explain(connection, sql, bound)
+        reads = plan.on_tickets()
+        assert ("Seq Scan", None) not in reads, plan.describe()
+        names = {name for kind, name in reads if kind in INDEX_NODES and name in SWEEP_INDEXES}
+        assert len(names) == 1, plan.describe()
+        used |= names
+    assert used == SWEEP_INDEXES
 
 
 async def test_similar_ticket_candidates_are_bounded_whatever_the_history(

@@ -653,3 +653,38 @@ def test_random_event_sequences_match_a_minute_by_minute_model(seed: int) -> Non
         assert plan.resolution_due_at is not None
         left = c.resolution.target_s - c.resolution.consumed_at(cal, plan.resolution_due_at)
         assert abs(left) < 1e-3
+
+
+class TestRecomputeInTheBackground:
+    async def test_the_worker_finishes_what_the_request_left(
+        self, desk: Desk, db: AsyncSession
+    ) -> None:
+        await berlin_desk(desk, first_h=8, resolution_h=8)
+        ids = [await desk.accepted(berlin(2025, 6, 2, 9)) for _ in range(3)]
+        now = berlin(2025, 6, 2, 12)
+        assert desk.calendar_id is not None
+        # Calendar and organization were last changed before the tickets were accepted.
+        before = berlin(2025, 6, 1)
+        await db.execute(
+            update(SlaCalendar).values(updated_at=before).where(SlaCalendar.id == desk.calendar_id)
+        )
+        await db.execute(
+            update(Organization).values(updated_at=before).where(Organization.id == desk.org.id)
+        )
+        assert await sla_sweep.recompute_stale(db, now) == 0
+        await db.execute(
+            update(SlaCalendar)
+            .where(SlaCalendar.id == desk.calendar_id)
+            .values(windows=weekdays("08:00", "16:00"))
+        )
+        # The request recomputes one; the other two are stale for the worker, once.
+        assert (
+            await sla_sweep.recompute_running(db, now, calendar_id=desk.calendar_id, limit=1) == 1
+        )
+        assert await sla_sweep.recompute_stale(db, now) == 2
+        assert await sla_sweep.recompute_stale(db, now) == 0
+        db.expire_all()
+        desk.clock.set(now)
+        for ticket_id in ids:
+            # 3 h used by 12:00, 4 h more on Monday until 16:00, the last hour Tuesday 08-09.
+            assert (await desk.sla(ticket_id))["resolution_due_at"] == berlin(2025, 6, 3, 9)
