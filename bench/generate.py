@@ -10,14 +10,16 @@ every transition. BENCH_SCALE scales the ticket-related rows; organizations and 
 Tickets arrive at the same daily rate at every scale (a million is three years), so a smaller
 set is a shorter history with the same open backlog: the newest tickets are spread over the open
 states, older ones are resolved, closed or cancelled, with SLA clocks and breaches that follow
-from the timestamps. The schema is the migrated production schema: the rows stream into four
-COPYs at once (tickets, comments, attachments, audit) while they are generated, with the keys,
-indexes and foreign keys of those four tables built afterwards in one pass each, as pg_restore
-does, and the result checked against the migrated schema; check constraints, the generated search
-column and the audit_log triggers stay in place throughout (COPY into audit_log is an INSERT to
-the append-only trigger). Every audit row is linked into the audit hash chains the way the app
-links them (app/services/audit_chain.py: same key derivation, same canonical encoding, HMAC in
-this process), round robin over the chains in COPY order, and the chain heads are set afterwards.
+from the timestamps, and the business-hours figures reports read (consumed seconds, created ->
+accepted seconds, reopens, a third of the resolved tickets rated). The schema is the migrated
+production schema: the rows stream into five COPYs at once (tickets, comments, attachments,
+audit, ratings) while they are generated, with the keys, indexes and foreign keys of those five
+tables built afterwards in one pass each, as pg_restore does, and the result checked against
+the migrated schema; check constraints, the generated search column and the audit_log triggers
+stay in place throughout (COPY into audit_log is an INSERT to the append-only trigger). Every
+audit row is linked into the audit hash chains the way the app links them
+(app/services/audit_chain.py: same key derivation, same canonical encoding, HMAC in this
+process), round robin over the chains in COPY order, and the chain heads are set afterwards.
 """
 
 from __future__ import annotations
@@ -159,6 +161,20 @@ TICKET_COLUMNS = [
     "sla_first_response_breached_at",
     "sla_resolution_breached_at",
     "created_at",
+    "updated_at",
+    "accept_business_s",
+    "sla_first_response_consumed_s",
+    "sla_resolution_consumed_s",
+    "reopen_count",
+    "channel",
+]
+CSAT_COLUMNS = [
+    "ticket_id",
+    "org_id",
+    "rating",
+    "rated_by",
+    "resolved_at",
+    "submitted_at",
     "updated_at",
 ]
 COMMENT_COLUMNS = ["id", "ticket_id", "org_id", "author_id", "body", "is_internal", "created_at"]
@@ -367,6 +383,7 @@ class Tickets:
             "internal_comments": 0,
             "attachments": 0,
             "audit": 0,
+            "csat": 0,
         }
         self.status_counts: dict[str, int] = {}
         # Comments per worked ticket, tuned so the total comes out at five per ticket.
@@ -646,6 +663,30 @@ class Tickets:
             internal = f["assigned_to"] is not None and r.random() < 0.1
             uploader = f["assigned_to"] if internal else creator
             self.attachment(tid, org, uploader, internal, created + 5 if not internal else updated)
+        # The business-hours figures the SLA engine stores (reports read them): business time is
+        # about a third of the wall-clock time (office hours, weekends); a completed clock's
+        # consumed seconds are its duration, a running one's what was consumed until the last
+        # event. A few resolved tickets were reopened once; a third of them were rated.
+        share = r.uniform(0.22, 0.42)
+        accepted = f["accepted_at"]
+        accept_s = fr_s = res_s = 0.0
+        if accepted is not None:
+            accept_s = (accepted - created) * share
+            fr_s = ((f["responded"] or updated) - accepted) * share
+            res_s = max(0.0, ((f["resolved_at"] or updated) - accepted - paused_seconds) * share)
+        reopens = 0
+        if f["resolved_at"] is not None:
+            roll = r.random()
+            reopens = 2 if roll < 0.01 else 1 if roll < 0.06 else 0
+            if roll < 0.3:
+                rating = "good" if roll < 0.21 else "okay" if roll < 0.27 else "bad"
+                submitted = min(now - 5, f["resolved_at"] + r.uniform(600, 2 * DAY))
+                self.counts["csat"] += 1
+                self.out["csat"].write(
+                    f"{tid}\t{org}\t{rating}\t{creator}\t{ts(f['resolved_at'])}\t"
+                    f"{ts(submitted)}\t{ts(submitted)}\n"
+                )
+        channel = "portal" if r.random() < 0.7 else "email" if r.random() < 0.8 else "phone"
         self.counts["tickets"] += 1
         return (
             "\t".join(
@@ -669,7 +710,8 @@ class Tickets:
                     opt(f["resolved_at"]),
                     opt(f["closed_at"]),
                     opt(f["fr_due"]),
-                    opt(f["res_due"]),
+                    # A paused clock has no due time (SLA_CALENDARS.md R5).
+                    opt(None if f["paused_at"] is not None else f["res_due"]),
                     opt(f["responded"]),
                     opt(f["paused_at"]),
                     str(paused_seconds),
@@ -677,6 +719,11 @@ class Tickets:
                     opt(f["res_breach"]),
                     ts(created),
                     ts(updated),
+                    f"{accept_s:.1f}" if accepted is not None else N,
+                    f"{fr_s:.1f}",
+                    f"{res_s:.1f}",
+                    str(reopens),
+                    channel,
                 )
             )
             + "\n"
@@ -698,12 +745,14 @@ TABLE_OF = {
     "comments": "ticket_comments",
     "attachments": "ticket_attachments",
     "audit": "audit_log",
+    "csat": "ticket_csat",
 }
 COLUMNS = {
     "tickets": TICKET_COLUMNS,
     "ticket_comments": COMMENT_COLUMNS,
     "ticket_attachments": ATTACHMENT_COLUMNS,
     "audit_log": AUDIT_COLUMNS,
+    "ticket_csat": CSAT_COLUMNS,
 }
 LOADED = tuple(COLUMNS)
 

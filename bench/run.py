@@ -47,6 +47,7 @@ from typing import Any
 
 import asyncpg
 import generate
+import reports_bench
 from common import (
     API,
     BENCH,
@@ -125,6 +126,7 @@ class ScaleRun:
         self.procs: list[Proc] = []
         self.memory = Memory()
         self.results: dict[str, dict[str, Any]] = {}
+        self.reports: dict[str, Any] = {}
 
     def env(self, uri: str, secret: str, sink_port: int) -> dict[str, str]:
         keep = {k: v for k, v in os.environ.items() if not k.startswith(("ATUM_", "BENCH_"))}
@@ -234,6 +236,8 @@ class ScaleRun:
                 self.results["lifecycle"] = self.lifecycle(stage, api_url, ceiling_url)
             if cfg.wants("bulk"):
                 self.bulk = asyncio.run(bulk_actions(uri, api_url, stage))
+            if any(cfg.wants(n) for n in reports_bench.SCENARIOS):
+                self.reports = self.report_scenarios(stage, api_url)
             self.memory.sample()
             rss_end = {label: dict(v) for label, v in self.memory.last.items()}
             self.backlog = asyncio.run(drain(uri, cfg.drain))
@@ -255,6 +259,7 @@ class ScaleRun:
             "suggestion_computation": stage.computation,
             "view_counts": stage.counts,
             "bulk": self.bulk,
+            "reports": self.reports,
             "statements": statements,
             "rss": {
                 "peak": {k: dict(v) for k, v in self.memory.peak.items()},
@@ -263,6 +268,23 @@ class ScaleRun:
             },
             "database": database,
         }
+
+    def report_scenarios(self, stage: Stage, api_url: str) -> dict[str, Any]:
+        """Reports, the CSV export and the idle SLA sweep (bench/reports_bench.py), with the
+        worker paused so that nothing else runs."""
+        cfg, token = self.cfg, stage.managers[0].token
+        out: dict[str, Any] = {}
+        self.worker.pause()
+        try:
+            out.update(asyncio.run(reports_bench.report_latencies(api_url, token, cfg.wants)))
+            if cfg.wants("csv_export"):
+                out["csv_export"] = asyncio.run(reports_bench.csv_export(api_url, token, self.uri))
+            if cfg.wants("sla_sweep_idle"):
+                out["sla_sweep_idle"] = asyncio.run(reports_bench.sla_sweep_idle(self.uri))
+        finally:
+            self.worker.resume()
+        log(f"  reports: {reports_bench.summary(out)}")
+        return out
 
     def wrk(self, url: str, file: Path, **kwargs: Any) -> dict[str, Any]:
         """wrk, then wait until the servers have finished what wrk left in flight (a

@@ -41,10 +41,11 @@ export default defineConfig({
       output: {
         // One cacheable vendor chunk (React, React Router, TanStack Query); app code apart. The
         // password-strength estimator (~1 MB of dictionaries) and the WebAuthn helper are loaded
-        // with import() when a page needs them, so they stay out of it.
+        // with import() when a page needs them, so they stay out of it; so is Chart.js (the
+        // dashboard and reports charts).
         codeSplitting: {
           groups: [
-            { name: "vendor", test: /node_modules[\\/](?!@zxcvbn-ts[\\/]|@simplewebauthn[\\/])/ },
+            { name: "vendor", test: /node_modules[\\/](?!@zxcvbn-ts[\\/]|@simplewebauthn[\\/]|chart\.js[\\/]|@kurkle[\\/])/ },
             { name: "atum", test: /src\/(atum|api|lib)\// },
           ],
         },

@@ -13,11 +13,12 @@ from app.auth.deps import CurrentUser
 from app.demo_tickets import seed_tickets
 from app.models import User
 from app.models.enums import Role
+from app.schemas.calendar import CalendarCreate, HolidayImport, WeeklyWindow
 from app.schemas.kb import KbArticleCreate
 from app.schemas.org import OrgCreate
 from app.schemas.service import ServiceCreate
 from app.schemas.user import UserCreate
-from app.services import catalog, kb_articles, orgs, teams, users
+from app.services import calendars, catalog, kb_articles, orgs, teams, users
 from app.utils.clock import utcnow
 
 # (role, e-mail, password, name, organization)
@@ -114,5 +115,20 @@ async def seed(session: AsyncSession) -> list[tuple[str, str, str]] | None:
         await kb_articles.create(
             session, author, KbArticleCreate(title=title, body=body, visibility=visibility)
         )
+    # Business hours for the admin's calendar page (no policy uses it: the demo's clocks run
+    # around the clock, so what the demo shows does not depend on the hour it is loaded).
+    office = await calendars.create(
+        session,
+        author,
+        CalendarCreate(
+            name="Office hours (Berlin)",
+            timezone="Europe/Berlin",
+            windows=[WeeklyWindow(weekday=d, start="08:00", end="18:00") for d in range(5)],
+        ),
+    )
+    year = utcnow().year
+    await calendars.import_holidays(
+        session, author, office.id, HolidayImport(country="DE", years=[year, year + 1]), utcnow()
+    )
     await seed_tickets(session, utcnow())
     return DEMO_LOGINS

@@ -32,6 +32,7 @@ from app.models import (
     Organization,
     OutboxMessage,
     Service,
+    SlaCalendar,
     SlaPolicy,
     Tag,
     Team,
@@ -140,6 +141,20 @@ TABLE: tuple[Cell, ...] = (
     # Ticket tags: admins rename and merge them (staff read them at /api/internal/tags).
     Cell("PATCH", "/api/admin/tags/{tag_id}", "tag", (401, 403, 403, 403, 403, 200)),
     Cell("POST", "/api/admin/tags/{tag_id}/merge", "tag", (401, 403, 403, 403, 403, 200)),
+    # Business-hours calendars: managers read them, admins write them and import holidays.
+    Cell("GET", "/api/admin/calendars", None, (401, 403, 403, 403, 200, 200)),
+    Cell("POST", "/api/admin/calendars", None, (401, 403, 403, 403, 403, 201)),
+    Cell("GET", "/api/admin/calendars/{calendar_id}", "calendar", (401, 403, 403, 403, 200, 200)),
+    Cell("PATCH", "/api/admin/calendars/{calendar_id}", "calendar", (401, 403, 403, 403, 403, 200)),
+    Cell(
+        "DELETE", "/api/admin/calendars/{calendar_id}", "calendar", (401, 403, 403, 403, 403, 204)
+    ),
+    Cell(
+        "POST",
+        "/api/admin/calendars/{calendar_id}/holidays",
+        "calendar",
+        (401, 403, 403, 403, 403, 200),
+    ),
 )
 
 
@@ -210,7 +225,11 @@ async def _world(db: AsyncSession) -> World:
         error="ValueError: test",
     )
     tags = [Tag(id=uuid.uuid4(), name=f"tag-{tag}"), Tag(id=uuid.uuid4(), name=f"into-{tag}")]
+    calendar = SlaCalendar(
+        id=uuid.uuid4(), name=f"Calendar {tag}", timezone="UTC", windows=[], exceptions=[]
+    )
     db.add_all([sla_a, *services.values(), team, mail_failed, box, bounce, quarantined, *tags])
+    db.add(calendar)
     await db.flush()
     db.add(TeamMember(team_id=team.id, user_id=staff.id))
     await db.flush()
@@ -229,6 +248,7 @@ async def _world(db: AsyncSession) -> World:
         "quarantined": quarantined.id,
         "tag": tags[0].id,
         "tag_target": tags[1].id,
+        "calendar": calendar.id,
         **{key: service.id for key, service in services.items()},
     }
     return World(org_a=org_a, org_b=org_b, staff=staff, ids=ids)
@@ -262,6 +282,8 @@ def _body(cell: Cell, world: World) -> dict[str, Any] | None:
             "/api/teams": {"name": f"New team {tag}", "member_ids": [str(world.staff.id)]},
             "/api/admin/mailboxes": {"address": f"box-{tag}@desk.test", "kind": "lmtp"},
             "/api/admin/tags/{tag_id}/merge": {"into_id": str(world.ids["tag_target"])},
+            "/api/admin/calendars": {"name": f"Calendar {tag}", "timezone": "UTC"},
+            "/api/admin/calendars/{calendar_id}/holidays": {"country": "DE", "years": [2026]},
         }[cell.path]
     if cell.method == "PATCH":
         if cell.path.startswith("/api/admin/mailboxes/"):
@@ -277,7 +299,7 @@ async def _admin_state(db: AsyncSession) -> list[Sequence[Any]]:
     state: list[Sequence[Any]] = []
     models = (Organization, User, SlaPolicy, Service, Team, TeamMember, OutboxMessage, Mailbox)
     models += (MfaPolicy, AuthSession)
-    for model in (*models, MailBounce, InboundMessage, Tag, TicketTag):
+    for model in (*models, MailBounce, InboundMessage, Tag, TicketTag, SlaCalendar):
         table = model.__table__
         rows = (await db.execute(select(table).order_by(*table.primary_key.columns))).all()
         state.append([tuple(row) for row in rows])

@@ -356,7 +356,9 @@ def test_validation(
         Calendar.from_spec("Europe/Berlin", windows, exceptions)
 
 
-@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "../etc/passwd", "", "Europe/Berlin "])
+@pytest.mark.parametrize(
+    "zone", ["Mars/Olympus_Mons", "../etc/passwd", "", "Europe/Berlin ", "Europe", "America"]
+)
 def test_unknown_time_zone(zone: str) -> None:
     with pytest.raises(ValueError, match="unknown time zone"):
         Calendar.from_spec(zone, weekdays("08:00", "18:00"))

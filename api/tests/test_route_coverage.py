@@ -37,6 +37,7 @@ from app.models import (
     OutboxMessage,
     SavedView,
     Service,
+    SlaCalendar,
     SlaPolicy,
     Tag,
     Team,
@@ -201,6 +202,12 @@ TABLE: tuple[Entry, ...] = (
     Entry("PATCH", "/api/teams/{team_id}", ADMIN_ONLY, None, {"team_id": "team"}),
     Entry("GET", "/api/internal/audit", MANAGERS),
     Entry("GET", "/api/internal/audit/export.csv", MANAGERS),
+    Entry("GET", "/api/internal/reports/summary", MANAGERS),
+    Entry("GET", "/api/internal/reports/series", MANAGERS),
+    Entry("GET", "/api/internal/reports/backlog", MANAGERS),
+    Entry("GET", "/api/internal/reports/breakdown", MANAGERS),
+    Entry("GET", "/api/internal/reports/dashboard", DESK),
+    Entry("GET", "/api/internal/reports/{name}.csv", MANAGERS, None, {"name": "report"}),
     Entry("GET", "/api/admin/notifications", ADMIN_ONLY),
     Entry(
         "POST",
@@ -321,6 +328,16 @@ TABLE += (
     ),
 )
 # Ticket tags: staff read them, admins rename and merge them; category suggestions for staff.
+# Business-hours calendars: managers read them, admins write them and import holidays.
+CAL = {"calendar_id": "calendar"}
+TABLE += (
+    Entry("GET", "/api/admin/calendars", MANAGERS),
+    Entry("POST", "/api/admin/calendars", ADMIN_CREATE),
+    Entry("GET", "/api/admin/calendars/{calendar_id}", MANAGERS, None, CAL),
+    Entry("PATCH", "/api/admin/calendars/{calendar_id}", ADMIN_ONLY, None, CAL),
+    Entry("DELETE", "/api/admin/calendars/{calendar_id}", ADMIN_DELETE, None, CAL),
+    Entry("POST", "/api/admin/calendars/{calendar_id}/holidays", ADMIN_ONLY, None, CAL),
+)
 TAG = {"tag_id": "tag"}
 TABLE += (
     Entry("GET", "/api/internal/tags", DESK),
@@ -626,6 +643,16 @@ async def build_world(db: AsyncSession, caller_role: str, stored: StoredFile) ->
     await db.flush()
     objects.update({(side, "article"): article.id for side, article in articles.items()})
     objects.update({(OWN, "tag"): tags[0].id, (OWN, "tag_target"): tags[1].id})
+    calendar = SlaCalendar(
+        id=uuid.uuid4(),
+        name=f"Coverage {uuid.uuid4().hex[:8]}",
+        timezone="UTC",
+        windows=[],
+        exceptions=[],
+    )
+    db.add(calendar)
+    await db.flush()
+    objects[(OWN, "calendar")] = calendar.id
     view_owners = {
         OWN: caller
         if caller is not None and caller.role in {"agent", "manager", "admin"}
@@ -682,6 +709,8 @@ async def build_world(db: AsyncSession, caller_role: str, stored: StoredFile) ->
 def concrete_path(entry: Entry, world: World, side: str) -> str:
     if entry.path == "/{path:web}":
         return "/tickets/new"
+    if entry.path == "/api/internal/reports/{name}.csv":
+        return "/api/internal/reports/tickets.csv"
     values = {param: world.target(side, name) for param, name in entry.targets.items()}
     return entry.path.format(**values)
 
@@ -753,6 +782,12 @@ def request_kwargs(entry: Entry, world: World, side: str) -> dict[str, Any]:
             "action": {"type": "comment", "body": "Bulk note.", "is_internal": True},
         },
         ("PATCH", V + "/{view_id}"): {"name": f"Renamed {tag}"},
+        ("POST", "/api/admin/calendars"): {"name": f"Calendar {tag}", "timezone": "UTC"},
+        ("PATCH", "/api/admin/calendars/{calendar_id}"): {"name": f"Renamed {tag}"},
+        ("POST", "/api/admin/calendars/{calendar_id}/holidays"): {
+            "country": "DE",
+            "years": [2026],
+        },
         ("POST", "/api/admin/tags/{tag_id}/merge"): {
             "into_id": str(world.target(OWN, "tag_target"))
         },

@@ -60,6 +60,13 @@ class Action(StrEnum):
     # Saved views: every staff member keeps personal ones and their teams' ones; managers and
     # admins also edit and delete any team's views.
     TEAM_VIEWS_MANAGE = "view.team_manage"
+    # Reports (durations, SLA compliance, CSAT, breakdowns per agent and CSV exports): managers
+    # and admins. The dashboard's counts are part of DESK_TICKETS.
+    REPORTS_READ = "reports.read"
+    # Business-hours calendars of the SLA clocks: managers read them (reports, deadlines), admins
+    # write them and import holidays.
+    CALENDAR_READ = "calendar.read"
+    CALENDAR_WRITE = "calendar.write"
 
 
 _STAFF = {Role.AGENT, Role.MANAGER, Role.ADMIN}
@@ -99,6 +106,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.WORKSPACE_SHARE: frozenset({Role.MANAGER, Role.ADMIN}),
     Action.TICKET_MERGE: frozenset({Role.MANAGER, Role.ADMIN}),
     Action.TEAM_VIEWS_MANAGE: frozenset({Role.MANAGER, Role.ADMIN}),
+    Action.REPORTS_READ: frozenset({Role.MANAGER, Role.ADMIN}),
+    Action.CALENDAR_READ: frozenset({Role.MANAGER, Role.ADMIN}),
+    Action.CALENDAR_WRITE: frozenset({Role.ADMIN}),
 }
 
 # Roles a customer_admin may hand out (never a staff role).

@@ -12,6 +12,7 @@ from app.routers.common import DEFAULT, Cursor, Limit, Search
 from app.schemas.common import Page
 from app.schemas.org import OrgCreate, OrgOut, OrgUpdate
 from app.services import orgs
+from app.utils.clock import Now
 
 router = APIRouter(prefix="/orgs", tags=["admin"])
 
@@ -47,6 +48,8 @@ async def get_org(org_id: uuid.UUID, actor: OrgReader, session: DbSession) -> Or
 
 @router.patch("/{org_id}", response_model=OrgOut)
 async def update_org(
-    org_id: uuid.UUID, body: OrgUpdate, actor: OrgWriter, session: DbSession
+    org_id: uuid.UUID, body: OrgUpdate, actor: OrgWriter, session: DbSession, now: Now
 ) -> OrgOut:
-    return (await _out(session, [await orgs.update(session, actor, org_id, body)]))[0]
+    """``sla_calendar_id`` overrides the SLA policies' calendar for this organization's clocks
+    (null: back to the policies'); a change moves the deadlines of its running clocks."""
+    return (await _out(session, [await orgs.update(session, actor, org_id, body, now)]))[0]

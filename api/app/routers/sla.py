@@ -12,6 +12,7 @@ from app.routers.common import DEFAULT, Cursor, Limit
 from app.schemas.common import Page
 from app.schemas.sla import SlaPolicyCreate, SlaPolicyOut, SlaPolicyUpdate
 from app.services import sla_policies
+from app.utils.clock import Now
 
 router = APIRouter(prefix="/sla", tags=["admin"])
 
@@ -46,9 +47,12 @@ async def get_policy(policy_id: uuid.UUID, actor: SlaReader, session: DbSession)
 
 @router.patch("/{policy_id}", response_model=SlaPolicyOut)
 async def update_policy(
-    policy_id: uuid.UUID, body: SlaPolicyUpdate, actor: SlaWriter, session: DbSession
+    policy_id: uuid.UUID, body: SlaPolicyUpdate, actor: SlaWriter, session: DbSession, now: Now
 ) -> SlaPolicyOut:
-    return SlaPolicyOut.model_validate(await sla_policies.update(session, actor, policy_id, body))
+    """Fields left out stay; a change of calendar, warning or escalation moves the deadlines of
+    the clocks running under the policy."""
+    policy = await sla_policies.update(session, actor, policy_id, body, now)
+    return SlaPolicyOut.model_validate(policy)
 
 
 @router.delete("/{policy_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)

@@ -22,6 +22,8 @@ class OrgCreate(RequestModel):
     # Unknown senders from these domains become customer users of the organization (mail).
     email_domains: list[EmailDomain] = Field(default_factory=list, max_length=100)
     portal_visibility: PortalVisibility = "organization"
+    # Business hours of the organization's SLA clocks, overriding the policies' calendar.
+    sla_calendar_id: uuid.UUID | None = None
 
 
 class OrgUpdate(RequestModel):
@@ -29,6 +31,8 @@ class OrgUpdate(RequestModel):
     status: OrgStatus | None = None
     email_domains: list[EmailDomain] | None = Field(default=None, max_length=100)
     portal_visibility: PortalVisibility | None = None
+    # null: back to the policies' calendar.
+    sla_calendar_id: uuid.UUID | None = None
 
 
 class OrgOut(ResponseModel):
@@ -36,6 +40,7 @@ class OrgOut(ResponseModel):
     name: str
     status: OrgStatus
     portal_visibility: PortalVisibility = "organization"
+    sla_calendar_id: uuid.UUID | None = None
     created_at: datetime
     updated_at: datetime
     email_domains: list[str] = Field(default_factory=list)

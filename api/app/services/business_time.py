@@ -118,7 +118,7 @@ class Calendar:
     def __post_init__(self) -> None:
         try:
             zone = ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError, TypeError):
+        except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
             raise ValueError(f"unknown time zone {self.timezone!r}") from None
         if len(self.weekly) != 7:
             raise ValueError(f"weekly needs 7 days (Monday first), got {len(self.weekly)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,8 +12,9 @@ from app.auth.deps import CurrentUser
 from app.errors import Conflict, NotFound
 from app.models import Organization, OrgEmailDomain
 from app.schemas.org import OrgCreate, OrgUpdate
-from app.services import audit
+from app.services import audit, calendars, sla_sweep
 from app.services.visibility import visible_orgs
+from app.utils.clock import utcnow
 from app.utils.pagination import keyset_page
 
 
@@ -52,8 +54,13 @@ async def _name_taken(session: AsyncSession, name: str, exclude: uuid.UUID | Non
 async def create(session: AsyncSession, actor: CurrentUser | None, body: OrgCreate) -> Organization:
     if await _name_taken(session, body.name):
         raise Conflict("An organization with this name already exists")
+    await calendars.require_exists(session, body.sla_calendar_id, "sla_calendar_id")
     org = Organization(
-        id=uuid.uuid4(), name=body.name, status="active", portal_visibility=body.portal_visibility
+        id=uuid.uuid4(),
+        name=body.name,
+        status="active",
+        portal_visibility=body.portal_visibility,
+        sla_calendar_id=body.sla_calendar_id,
     )
     session.add(org)
     await session.flush()
@@ -63,6 +70,8 @@ async def create(session: AsyncSession, actor: CurrentUser | None, body: OrgCrea
         created["portal_visibility"] = org.portal_visibility
     if domains:
         created["email_domains"] = domains
+    if org.sla_calendar_id is not None:
+        created["sla_calendar_id"] = org.sla_calendar_id
     await audit.record(
         session,
         actor=actor,
@@ -116,14 +125,21 @@ async def _set_domains(session: AsyncSession, org_id: uuid.UUID, domains: list[s
 
 
 async def update(
-    session: AsyncSession, actor: CurrentUser, org_id: uuid.UUID, body: OrgUpdate
+    session: AsyncSession,
+    actor: CurrentUser,
+    org_id: uuid.UUID,
+    body: OrgUpdate,
+    now: datetime | None = None,
 ) -> Organization:
     org = await get(session, actor, org_id)
     before: dict[str, object] = {
         "name": org.name,
         "status": org.status,
         "portal_visibility": org.portal_visibility,
+        "sla_calendar_id": org.sla_calendar_id,
     }
+    if "sla_calendar_id" in body.model_fields_set:
+        await calendars.require_exists(session, body.sla_calendar_id, "sla_calendar_id")
     after: dict[str, object] = {}
     if body.email_domains is not None:
         before["email_domains"] = (await domains_of(session, [org.id]))[org.id]
@@ -136,7 +152,14 @@ async def update(
         org.status = body.status.value
     if body.portal_visibility is not None:
         org.portal_visibility = body.portal_visibility
-    current = {"name": org.name, "status": org.status, "portal_visibility": org.portal_visibility}
+    if "sla_calendar_id" in body.model_fields_set:
+        org.sla_calendar_id = body.sla_calendar_id
+    current = {
+        "name": org.name,
+        "status": org.status,
+        "portal_visibility": org.portal_visibility,
+        "sla_calendar_id": org.sla_calendar_id,
+    }
     old, new = audit.changes(before, {**current, **after})
     if new:
         await session.flush()
@@ -150,4 +173,7 @@ async def update(
             old_value=old,
             new_value=new,
         )
+        if "sla_calendar_id" in new:
+            # R8: the organization's running clocks get their deadlines on the new calendar.
+            await sla_sweep.recompute_running(session, now or utcnow(), org_id=org.id)
     return org

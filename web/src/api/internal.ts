@@ -26,7 +26,6 @@ export const internalKeys = {
   lists: () => [...internalKeys.all, "list"] as const,
   list: (filter: DeskFilter) => [...internalKeys.lists(), filter] as const,
   queue: () => [...internalKeys.all, "queue"] as const,
-  recent: (limit: number) => [...internalKeys.all, "recent", limit] as const,
   detail: (id: string) => [...internalKeys.all, "detail", id] as const,
   audit: (id: string) => [...internalKeys.all, "audit", id] as const,
 };
@@ -75,27 +74,6 @@ export function useNewQueue(enabled = true) {
   });
 }
 
-/** Up to `limit` most recent tickets, page by page (the dashboard's data). */
-export async function fetchRecentTickets(limit: number, signal?: AbortSignal) {
-  const items = [];
-  let cursor: string | undefined;
-  while (items.length < limit) {
-    const page = await fetchDeskTickets({}, cursor, signal, Math.min(200, limit - items.length));
-    items.push(...page.items);
-    if (!page.next_cursor) break;
-    cursor = page.next_cursor;
-  }
-  return items;
-}
-
-export function useRecentTickets(limit = 400) {
-  return useQuery({
-    queryKey: internalKeys.recent(limit),
-    queryFn: ({ signal }) => fetchRecentTickets(limit, signal),
-    staleTime: 60_000,
-  });
-}
-
 export function fetchDeskTicket(id: string, signal?: AbortSignal) {
   return request("get", "/api/internal/tickets/{ticket_id}", { path: { ticket_id: id }, signal });
 }
@@ -122,7 +100,8 @@ function useInvalidateTicketViews() {
       queryClient.invalidateQueries({ queryKey: internalKeys.audit(id) }),
       queryClient.invalidateQueries({ queryKey: internalKeys.lists() }),
       queryClient.invalidateQueries({ queryKey: internalKeys.queue() }),
-      queryClient.invalidateQueries({ queryKey: [...internalKeys.all, "recent"] }),
+      // The dashboard's counts (api/reports.ts; reports refresh on their own).
+      queryClient.invalidateQueries({ queryKey: ["reports", "dashboard"] }),
       // The saved views' counts in the sidebar (api/views.ts).
       queryClient.invalidateQueries({ queryKey: ["views"] }),
     ]);

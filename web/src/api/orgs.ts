@@ -22,7 +22,7 @@ export function useOrgs(q?: string, enabled = true) {
 export function useCreateOrg() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (body: { name: string; email_domains?: string[]; portal_visibility: PortalVisibility }) =>
+    mutationFn: (body: { name: string; email_domains?: string[]; portal_visibility: PortalVisibility; sla_calendar_id?: string | null }) =>
       request("post", "/api/orgs", { body }),
     meta: { success: "Organization created" },
     onSuccess: () => queryClient.invalidateQueries({ queryKey: orgKeys.all }),
@@ -41,6 +41,8 @@ export function useUpdateOrg() {
       status?: OrgStatus;
       email_domains?: string[];
       portal_visibility?: PortalVisibility;
+      /** null: the SLA policies' calendar. */
+      sla_calendar_id?: string | null;
     }) =>
       request("patch", "/api/orgs/{org_id}", { path: { org_id: id }, body }),
     meta: { success: "Organization saved" },

@@ -4,6 +4,78 @@
  */
 
 export interface paths {
+    "/api/admin/calendars": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Calendars
+         * @description Calendars by name (containing *q*).
+         */
+        get: operations["list_calendars_api_admin_calendars_get"];
+        put?: never;
+        /**
+         * Create Calendar
+         * @description A new calendar; 422 names the field the engine refuses (time zone, a window, a date),
+         *     409 when the name is taken (case-insensitively).
+         */
+        post: operations["create_calendar_api_admin_calendars_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/calendars/{calendar_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Calendar */
+        get: operations["get_calendar_api_admin_calendars__calendar_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Calendar
+         * @description 409 naming what still uses it (SLA policies, organizations, running clocks).
+         */
+        delete: operations["delete_calendar_api_admin_calendars__calendar_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Calendar
+         * @description Change a calendar; a change of hours moves the deadlines of the clocks running on it.
+         */
+        patch: operations["update_calendar_api_admin_calendars__calendar_id__patch"];
+        trace?: never;
+    };
+    "/api/admin/calendars/{calendar_id}/holidays": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Holidays
+         * @description Closed days from a country's public holidays or an iCalendar text's all-day events. Dates
+         *     the calendar already lists are kept and answered as ``skipped``; timed events are counted as
+         *     ``ignored``.
+         */
+        post: operations["import_holidays_api_admin_calendars__calendar_id__holidays_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/mail/bounces": {
         parameters: {
             query?: never;
@@ -661,6 +733,122 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/internal/reports/backlog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Backlog
+         * @description Tickets open now by age and priority (the organization, team, assignee, priority,
+         *     category and channel filters apply; the dates do not).
+         */
+        get: operations["backlog_api_internal_reports_backlog_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/internal/reports/breakdown": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Breakdown */
+        get: operations["breakdown_api_internal_reports_breakdown_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/internal/reports/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dashboard
+         * @description Counts for every staff member's dashboard (no durations, no filters).
+         */
+        get: operations["dashboard_api_internal_reports_dashboard_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/internal/reports/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Series */
+        get: operations["series_api_internal_reports_series_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/internal/reports/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Summary */
+        get: operations["summary_api_internal_reports_summary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/internal/reports/{name}.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Csv
+         * @description A report as CSV with a header row, streamed: ``tickets`` (one row per ticket created in
+         *     the range), ``agents``, ``teams``, ``organizations`` (the breakdown rows) and ``sla`` (per
+         *     priority).
+         *     Text cells starting with = + - @ (or a tab or carriage return) get a leading apostrophe.
+         *     The export is audited.
+         */
+        get: operations["export_csv_api_internal_reports__name__csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/internal/tags": {
         parameters: {
             query?: never;
@@ -691,7 +879,9 @@ export interface paths {
         /**
          * List Tickets
          * @description ``assigned_to``: a user's id, ``me`` or ``unassigned``. ``due_within_hours``: open,
-         *     unpaused tickets whose resolution is due within that many hours or overdue.
+         *     unpaused tickets whose resolution is due within that many hours or overdue. ``sort``:
+         *     ``created`` (newest first) or ``sla_due`` (the soonest SLA due first; tickets whose clocks
+         *     do not run — paused, done, not accepted — last).
          */
         get: operations["list_tickets_api_internal_tickets_get"];
         put?: never;
@@ -1492,7 +1682,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Update Org */
+        /**
+         * Update Org
+         * @description ``sla_calendar_id`` overrides the SLA policies' calendar for this organization's clocks
+         *     (null: back to the policies'); a change moves the deadlines of its running clocks.
+         */
         patch: operations["update_org_api_orgs__org_id__patch"];
         trace?: never;
     };
@@ -1565,7 +1759,11 @@ export interface paths {
         delete: operations["delete_policy_api_sla__policy_id__delete"];
         options?: never;
         head?: never;
-        /** Update Policy */
+        /**
+         * Update Policy
+         * @description Fields left out stay; a change of calendar, warning or escalation moves the deadlines of
+         *     the clocks running under the policy.
+         */
         patch: operations["update_policy_api_sla__policy_id__patch"];
         trace?: never;
     };
@@ -2009,6 +2207,88 @@ export interface components {
              */
             ticket_id: string;
         };
+        /** CalendarCreate */
+        CalendarCreate: {
+            /** Exceptions */
+            exceptions?: components["schemas"]["CalendarException"][];
+            /** Name */
+            name: string;
+            /**
+             * Timezone
+             * @example Europe/Berlin
+             */
+            timezone: string;
+            /** Windows */
+            windows?: components["schemas"]["WeeklyWindow"][];
+        };
+        /** CalendarException */
+        CalendarException: {
+            /**
+             * Closed
+             * @default false
+             */
+            closed: boolean;
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /** Name */
+            name?: string | null;
+            /** Windows */
+            windows?: components["schemas"]["DayWindow"][];
+        };
+        /** CalendarExceptionOut */
+        CalendarExceptionOut: {
+            /** Closed */
+            closed: boolean;
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /** Name */
+            name?: string | null;
+            /** Windows */
+            windows?: components["schemas"]["DayWindowOut"][];
+        };
+        /** CalendarOut */
+        CalendarOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Exceptions */
+            exceptions: components["schemas"]["CalendarExceptionOut"][];
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Timezone */
+            timezone: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Windows */
+            windows: components["schemas"]["WeeklyWindowOut"][];
+        };
+        /** CalendarUpdate */
+        CalendarUpdate: {
+            /** Exceptions */
+            exceptions?: components["schemas"]["CalendarException"][] | null;
+            /** Name */
+            name?: string | null;
+            /** Timezone */
+            timezone?: string | null;
+            /** Windows */
+            windows?: components["schemas"]["WeeklyWindow"][] | null;
+        };
         /** CannedReplyCreate */
         CannedReplyCreate: {
             /** Body */
@@ -2434,6 +2714,72 @@ export interface components {
              */
             updated_at: string;
         };
+        /** DashboardBreaches */
+        DashboardBreaches: {
+            /** First Response */
+            first_response: number;
+            /**
+             * Priority
+             * @enum {string}
+             */
+            priority: "P1" | "P2" | "P3" | "P4";
+            /** Resolution */
+            resolution: number;
+        };
+        /** DashboardCounts */
+        DashboardCounts: {
+            /** Awaiting Acceptance */
+            awaiting_acceptance: number;
+            /** Breached Open */
+            breached_open: number;
+            /**
+             * Breaches By Priority
+             * @description breached clocks of the tickets created in the last 30 days
+             */
+            breaches_by_priority: components["schemas"]["DashboardBreaches"][];
+            /** By Status */
+            by_status: components["schemas"]["DashboardStatusCount"][];
+            /** Open */
+            open: number;
+            /** Per Day */
+            per_day: components["schemas"]["ReportSeriesPoint"][];
+            /** Resolved Last 7D */
+            resolved_last_7d: number;
+            /** Tz */
+            tz: string;
+        };
+        /** DashboardStatusCount */
+        DashboardStatusCount: {
+            /** Count */
+            count: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "NEW" | "ACCEPTED" | "ASSIGNED" | "IN_PROGRESS" | "WAITING_CUSTOMER";
+        };
+        /** DayWindow */
+        DayWindow: {
+            /**
+             * End
+             * @description Local time HH:MM (00:00-23:59; 24:00 only as an end)
+             * @example 09:00
+             */
+            end: string;
+            /**
+             * Start
+             * @description Local time HH:MM (00:00-23:59; 24:00 only as an end)
+             * @example 09:00
+             */
+            start: string;
+        };
+        /** DayWindowOut */
+        DayWindowOut: {
+            /** End */
+            end: string;
+            /** Start */
+            start: string;
+        };
         /** EmailChange */
         EmailChange: {
             /** Current Password */
@@ -2494,6 +2840,41 @@ export interface components {
              * Format: uuid
              */
             org_id: string;
+        };
+        /**
+         * HolidayImport
+         * @description Either ``ics`` (an iCalendar text: its all-day events become closed days) or ``country``
+         *     (with an optional ``subdivision``) and ``years``. With ``ics``, ``years`` optionally narrows
+         *     the recurring events' expansion (default: last year to three years ahead).
+         */
+        HolidayImport: {
+            /**
+             * Country
+             * @example DE
+             */
+            country?: string | null;
+            /** Ics */
+            ics?: string | null;
+            /**
+             * Subdivision
+             * @example BY
+             */
+            subdivision?: string | null;
+            /** Years */
+            years?: number[] | null;
+        };
+        /** HolidayImportOut */
+        HolidayImportOut: {
+            /** Added */
+            added: components["schemas"]["CalendarExceptionOut"][];
+            calendar: components["schemas"]["CalendarOut"];
+            /**
+             * Ignored
+             * @default 0
+             */
+            ignored: number;
+            /** Skipped */
+            skipped: string[];
         };
         /** InvitationAccept */
         InvitationAccept: {
@@ -2970,6 +3351,8 @@ export interface components {
              * @enum {string}
              */
             portal_visibility: "own" | "organization";
+            /** Sla Calendar Id */
+            sla_calendar_id?: string | null;
         };
         /** OrgOut */
         OrgOut: {
@@ -2993,6 +3376,8 @@ export interface components {
              * @enum {string}
              */
             portal_visibility: "own" | "organization";
+            /** Sla Calendar Id */
+            sla_calendar_id?: string | null;
             status: components["schemas"]["OrgStatus"];
             /**
              * Updated At
@@ -3013,6 +3398,8 @@ export interface components {
             name?: string | null;
             /** Portal Visibility */
             portal_visibility?: ("own" | "organization") | null;
+            /** Sla Calendar Id */
+            sla_calendar_id?: string | null;
             status?: components["schemas"]["OrgStatus"] | null;
         };
         /** OutboxOut */
@@ -3063,6 +3450,13 @@ export interface components {
         Page_BounceOut_: {
             /** Items */
             items: components["schemas"]["BounceOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Page[CalendarOut] */
+        Page_CalendarOut_: {
+            /** Items */
+            items: components["schemas"]["CalendarOut"][];
             /** Next Cursor */
             next_cursor: string | null;
         };
@@ -3292,6 +3686,163 @@ export interface components {
             /** Body */
             body: string;
         };
+        /** ReportAgeBucket */
+        ReportAgeBucket: {
+            /**
+             * Bucket
+             * @enum {string}
+             */
+            bucket: "lt_1d" | "1_3d" | "3_7d" | "7_30d" | "gt_30d";
+            by_priority: components["schemas"]["ReportPriorityCounts"];
+            /** Count */
+            count: number;
+            /** Label */
+            label: string;
+        };
+        /** ReportBacklog */
+        ReportBacklog: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** By Age */
+            by_age: components["schemas"]["ReportAgeBucket"][];
+            /** By Priority */
+            by_priority: components["schemas"]["ReportPriorityCount"][];
+            /** Total */
+            total: number;
+        };
+        /** ReportBreakdown */
+        ReportBreakdown: {
+            /**
+             * By
+             * @enum {string}
+             */
+            by: "agent" | "team" | "organization";
+            /** Items */
+            items: components["schemas"]["ReportBreakdownRow"][];
+        };
+        /** ReportBreakdownRow */
+        ReportBreakdownRow: {
+            /** Created */
+            created: number;
+            csat: components["schemas"]["ReportCsat"];
+            /** First Response P50 S */
+            first_response_p50_s: number | null;
+            /**
+             * Id
+             * @description null: tickets without an assignee or team
+             */
+            id: string | null;
+            /** Name */
+            name: string;
+            /** Resolution P50 S */
+            resolution_p50_s: number | null;
+            /** Resolved */
+            resolved: number;
+            /** Sla Compliance Pct */
+            sla_compliance_pct: number | null;
+        };
+        /** ReportCsat */
+        ReportCsat: {
+            /** Bad */
+            bad: number;
+            /** Good */
+            good: number;
+            /** Okay */
+            okay: number;
+            /**
+             * Score Pct
+             * @description good / all ratings * 100; null without ratings
+             */
+            score_pct: number | null;
+        };
+        /** ReportPriorityCount */
+        ReportPriorityCount: {
+            /** Count */
+            count: number;
+            /**
+             * Priority
+             * @enum {string}
+             */
+            priority: "P1" | "P2" | "P3" | "P4";
+        };
+        /** ReportPriorityCounts */
+        ReportPriorityCounts: {
+            /** P1 */
+            P1: number;
+            /** P2 */
+            P2: number;
+            /** P3 */
+            P3: number;
+            /** P4 */
+            P4: number;
+        };
+        /** ReportSeries */
+        ReportSeries: {
+            /**
+             * Interval
+             * @enum {string}
+             */
+            interval: "day" | "week";
+            /** Items */
+            items: components["schemas"]["ReportSeriesPoint"][];
+            /** Tz */
+            tz: string;
+        };
+        /** ReportSeriesPoint */
+        ReportSeriesPoint: {
+            /**
+             * Bucket
+             * Format: date
+             * @description the local day, or the Monday of the week
+             */
+            bucket: string;
+            /** Created */
+            created: number;
+            /** Resolved */
+            resolved: number;
+        };
+        /** ReportSummary */
+        ReportSummary: {
+            /** Accept P50 S */
+            accept_p50_s: number | null;
+            /** Backlog */
+            backlog: number;
+            /** Created */
+            created: number;
+            csat: components["schemas"]["ReportCsat"];
+            /** First Response P50 S */
+            first_response_p50_s: number | null;
+            /** First Response P90 S */
+            first_response_p90_s: number | null;
+            /**
+             * From
+             * Format: date-time
+             * @description the range's start (UTC)
+             */
+            from: string;
+            /**
+             * Reopen Rate
+             * @description a fraction 0-1 of the tickets resolved
+             */
+            reopen_rate: number | null;
+            /** Resolution P50 S */
+            resolution_p50_s: number | null;
+            /** Resolution P90 S */
+            resolution_p90_s: number | null;
+            /** Resolved */
+            resolved: number;
+            /** Sla Compliance Pct */
+            sla_compliance_pct: number | null;
+            /**
+             * To
+             * Format: date-time
+             * @description the range's end, exclusive (UTC)
+             */
+            to: string;
+        };
         /** Requester */
         Requester: {
             /** Email */
@@ -3425,12 +3976,25 @@ export interface components {
         };
         /** Sla */
         Sla: {
+            /** Calendar Id */
+            calendar_id?: string | null;
             /** First Responded At */
             first_responded_at: string | null;
             /** First Response Breached */
             first_response_breached: boolean;
             /** First Response Due At */
             first_response_due_at: string | null;
+            /** First Response Left S */
+            first_response_left_s?: number | null;
+            /** First Response Target S */
+            first_response_target_s?: number | null;
+            /** First Response Warn At */
+            first_response_warn_at?: string | null;
+            /**
+             * Outside Hours
+             * @default false
+             */
+            outside_hours: boolean;
             /** Paused */
             paused: boolean;
             /** Paused Seconds */
@@ -3441,9 +4005,23 @@ export interface components {
             resolution_breached: boolean;
             /** Resolution Due At */
             resolution_due_at: string | null;
+            /** Resolution Left S */
+            resolution_left_s?: number | null;
+            /** Resolution Target S */
+            resolution_target_s?: number | null;
+            /** Resolution Warn At */
+            resolution_warn_at?: string | null;
         };
         /** SlaPolicyCreate */
         SlaPolicyCreate: {
+            /** Calendar Id */
+            calendar_id?: string | null;
+            /** Escalate After Minutes */
+            escalate_after_minutes?: number | null;
+            /** Escalate To Team Id */
+            escalate_to_team_id?: string | null;
+            /** Escalate To User Id */
+            escalate_to_user_id?: string | null;
             /** First Response Minutes */
             first_response_minutes: number;
             /** Org Id */
@@ -3451,14 +4029,29 @@ export interface components {
             priority: components["schemas"]["Priority"];
             /** Resolution Minutes */
             resolution_minutes: number;
+            /** Warn Minutes */
+            warn_minutes?: number | null;
+            /**
+             * Warn Pct
+             * @default 80
+             */
+            warn_pct: number;
         };
         /** SlaPolicyOut */
         SlaPolicyOut: {
+            /** Calendar Id */
+            calendar_id?: string | null;
             /**
              * Created At
              * Format: date-time
              */
             created_at: string;
+            /** Escalate After Minutes */
+            escalate_after_minutes?: number | null;
+            /** Escalate To Team Id */
+            escalate_to_team_id?: string | null;
+            /** Escalate To User Id */
+            escalate_to_user_id?: string | null;
             /** First Response Minutes */
             first_response_minutes: number;
             /**
@@ -3476,13 +4069,36 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /** Warn Minutes */
+            warn_minutes?: number | null;
+            /**
+             * Warn Pct
+             * @default 80
+             */
+            warn_pct: number;
         };
-        /** SlaPolicyUpdate */
+        /**
+         * SlaPolicyUpdate
+         * @description Fields left out stay; ``null`` clears the nullable ones (calendar, warn_minutes,
+         *     escalation).
+         */
         SlaPolicyUpdate: {
+            /** Calendar Id */
+            calendar_id?: string | null;
+            /** Escalate After Minutes */
+            escalate_after_minutes?: number | null;
+            /** Escalate To Team Id */
+            escalate_to_team_id?: string | null;
+            /** Escalate To User Id */
+            escalate_to_user_id?: string | null;
             /** First Response Minutes */
             first_response_minutes?: number | null;
             /** Resolution Minutes */
             resolution_minutes?: number | null;
+            /** Warn Minutes */
+            warn_minutes?: number | null;
+            /** Warn Pct */
+            warn_pct?: number | null;
         };
         /**
          * StaffActions
@@ -4089,6 +4705,8 @@ export interface components {
             priority?: components["schemas"]["Priority"][] | null;
             /** Q */
             q?: string | null;
+            /** Sort */
+            sort?: ("created" | "sla_due") | null;
             /** Status */
             status?: components["schemas"]["TicketStatus"][] | null;
             /** Tag */
@@ -4144,6 +4762,35 @@ export interface components {
             /** Recovery Codes */
             recovery_codes: string[] | null;
         };
+        /** WeeklyWindow */
+        WeeklyWindow: {
+            /**
+             * End
+             * @description Local time HH:MM (00:00-23:59; 24:00 only as an end)
+             * @example 09:00
+             */
+            end: string;
+            /**
+             * Start
+             * @description Local time HH:MM (00:00-23:59; 24:00 only as an end)
+             * @example 09:00
+             */
+            start: string;
+            /**
+             * Weekday
+             * @description 0 = Monday … 6 = Sunday
+             */
+            weekday: number;
+        };
+        /** WeeklyWindowOut */
+        WeeklyWindowOut: {
+            /** End */
+            end: string;
+            /** Start */
+            start: string;
+            /** Weekday */
+            weekday: number;
+        };
         /** Withdraw */
         Withdraw: {
             /** Reason */
@@ -4158,6 +4805,580 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_calendars_api_admin_calendars_get: {
+        parameters: {
+            query?: {
+                q?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_CalendarOut_"];
+                };
+            };
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Database temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_calendar_api_admin_calendars_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CalendarCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarOut"];
+                };
+            };
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Database temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_calendar_api_admin_calendars__calendar_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                calendar_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarOut"];
+                };
+            };
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Database temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_calendar_api_admin_calendars__calendar_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                calendar_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Database temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_calendar_api_admin_calendars__calendar_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                calendar_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CalendarUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarOut"];
+                };
+            };
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Database temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_holidays_api_admin_calendars__calendar_id__holidays_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                calendar_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HolidayImport"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HolidayImportOut"];
+                };
+            };
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Database temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_bounces_api_admin_mail_bounces_get: {
         parameters: {
             query?: never;
@@ -8274,6 +9495,522 @@ export interface operations {
             };
         };
     };
+    backlog_api_internal_reports_backlog_get: {
+        parameters: {
+            query?: {
+                /** @description A date (YYYY-MM-DD, local midnight in `tz`) or an ISO 8601 date-time (UTC without an offset). */
+                from?: string | null;
+                /** @description A date (YYYY-MM-DD, local midnight in `tz`) or an ISO 8601 date-time (UTC without an offset). */
+                to?: string | null;
+                /** @description IANA time zone for dates and buckets. */
+                tz?: string;
+                org_id?: string | null;
+                team_id?: string | null;
+                assignee_id?: string | null;
+                priority?: string | null;
+                category?: string | null;
+                channel?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportBacklog"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Database temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    breakdown_api_internal_reports_breakdown_get: {
+        parameters: {
+            query?: {
+                by?: "agent" | "team" | "organization";
+                /** @description A date (YYYY-MM-DD, local midnight in `tz`) or an ISO 8601 date-time (UTC without an offset). */
+                from?: string | null;
+                /** @description A date (YYYY-MM-DD, local midnight in `tz`) or an ISO 8601 date-time (UTC without an offset). */
+                to?: string | null;
+                /** @description IANA time zone for dates and buckets. */
+                tz?: string;
+                org_id?: string | null;
+                team_id?: string | null;
+                assignee_id?: string | null;
+                priority?: string | null;
+                category?: string | null;
+                channel?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportBreakdown"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Database temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    dashboard_api_internal_reports_dashboard_get: {
+        parameters: {
+            query?: {
+                /** @description IANA time zone for dates and buckets. */
+                tz?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardCounts"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Database temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    series_api_internal_reports_series_get: {
+        parameters: {
+            query?: {
+                interval?: "day" | "week";
+                /** @description IANA time zone for dates and buckets. */
+                tz?: string;
+                /** @description A date (YYYY-MM-DD, local midnight in `tz`) or an ISO 8601 date-time (UTC without an offset). */
+                from?: string | null;
+                /** @description A date (YYYY-MM-DD, local midnight in `tz`) or an ISO 8601 date-time (UTC without an offset). */
+                to?: string | null;
+                org_id?: string | null;
+                team_id?: string | null;
+                assignee_id?: string | null;
+                priority?: string | null;
+                category?: string | null;
+                channel?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSeries"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Database temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    summary_api_internal_reports_summary_get: {
+        parameters: {
+            query?: {
+                /** @description A date (YYYY-MM-DD, local midnight in `tz`) or an ISO 8601 date-time (UTC without an offset). */
+                from?: string | null;
+                /** @description A date (YYYY-MM-DD, local midnight in `tz`) or an ISO 8601 date-time (UTC without an offset). */
+                to?: string | null;
+                /** @description IANA time zone for dates and buckets. */
+                tz?: string;
+                org_id?: string | null;
+                team_id?: string | null;
+                assignee_id?: string | null;
+                priority?: string | null;
+                category?: string | null;
+                channel?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSummary"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Database temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_csv_api_internal_reports__name__csv_get: {
+        parameters: {
+            query?: {
+                /** @description A date (YYYY-MM-DD, local midnight in `tz`) or an ISO 8601 date-time (UTC without an offset). */
+                from?: string | null;
+                /** @description A date (YYYY-MM-DD, local midnight in `tz`) or an ISO 8601 date-time (UTC without an offset). */
+                to?: string | null;
+                /** @description IANA time zone for dates and buckets. */
+                tz?: string;
+                org_id?: string | null;
+                team_id?: string | null;
+                assignee_id?: string | null;
+                priority?: string | null;
+                category?: string | null;
+                channel?: string | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Database temporarily unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_tags_api_internal_tags_get: {
         parameters: {
             query?: {
@@ -8382,6 +10119,7 @@ export interface operations {
                 team_id?: string | null;
                 channel?: ("portal" | "email" | "phone" | "api") | null;
                 due_within_hours?: number | null;
+                sort?: "created" | "sla_due";
                 q?: string | null;
                 cursor?: string | null;
                 limit?: number;

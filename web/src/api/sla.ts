@@ -16,11 +16,23 @@ export function useSlaPolicies() {
   });
 }
 
-export interface NewPolicy {
+/** When the clocks run, when they warn, and the second escalation after a breach. */
+export interface PolicyTerms {
+  /** null: around the clock. */
+  calendar_id?: string | null;
+  warn_pct?: number;
+  warn_minutes?: number | null;
+  escalate_after_minutes?: number | null;
+  escalate_to_user_id?: string | null;
+  escalate_to_team_id?: string | null;
+}
+
+export interface NewPolicy extends PolicyTerms {
   org_id?: string | null;
   priority: Priority;
   first_response_minutes: number;
   resolution_minutes: number;
+  warn_pct: number;
 }
 
 export function useCreatePolicy() {
@@ -35,7 +47,7 @@ export function useCreatePolicy() {
 export function useUpdatePolicy() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: ({ id, ...body }: { id: string; first_response_minutes?: number; resolution_minutes?: number }) =>
+    mutationFn: ({ id, ...body }: { id: string; first_response_minutes?: number; resolution_minutes?: number } & PolicyTerms) =>
       request("patch", "/api/sla/{policy_id}", { path: { policy_id: id }, body }),
     meta: { success: "SLA policy saved" },
     onSuccess: () => queryClient.invalidateQueries({ queryKey: slaKeys.all }),

@@ -32,6 +32,7 @@ const DeskDashboard = lazyPage(() => import("../pages/desk"), "DashboardPage");
 const DeskKb = lazyPage(() => import("../pages/desk"), "KbPage");
 const DeskHeldMail = lazyPage(() => import("../pages/desk"), "HeldMailPage");
 const DeskAudit = lazyPage(() => import("../pages/desk"), "AuditPage");
+const DeskReports = lazyPage(() => import("../pages/desk"), "ReportsPage");
 const DeskReplies = lazyPage(() => import("../pages/desk"), "RepliesPage");
 
 const Profile = lazyPage(() => import("../pages/account"), "ProfilePage");
@@ -45,6 +46,7 @@ const AdminLayout = lazyPage(() => import("../pages/admin"), "AdminLayout");
 const AdminOrgs = lazyPage(() => import("../pages/admin"), "AdminOrgsPage");
 const AdminUsers = lazyPage(() => import("../pages/admin"), "AdminUsersPage");
 const AdminSla = lazyPage(() => import("../pages/admin"), "AdminSlaPage");
+const AdminCalendars = lazyPage(() => import("../pages/admin"), "AdminCalendarsPage");
 const AdminServices = lazyPage(() => import("../pages/admin"), "AdminServicesPage");
 const AdminNotifications = lazyPage(() => import("../pages/admin"), "AdminNotificationsPage");
 const AdminMail = lazyPage(() => import("../pages/admin"), "AdminMailPage");
@@ -143,6 +145,14 @@ export const routes: RouteObject[] = [
             ),
           },
           {
+            path: "reports",
+            element: (
+              <RequireArea area="desk-manager" inline>
+                {el(DeskReports)}
+              </RequireArea>
+            ),
+          },
+          {
             path: "admin",
             element: (
               <RequireArea area="admin" inline>
@@ -158,6 +168,7 @@ export const routes: RouteObject[] = [
               { path: "teams", element: el(AdminTeams) },
               { path: "tags", element: el(AdminTags) },
               { path: "sla", element: el(AdminSla) },
+              { path: "calendars", element: el(AdminCalendars) },
               { path: "services", element: el(AdminServices) },
               { path: "notifications", element: el(AdminNotifications) },
               { path: "mail", element: el(AdminMail) },

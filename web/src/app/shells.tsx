@@ -122,6 +122,7 @@ export function DeskShell() {
   // Held mail waits for a manager; the API checks the role again.
   if (me.role === "manager" || me.role === "admin") {
     nav.push({ to: "/desk/mail/held", label: "Held mail", icon: "mail" });
+    nav.push({ to: "/desk/reports", label: "Reports", icon: "dashboard" });
     nav.push({ to: "/desk/audit", label: "Audit", icon: "history" });
   }
   if (me.role === "admin") nav.push({ to: "/desk/admin", label: "Admin", icon: "settings" });

@@ -103,10 +103,10 @@ export class Invalidator {
         }
         invalidate(internalKeys.lists());
         invalidate(internalKeys.queue());
-        invalidate([...internalKeys.all, "recent"]);
       }
-      // Saved views' counts.
+      // Saved views' counts; the dashboard's counts (reports refresh on their own).
       invalidate(["views"]);
+      invalidate(["reports", "dashboard"]);
     } else if (everything) invalidate(ticketKeys.all);
     else {
       for (const id of ids) invalidate(ticketKeys.detail(id));

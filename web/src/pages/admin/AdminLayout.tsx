@@ -8,6 +8,7 @@ const SECTIONS = [
   { to: "/desk/admin/teams", label: "Teams" },
   { to: "/desk/admin/tags", label: "Tags" },
   { to: "/desk/admin/sla", label: "SLA policies" },
+  { to: "/desk/admin/calendars", label: "Business hours" },
   { to: "/desk/admin/services", label: "Services" },
   { to: "/desk/admin/notifications", label: "Notifications" },
   { to: "/desk/admin/mail", label: "Mail" },
@@ -17,7 +18,7 @@ const SECTIONS = [
 export function AdminLayout() {
   return (
     <>
-      <PageHeader title="Administration" subtitle="Organizations, people, teams, ticket tags, SLA policies, the service catalogue, outgoing mail, the mailboxes the desk reads, and two-factor sign-in." />
+      <PageHeader title="Administration" subtitle="Organizations, people, teams, ticket tags, SLA policies and business hours, the service catalogue, outgoing mail, the mailboxes the desk reads, and two-factor sign-in." />
       <nav aria-label="Administration" className="admin-nav">
         <ul>
           {SECTIONS.map((s) => (

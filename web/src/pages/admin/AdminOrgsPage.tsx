@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from "react";
+import { useCalendars } from "../../api/calendars";
 import { ApiError } from "../../api/client";
 import { useCreateOrg, useOrgs, useUpdateOrg, type PortalVisibility } from "../../api/orgs";
 import type { Org, OrgStatus } from "../../api/types";
@@ -128,6 +129,9 @@ function OrgDialog({ org, onClose }: { org: Org | null; onClose: () => void }) {
   const [status, setStatus] = useState<OrgStatus>(org?.status ?? "active");
   const [domainsText, setDomainsText] = useState((org?.email_domains ?? []).join("\n"));
   const [visibility, setVisibility] = useState<PortalVisibility>(org?.portal_visibility ?? "organization");
+  const calendars = useCalendars();
+  const [calendarId, setCalendarId] = useState(org?.sla_calendar_id ?? "");
+  const [calendarError, setCalendarError] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [domainsError, setDomainsError] = useState<string | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
@@ -146,9 +150,16 @@ function OrgDialog({ org, onClose }: { org: Org | null; onClose: () => void }) {
       const forDomains = domainError(e, domains);
       setError(fields.name ?? null);
       setDomainsError(forDomains);
-      if (!fields.name && !forDomains) setFormError(e.message);
+      setCalendarError(fields.sla_calendar_id ?? null);
+      if (!fields.name && !forDomains && !fields.sla_calendar_id) setFormError(e.message);
     };
-    const fields = { name: name.trim(), email_domains: domains, portal_visibility: visibility };
+    const fields = {
+      name: name.trim(),
+      email_domains: domains,
+      portal_visibility: visibility,
+      // Sent only when changed: a change moves the deadlines of the organization's running clocks.
+      ...(calendarId !== (org?.sla_calendar_id ?? "") ? { sla_calendar_id: calendarId || null } : {}),
+    };
     if (org) update.mutate({ id: org.id, status, ...fields }, { onSuccess: onClose, onError });
     else create.mutate(fields, { onSuccess: onClose, onError });
   };
@@ -175,6 +186,20 @@ function OrgDialog({ org, onClose }: { org: Org | null; onClose: () => void }) {
         >
           <option value="organization">{PORTAL_VISIBILITY_LABELS.organization}</option>
           <option value="own">{PORTAL_VISIBILITY_LABELS.own}</option>
+        </SelectField>
+        <SelectField
+          label="Business hours"
+          value={calendarId}
+          onChange={(e) => setCalendarId(e.target.value)}
+          error={calendarError}
+          hint="The calendar this organization's SLA clocks run on, instead of the SLA policies' calendar."
+        >
+          <option value="">As the SLA policies say</option>
+          {calendars.data?.items.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.name} ({c.timezone})
+            </option>
+          ))}
         </SelectField>
         <TextArea
           label="E-mail domains"

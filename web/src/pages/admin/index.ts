@@ -1,4 +1,5 @@
 /** Administration (admin only; lazy-loaded as one chunk). */
+export { AdminCalendarsPage } from "./AdminCalendarsPage";
 export { AdminLayout } from "./AdminLayout";
 export { AdminMailPage } from "./AdminMailPage";
 export { AdminNotificationsPage } from "./AdminNotificationsPage";

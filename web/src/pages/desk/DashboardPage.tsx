@@ -1,74 +1,79 @@
 import { Link } from "react-router";
-import { useRecentTickets } from "../../api/internal";
-import { ErrorState, Icon, Loading, PageHeader, Panel, PRIORITY_LOOK, STATUS_LOOK, useDocumentTitle, useNow, type IconName } from "../../atum";
-import { GroupedColumns, HBarChart } from "./Charts";
-import { dashboardStats } from "./stats";
+import { useDashboardCounts } from "../../api/reports";
+import { useMe } from "../../api/auth";
+import { ButtonLink, ErrorState, Icon, Loading, PageHeader, Panel, PRIORITY_LOOK, STATUS_LOOK, useDocumentTitle, type IconName } from "../../atum";
+import { BarChart } from "./Charts";
+import { browserTimeZone, dayLabel } from "./stats";
 import "./desk.css";
 
-const STATUS_TONE: Record<string, string> = {
-  NEW: "var(--status-new)",
-  ACCEPTED: "var(--status-accepted)",
-  ASSIGNED: "var(--status-assigned)",
-  IN_PROGRESS: "var(--status-in-progress)",
-  WAITING_CUSTOMER: "var(--status-waiting)",
-};
-
-const SAMPLE = 400;
-
+/** Every staff member's overview, counted by the server over all tickets
+ * (GET /api/internal/reports/dashboard); managers and admins find durations in Reports. */
 export function DashboardPage() {
   useDocumentTitle("Dashboard");
-  const recent = useRecentTickets(SAMPLE);
-  const now = useNow(60_000);
-  if (recent.isPending) return <Loading label="Loading the dashboard" lines={8} />;
-  if (recent.isError) return <ErrorState error={recent.error} onRetry={() => void recent.refetch()} />;
-  const s = dashboardStats(recent.data, now);
-  const dayFmt = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
-  const breachTotal = s.breachesByPriority.reduce((n, b) => n + b.firstResponse + b.resolution, 0);
+  const tz = browserTimeZone();
+  const counts = useDashboardCounts(tz);
+  const me = useMe().data;
+  if (counts.isPending) return <Loading label="Loading the dashboard" lines={8} />;
+  if (counts.isError) return <ErrorState error={counts.error} onRetry={() => void counts.refetch()} />;
+  const s = counts.data;
+  const breachTotal = s.breaches_by_priority.reduce((n, b) => n + b.first_response + b.resolution, 0);
+  const created = s.per_day.reduce((n, d) => n + d.created, 0);
+  const resolved = s.per_day.reduce((n, d) => n + d.resolved, 0);
+  const reports = me?.role === "manager" || me?.role === "admin";
 
   return (
     <>
       <PageHeader
         title="Dashboard"
-        subtitle={`From the ${s.total} most recent tickets${s.total >= SAMPLE ? ` (sample of ${SAMPLE})` : ""}.`}
+        subtitle="Counted over every ticket."
+        actions={
+          reports ? (
+            <ButtonLink to="/desk/reports" icon="dashboard">
+              Reports
+            </ButtonLink>
+          ) : undefined
+        }
       />
       <ul className="desk-stats" aria-label="Key numbers">
         <Stat icon="ticket" label="Open tickets" value={s.open} to="/desk/tickets?status=open" />
-        <Stat icon="inbox" label="Awaiting acceptance" value={s.awaitingAcceptance} to="/desk/inbox" />
-        <Stat icon="alert" label="Open with SLA breach" value={s.breachedOpen} to="/desk/tickets?breached=1" tone={s.breachedOpen > 0 ? "danger" : undefined} />
-        <Stat icon="checkCircle" label="Resolved in the last 7 days" value={s.resolvedLast7} to="/desk/tickets?status=RESOLVED" />
+        <Stat icon="inbox" label="Awaiting acceptance" value={s.awaiting_acceptance} to="/desk/inbox" />
+        <Stat icon="alert" label="Open with SLA breach" value={s.breached_open} to="/desk/tickets?breached=1" tone={s.breached_open > 0 ? "danger" : undefined} />
+        <Stat icon="checkCircle" label="Resolved in the last 7 days" value={s.resolved_last_7d} to="/desk/tickets?status=RESOLVED" />
       </ul>
       <div className="desk-charts">
         <Panel surface="content" className="desk-charts__wide">
-          <GroupedColumns
-            title="Created vs resolved per day (last 14 days)"
+          <BarChart
+            title={`Created vs resolved per day (last ${s.per_day.length} days)`}
+            firstColumn="Day"
+            labels={s.per_day.map((d) => dayLabel(d.bucket))}
             series={[
-              { name: "Created", tone: "var(--chart-created)" },
-              { name: "Resolved", tone: "var(--chart-resolved)" },
+              { name: "Created", tone: "--chart-created", values: s.per_day.map((d) => d.created) },
+              { name: "Resolved", tone: "--chart-resolved", values: s.per_day.map((d) => d.resolved) },
             ]}
-            data={s.perDay.map((d) => ({ label: dayFmt.format(new Date(`${d.day}T00:00:00Z`)), values: [d.created, d.resolved] }))}
-            tickLabel={(label, i) => (i % 2 === 0 ? label : null)}
-            width={960}
-            height={220}
-            summary={`Over 14 days: ${s.perDay.reduce((n, d) => n + d.created, 0)} created, ${s.perDay.reduce((n, d) => n + d.resolved, 0)} resolved.`}
+            summary={`Over ${s.per_day.length} days: ${created} created, ${resolved} resolved.`}
           />
         </Panel>
         <Panel surface="content">
-          <HBarChart
+          <BarChart
             title="Open tickets by status"
-            data={s.byStatus.map((b) => ({ label: STATUS_LOOK[b.status].label, value: b.count, tone: STATUS_TONE[b.status]! }))}
-            summary={s.byStatus.map((b) => `${STATUS_LOOK[b.status].label}: ${b.count}`).join(", ")}
+            firstColumn="Status"
+            horizontal
+            labels={s.by_status.map((b) => STATUS_LOOK[b.status].label)}
+            series={[{ name: "Tickets", tone: "--chart-created", values: s.by_status.map((b) => b.count) }]}
+            summary={s.by_status.map((b) => `${STATUS_LOOK[b.status].label}: ${b.count}`).join(", ")}
           />
         </Panel>
         <Panel surface="content">
-          <GroupedColumns
-            title="SLA breaches by priority"
+          <BarChart
+            title="SLA breaches by priority (tickets of the last 30 days)"
+            firstColumn="Priority"
+            labels={s.breaches_by_priority.map((b) => `${b.priority} ${PRIORITY_LOOK[b.priority].label}`)}
             series={[
-              { name: "First response", tone: "var(--chart-breach)" },
-              { name: "Resolution", tone: "var(--priority-p2)" },
+              { name: "First response", tone: "--chart-breach", values: s.breaches_by_priority.map((b) => b.first_response) },
+              { name: "Resolution", tone: "--priority-p2", values: s.breaches_by_priority.map((b) => b.resolution) },
             ]}
-            data={s.breachesByPriority.map((b) => ({ label: `${b.priority} ${PRIORITY_LOOK[b.priority].label}`, values: [b.firstResponse, b.resolution] }))}
             note={breachTotal === 0 ? "No SLA breaches among these tickets." : undefined}
-            summary={`${breachTotal} SLA breaches: ${s.breachesByPriority.map((b) => `${b.priority} ${b.firstResponse} first response, ${b.resolution} resolution`).join("; ")}.`}
+            summary={`${breachTotal} SLA breaches: ${s.breaches_by_priority.map((b) => `${b.priority} ${b.first_response} first response, ${b.resolution} resolution`).join("; ")}.`}
           />
         </Panel>
       </div>

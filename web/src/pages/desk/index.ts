@@ -7,4 +7,5 @@ export { HeldMailPage } from "./HeldMailPage";
 export { InboxPage } from "./InboxPage";
 export { KbPage } from "./KbPage";
 export { AuditPage } from "./AuditPage";
+export { ReportsPage } from "./ReportsPage";
 export { RepliesPage } from "./RepliesPage";

@@ -1,31 +1,40 @@
 import { auditDetail } from "./AuditTrail";
-import { staffTicket, NO_SLA } from "../../test/fixtures";
-import { dashboardStats } from "./stats";
+import { dayLabel, formatDuration, formatPct, formatRate, intervalFor, presetRange } from "./stats";
 
-describe("dashboard numbers", () => {
-  it("counts open, breached and per-day created/resolved", () => {
-    const now = Date.parse("2026-01-10T12:00:00Z");
-    const tickets = [
-      staffTicket({ id: "1", status: "NEW", created_at: "2026-01-10T08:00:00Z" }),
-      staffTicket({ id: "2", status: "IN_PROGRESS", priority: "P1", created_at: "2026-01-09T08:00:00Z", sla: { ...NO_SLA, resolution_breached: true } }),
-      staffTicket({ id: "3", status: "RESOLVED", created_at: "2026-01-09T08:00:00Z", resolved_at: "2026-01-10T09:00:00Z" }),
-      staffTicket({ id: "4", status: "CLOSED", created_at: "2025-11-01T08:00:00Z", resolved_at: "2025-11-02T08:00:00Z" }),
-    ];
-    const s = dashboardStats(tickets, now, 3);
-    expect(s.open).toBe(2);
-    expect(s.awaitingAcceptance).toBe(1);
-    expect(s.breachedOpen).toBe(1);
-    expect(s.resolvedLast7).toBe(1);
-    expect(s.byStatus.find((b) => b.status === "IN_PROGRESS")?.count).toBe(1);
-    expect(s.breachesByPriority.find((b) => b.priority === "P1")).toEqual({ priority: "P1", firstResponse: 0, resolution: 1 });
-    expect(s.perDay).toEqual([
-      { day: "2026-01-08", created: 0, resolved: 0 },
-      { day: "2026-01-09", created: 2, resolved: 0 },
-      { day: "2026-01-10", created: 1, resolved: 1 },
-    ]);
+describe("report figures", () => {
+  it("says business durations the way people do", () => {
+    expect(formatDuration(null)).toBe("—");
+    expect(formatDuration(0)).toBe("0 s");
+    expect(formatDuration(45.4)).toBe("45 s");
+    expect(formatDuration(600)).toBe("10 min");
+    expect(formatDuration(3600)).toBe("1 h");
+    expect(formatDuration(8100)).toBe("2 h 15 min");
+    expect(formatDuration(27000)).toBe("7 h 30 min");
+    expect(formatDuration(86400 * 3 + 3600 * 4 + 59)).toBe("3 d 4 h");
+    expect(formatDuration(86400 * 2)).toBe("2 d");
+  });
+
+  it("shows percentages and rates with at most one decimal", () => {
+    expect(formatPct(50)).toBe("50 %");
+    expect(formatPct(33.33)).toBe("33.3 %");
+    expect(formatPct(null)).toBe("—");
+    expect(formatRate(0.25)).toBe("25 %");
+    expect(formatRate(0.1234)).toBe("12.3 %");
+    expect(formatRate(null)).toBe("—");
+  });
+
+  it("turns presets into local dates, both days included", () => {
+    const today = new Date(2026, 2, 31, 15, 0);
+    expect(presetRange("7d", today)).toEqual({ from: "2026-03-25", to: "2026-03-31" });
+    expect(presetRange("30d", today)).toEqual({ from: "2026-03-02", to: "2026-03-31" });
+    expect(presetRange("90d", today)).toEqual({ from: "2026-01-01", to: "2026-03-31" });
+    expect(presetRange("year", today)).toEqual({ from: "2026-01-01", to: "2026-03-31" });
+    expect(presetRange("all", today).from).toBe("2016-04-03");
+    expect(intervalFor("2026-01-01", "2026-03-31")).toBe("day");
+    expect(intervalFor("2026-01-01", "2026-04-30")).toBe("week");
+    expect(dayLabel("2026-03-02")).toBe("2 Mar");
   });
 });
-
 
 describe("audit trail wording", () => {
   it("names fields, people and times instead of raw ids", () => {
