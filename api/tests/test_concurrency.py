@@ -25,6 +25,7 @@ from app.db.embedded import to_async_url
 from app.models import AuditLog, Organization, OutboxMessage, Ticket, User
 from app.models.enums import Role
 from app.models.enums import TicketStatus as S
+from app.services import sla, workflow
 from app.utils.clock import utcnow
 from tests.factories import PASSWORD, make_org, make_user
 
@@ -95,10 +96,12 @@ async def committed_ticket(
         ticket.accepted_by = manager.id
         ticket.assigned_to = manager.id
         ticket.accepted_at = now - timedelta(hours=2)
-        ticket.sla_first_response_due_at = now
-        ticket.sla_resolution_due_at = now + timedelta(days=1)
-        ticket.first_responded_at = now - timedelta(hours=1)
-        ticket.sla_paused_at = now - timedelta(minutes=30)
+        # P2 around the clock: answered after an hour, waiting for the customer since 30 min.
+        terms = sla.Terms(first_response_s=2 * 3600, resolution_s=86400)
+        clocks = sla.start(terms, ticket.accepted_at)
+        clocks = sla.respond(clocks, None, now - timedelta(hours=1))
+        clocks = sla.pause(clocks, None, now - timedelta(minutes=30))
+        workflow.apply_clock(ticket, clocks, terms)
     async with AsyncSession(engine, expire_on_commit=False) as session:
         session.add(ticket)
         await session.commit()

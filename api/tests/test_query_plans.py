@@ -292,7 +292,8 @@ async def test_the_sla_sweep_reads_only_due_rows_through_partial_indexes(
     no ticket at all, whatever the history."""
     await populate(db, connection)
     recorder.statements.clear()
-    swept = await sla_sweep.sweep(db, datetime(2031, 1, 1, tzinfo=UTC))
+    # Nothing is due at this instant (before any ticket of any test).
+    swept = await sla_sweep.sweep(db, datetime(2001, 1, 1, tzinfo=UTC))
     assert swept.counts() == {"breached": 0, "warned": 0, "escalated": 0}
     updates = [(sql, p) for sql, p in recorder.statements if sql.startswith("UPDATE tickets")]
     assert len(updates) == 5, [sql for sql, _ in recorder.statements]

@@ -217,6 +217,8 @@ def transition(
             ticket.resolved_at = now
         elif old is S.RESOLVED and target is S.IN_PROGRESS:
             ticket.resolved_at = None
+        if target is not S.WAITING_CUSTOMER:
+            ticket.sla_paused_at = None
     elif clocks is not stored or target is S.ACCEPTED:
         if terms is None:
             raise Conflict("No SLA policy applies to this ticket")
