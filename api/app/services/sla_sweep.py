@@ -85,6 +85,19 @@ async def terms_of(session: AsyncSession, ticket: Ticket) -> sla.Terms:
     )
 
 
+def _breach_entry(ticket: Ticket, kind: str, at: datetime | None) -> dict[str, Any]:
+    """The audit row of a breach (recorded by nobody: the clock ran out)."""
+    return audit.entry(
+        actor=None,
+        action="sla.breached",
+        entity_type="ticket",
+        entity_id=ticket.id,
+        org_id=ticket.org_id,
+        ticket_id=ticket.id,
+        new_value={"sla": kind, "breached_at": at},
+    )
+
+
 def _breach_entries(
     ticket: Ticket, before: sla.Clocks, after: sla.Clocks
 ) -> tuple[list[dict[str, Any]], list[notifications.Mail]]:
@@ -95,17 +108,7 @@ def _breach_entries(
         ("resolution", before.resolution, after.resolution),
     ):
         if old.breached_at is None and new.breached_at is not None:
-            entries.append(
-                audit.entry(
-                    actor=None,
-                    action="sla.breached",
-                    entity_type="ticket",
-                    entity_id=ticket.id,
-                    org_id=ticket.org_id,
-                    ticket_id=ticket.id,
-                    new_value={"sla": kind, "breached_at": new.breached_at},
-                )
-            )
+            entries.append(_breach_entry(ticket, kind, new.breached_at))
             # A late reply or resolution ends the clock it breaches: nobody needs a mail then.
             if not new.completed:
                 mails.extend(notifications.breached(ticket, kind))
@@ -174,20 +177,7 @@ async def sweep(session: AsyncSession, now: datetime) -> Swept:
         mails: list[notifications.Mail] = []
         for kind in kinds:
             out.breached.append((ticket_id, kind))
-            entries.append(
-                audit.entry(
-                    actor=None,
-                    action="sla.breached",
-                    entity_type="ticket",
-                    entity_id=ticket.id,
-                    org_id=ticket.org_id,
-                    ticket_id=ticket.id,
-                    new_value={
-                        "sla": kind,
-                        "breached_at": getattr(ticket, f"sla_{kind}_breached_at"),
-                    },
-                )
-            )
+            entries.append(_breach_entry(ticket, kind, getattr(ticket, f"sla_{kind}_breached_at")))
             mails.extend(notifications.breached(ticket, kind))
         terms = await terms_for(session, ticket.org_id, ticket.priority)
         if terms is not None and terms.escalate_after_s and ticket.sla_escalated_at is None:

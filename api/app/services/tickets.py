@@ -99,11 +99,14 @@ def _tag_names(actor: CurrentUser) -> Any:
     return func.array(names.scalar_subquery()).label("tags")
 
 
-def _page_with_refs(stmt: Select[Ticket], actor: CurrentUser, *, newest_first: bool) -> Select[Any]:
+def _page_with_refs(
+    stmt: Select[Ticket], actor: CurrentUser, *, newest_first: bool = False, by_due: bool = False
+) -> Select[Any]:
     """A list page (*stmt* has its order and LIMIT) with the names its views show. The staff's tags
     are read for the page's rows only, around the limited statement: inside it, the tags' subquery
     in the select list would make an ordered index walk look dearer than sorting every match, and
-    PostgreSQL would change the list's plan."""
+    PostgreSQL would change the list's plan. The outer order repeats the page's: newest first,
+    oldest first, or (*by_due*) soonest SLA due first."""
     page = _with_refs_all(stmt)
     if not actor.is_staff:
         return page
@@ -116,8 +119,12 @@ def _page_with_refs(stmt: Select[Ticket], actor: CurrentUser, *, newest_first: b
         .order_by(Tag.name)
         .correlate(rows)
     )
-    keys = (rows.c.created_at, rows.c.id)
-    order = [k.desc() for k in keys] if newest_first else list(keys)
+    order: list[Any]
+    if by_due:
+        order = [rows.c.sla_next_due_at.asc().nulls_last(), rows.c.id.asc()]
+    else:
+        keys = (rows.c.created_at, rows.c.id)
+        order = [k.desc() for k in keys] if newest_first else list(keys)
     return select(*rows.c, func.array(names.scalar_subquery()).label("tags")).order_by(*order)
 
 
@@ -480,21 +487,7 @@ def _list_by_due(role: Role, shape: tuple[Any, ...], after: str | None) -> Selec
     elif after == "null":
         stmt = stmt.where(due.is_(None), Ticket.id > _AFTER_ID)
     stmt = stmt.order_by(due.asc().nulls_last(), Ticket.id.asc()).limit(bindparam("limit"))
-    page = _with_refs_all(stmt)
-    if not actor.is_staff:
-        return page
-    rows = page.subquery("page")
-    names = (
-        visible_tags(actor)
-        .with_only_columns(Tag.name)
-        .join(TicketTag, TicketTag.tag_id == Tag.id)
-        .where(TicketTag.ticket_id == rows.c.id)
-        .order_by(Tag.name)
-        .correlate(rows)
-    )
-    return select(*rows.c, func.array(names.scalar_subquery()).label("tags")).order_by(
-        rows.c.sla_next_due_at.asc().nulls_last(), rows.c.id.asc()
-    )
+    return _page_with_refs(stmt, actor, by_due=True)
 
 
 @lru_cache(maxsize=512)
