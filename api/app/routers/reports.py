@@ -132,7 +132,7 @@ async def breakdown(
 @router.get("/dashboard", response_model=DashboardCounts)
 async def dashboard(actor: DeskUser, session: DbSession, tz: Zone = "UTC") -> Any:
     """Counts for every staff member's dashboard (no durations, no filters)."""
-    return await reports.dashboard(session, now=utcnow(), tz=tz)
+    return await reports.dashboard(session, actor, now=utcnow(), tz=tz)
 
 
 @router.get(

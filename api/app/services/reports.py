@@ -495,7 +495,7 @@ async def breakdown(
 
 
 async def dashboard(
-    session: AsyncSession, *, now: datetime, tz: str, days: int = 14
+    session: AsyncSession, actor: CurrentUser, *, now: datetime, tz: str, days: int = 14
 ) -> dict[str, Any]:
     """Counts for every staff member's dashboard (no durations, no filters): open tickets by
     status, those awaiting acceptance, open ones with a breached clock, resolved in the last
@@ -509,8 +509,12 @@ async def dashboard(
         Ticket.sla_first_response_breached_at.is_not(None),
         Ticket.sla_resolution_breached_at.is_not(None),
     )
+
+    def mine(*columns: Any) -> Select[Any]:
+        return visible_tickets(actor).with_only_columns(*columns).select_from(Ticket)
+
     by_status = (
-        select(
+        mine(
             Ticket.status, func.count().label("n"), func.count().filter(breached).label("breached")
         )
         .where(Ticket.status.in_(OPEN_STATUSES))
@@ -519,12 +523,12 @@ async def dashboard(
     status_rows = {r.status: r for r in await session.execute(by_status)}
     resolved_7 = (
         await session.execute(
-            select(func.count()).where(Ticket.resolved_at >= now - timedelta(days=7))
+            mine(func.count()).where(Ticket.resolved_at >= now - timedelta(days=7))
         )
     ).scalar_one()
     month = now - timedelta(days=30)
     breaches = (
-        select(
+        mine(
             Ticket.priority,
             func.count().filter(Ticket.sla_first_response_breached_at.is_not(None)).label("fr"),
             func.count().filter(Ticket.sla_resolution_breached_at.is_not(None)).label("res"),
@@ -537,7 +541,7 @@ async def dashboard(
 
     def per_day(column: Any) -> Select[Any]:
         bucket = func.date_trunc("day", func.timezone(tz, column)).label("bucket")
-        return select(bucket, func.count().label("n")).where(flt.in_range(column)).group_by(bucket)
+        return mine(bucket, func.count().label("n")).where(flt.in_range(column)).group_by(bucket)
 
     created = {r.bucket.date(): r.n for r in await session.execute(per_day(Ticket.created_at))}
     resolved = {r.bucket.date(): r.n for r in await session.execute(per_day(Ticket.resolved_at))}
