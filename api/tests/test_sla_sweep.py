@@ -325,6 +325,30 @@ class TestEscalation:
         assert entry.new_value is not None
         assert entry.new_value["to_team_id"] == str(team.id)
 
+    async def test_no_escalation_while_waiting_for_the_customer(
+        self, db: AsyncSession, desk: Desk
+    ) -> None:
+        lead = await make_user(db, role=Role.MANAGER)
+        db.add(
+            SlaPolicy(
+                org_id=desk.org.id,
+                priority="P2",
+                first_response_minutes=60,
+                resolution_minutes=600,
+                escalate_after_minutes=30,
+                escalate_to_user_id=lead.id,
+            )
+        )
+        await db.flush()
+        ticket_id = await desk.ticket(first_due=minutes(-1), resolution_due=minutes(600))
+        await sla_sweep.sweep(db, NOW)
+        await db.execute(
+            update(Ticket).where(Ticket.id == ticket_id).values(sla_paused_at=minutes(1))
+        )
+        assert (await sla_sweep.sweep(db, minutes(60))).escalated == []
+        await db.execute(update(Ticket).where(Ticket.id == ticket_id).values(sla_paused_at=None))
+        assert (await sla_sweep.sweep(db, minutes(61))).escalated == [ticket_id]
+
     async def test_without_an_escalation_policy_nothing_is_planned(
         self, db: AsyncSession, desk: Desk
     ) -> None:

@@ -218,6 +218,8 @@ async def sweep(session: AsyncSession, now: datetime) -> Swept:
             Ticket.sla_escalate_at.is_not(None),
             Ticket.sla_escalated_at.is_(None),
             Ticket.sla_escalate_at <= now,
+            # Not while the ticket waits for the customer: it escalates once work resumes.
+            Ticket.sla_paused_at.is_(None),
         )
         .values(sla_escalated_at=now, sla_escalate_at=None)
         .returning(Ticket.id)
