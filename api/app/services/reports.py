@@ -61,6 +61,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.deps import CurrentUser
 from app.errors import Invalid
 from app.models import Organization, Team, Ticket, TicketCsat, User
+from app.models.enums import STAFF_ROLES
 from app.services.visibility import visible_orgs, visible_teams, visible_tickets, visible_users
 
 DONE_STATUSES = ("RESOLVED", "CLOSED", "CANCELLED")
@@ -186,7 +187,7 @@ async def make_filter(
             ("team_id", visible_teams(actor).with_only_columns(Team.id).where(Team.id == team_id))
         )
     if assignee_id is not None:
-        staff = User.role.in_(("agent", "manager", "admin"))
+        staff = User.role.in_([r.value for r in STAFF_ROLES])
         checks.append(
             (
                 "assignee_id",

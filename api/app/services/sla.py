@@ -36,6 +36,8 @@ class Terms:
     warn_pct: int = 80
     warn_before_s: int | None = None
     escalate_after_s: int | None = None
+    escalate_to_user_id: uuid.UUID | None = None
+    escalate_to_team_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)

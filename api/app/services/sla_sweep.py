@@ -42,6 +42,8 @@ async def terms_for(session: AsyncSession, org_id: uuid.UUID, priority: str) -> 
                 SlaPolicy.warn_pct,
                 SlaPolicy.warn_minutes,
                 SlaPolicy.escalate_after_minutes,
+                SlaPolicy.escalate_to_user_id,
+                SlaPolicy.escalate_to_team_id,
                 SlaCalendar.id,
                 SlaCalendar.timezone,
                 SlaCalendar.windows,
@@ -58,16 +60,24 @@ async def terms_for(session: AsyncSession, org_id: uuid.UUID, priority: str) -> 
     ).one_or_none()
     if row is None:
         return None
-    calendar_id = row[5]
-    calendar = Calendar.from_spec(row[6], row[7], row[8]) if calendar_id is not None else None
+    calendar_id = row.id
+    calendar = (
+        Calendar.from_spec(row.timezone, row.windows, row.exceptions)
+        if calendar_id is not None
+        else None
+    )
     return sla.Terms(
-        first_response_s=int(row[0]) * 60,
-        resolution_s=int(row[1]) * 60,
+        first_response_s=int(row.first_response_minutes) * 60,
+        resolution_s=int(row.resolution_minutes) * 60,
         calendar=calendar,
         calendar_id=calendar_id,
-        warn_pct=int(row[2]),
-        warn_before_s=int(row[3]) * 60 if row[3] else None,
-        escalate_after_s=int(row[4]) * 60 if row[4] else None,
+        warn_pct=int(row.warn_pct),
+        warn_before_s=int(row.warn_minutes) * 60 if row.warn_minutes else None,
+        escalate_after_s=(
+            int(row.escalate_after_minutes) * 60 if row.escalate_after_minutes else None
+        ),
+        escalate_to_user_id=row.escalate_to_user_id,
+        escalate_to_team_id=row.escalate_to_team_id,
     )
 
 
@@ -228,12 +238,11 @@ async def sweep(session: AsyncSession, now: datetime) -> Swept:
     for (ticket_id,) in rows.all():
         out.escalated.append(ticket_id)
         ticket = await _fresh(session, ticket_id)
-        policy = await _escalation(session, ticket)
-        to: list[uuid.UUID] = []
-        if policy is not None:
-            if policy[0] is not None:
-                to.append(policy[0])
-            to.extend(await _team_members(session, policy[1]))
+        terms = await terms_for(session, ticket.org_id, ticket.priority)
+        to_user = terms.escalate_to_user_id if terms else None
+        to_team = terms.escalate_to_team_id if terms else None
+        to = [to_user] if to_user is not None else []
+        to.extend(await _team_members(session, to_team))
         kinds_text = " and ".join(
             k.replace("_", " ")
             for k in KINDS
@@ -251,8 +260,8 @@ async def sweep(session: AsyncSession, now: datetime) -> Swept:
             org_id=ticket.org_id,
             ticket_id=ticket.id,
             new_value={
-                "to_user_id": policy[0] if policy else None,
-                "to_team_id": policy[1] if policy else None,
+                "to_user_id": to_user,
+                "to_team_id": to_team,
             },
         )
     return out
@@ -263,23 +272,6 @@ async def _fresh(session: AsyncSession, ticket_id: uuid.UUID) -> Ticket:
     ticket = await session.get(Ticket, ticket_id, populate_existing=True)
     assert ticket is not None
     return ticket
-
-
-async def _escalation(
-    session: AsyncSession, ticket: Ticket
-) -> tuple[uuid.UUID | None, uuid.UUID | None] | None:
-    row = (
-        await session.execute(
-            select(SlaPolicy.escalate_to_user_id, SlaPolicy.escalate_to_team_id)
-            .where(
-                SlaPolicy.priority == ticket.priority,
-                or_(SlaPolicy.org_id == ticket.org_id, SlaPolicy.org_id.is_(None)),
-            )
-            .order_by(SlaPolicy.org_id.is_(None))
-            .limit(1)
-        )
-    ).one_or_none()
-    return None if row is None else (row[0], row[1])
 
 
 async def recompute_running(

@@ -141,7 +141,8 @@ def clock_of(ticket: Ticket) -> sla.Clocks:
 
 def apply_clock(ticket: Ticket, clocks: sla.Clocks, terms: sla.Terms) -> None:
     """Store *clocks* and the instants they lead to under *terms* (due, warning, next due,
-    escalation). The only writer of the ticket's SLA columns."""
+    escalation). Every event writes the SLA columns here; the sweep's claims (services/
+    sla_sweep.py) only stamp breached/warned/escalated on rows it finds due."""
     fr, res = clocks.first_response, clocks.resolution
     if clocks.started:
         ticket.sla_calendar_id = terms.calendar_id
