@@ -6,7 +6,6 @@ tickets and merges: test_browser_desk_tickets.py; live updates: test_browser_liv
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -74,13 +73,20 @@ async def test_a_saved_view_bulk_resolve_and_an_edit_in_place(live: Live) -> Non
         await page.wait_for_url("**/desk/views/**")
         await page.goto("/desk/tickets")
         filters = page.get_by_role("search", name="Filter tickets")
-        await filters.get_by_label("Search").fill("kiosk")
-        await filters.get_by_label("Status").select_option("IN_PROGRESS")
+        # The search box applies what was typed after a short pause: save once the list has
+        # been read with both filters.
+        async with page.expect_response(
+            lambda r: (
+                "/api/internal/tickets?" in r.url
+                and "q=kiosk" in r.url
+                and "status=IN_PROGRESS" in r.url
+            )
+        ):
+            await filters.get_by_label("Search").fill("kiosk")
+            await filters.get_by_label("Status").select_option("IN_PROGRESS")
         await expect(
             page.get_by_role("link", name="Kiosk 60 in the lobby shows a frozen screen")
         ).to_be_visible()
-        # The search box applies what was typed after a short pause: save once it has.
-        await page.wait_for_url(re.compile(r"[?&]q=kiosk"))
 
         await page.get_by_role("button", name="Save view").click()
         dialog = page.get_by_role("dialog", name="Save these filters as a view")
