@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from app.ai import retrieval
 from app.models import Organization, User
 from app.models.enums import Role
-from app.services import sla_sweep
+from app.services import search, sla_sweep
 from tests.factories import bearer_headers as headers_for
 from tests.factories import make_org, make_user
 
@@ -273,6 +273,64 @@ async def test_list_queries_use_their_indexes(
         "/api/internal/tickets", params={"q": RARE_WORD}, headers=headers["staff"]
     )
     assert len(staff_search.json()["items"]) == TICKETS // 1000
+
+
+async def analyze(connection: AsyncConnection, sql: str, params: tuple[Any, ...]) -> Plan:
+    result = await connection.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+    raw = result.scalar_one()
+    document = json.loads(raw) if isinstance(raw, str) else raw
+    return Plan(sql, document[0]["Plan"])
+
+
+def ran(plan: Plan, index: str) -> bool:
+    """Whether the statement read *index* (a node on it that was executed at least once)."""
+    return any(
+        node.get("Index Name") == index and node.get("Actual Loops", 0) > 0
+        for node in nodes(plan.tree)
+    )
+
+
+async def test_search_chooses_its_plan_from_the_data(
+    connection: AsyncConnection, client: AsyncClient, db: AsyncSession, recorder: Recorder
+) -> None:
+    """services/search.py decides with the data, not with the planner's guess: a common word
+    ("printer", one ticket in eight) is settled by walking the newest tickets through
+    ix_tickets_created and never touches a GIN index; a rare word and a word that matches
+    nothing walk one window and are then collected through the GIN indexes of the tickets and
+    the comments. Both steps are in the one statement, whichever ran."""
+    corpus = await populate(db, connection)
+    # Two comments on every ticket: a reply and an internal note.
+    await connection.exec_driver_sql(
+        "INSERT INTO ticket_comments (id, ticket_id, org_id, author_id, body, is_internal) "
+        "SELECT gen_random_uuid(), t.id, t.org_id, $1, c.body, c.internal FROM tickets t "
+        "CROSS JOIN (VALUES ('Thanks, we are looking into it', false), "
+        "('Checked the logs, nothing yet', true)) AS c(body, internal)",
+        (corpus.agents[0].id,),
+    )
+    await connection.exec_driver_sql("ANALYZE ticket_comments")
+    staff = await headers_for(db, corpus.agents[1])
+    for word, walk_settles in (("printer", True), (RARE_WORD, False), ("qqzzunmatched", False)):
+        recorder.statements.clear()
+        answer = await client.get("/api/internal/tickets", params={"q": word}, headers=staff)
+        assert answer.status_code == 200, answer.text
+        (sql, bound), *more = recorder.ticket_queries()
+        assert not more, more
+        plan = await analyze(connection, sql, bound)
+        walked = [
+            node
+            for node in nodes(plan.tree)
+            if node.get("Index Name") == "ix_tickets_created" and node.get("Actual Loops", 0) > 0
+        ]
+        assert walked, plan.describe()
+        # The walk stops at the window, whatever the table holds.
+        assert all(n["Actual Rows"] <= search.WINDOW for n in walked), plan.describe()
+        assert ("Seq Scan", None) not in plan.on_tickets(), plan.describe()
+        gin = ran(plan, "ix_tickets_search"), ran(plan, "ix_ticket_comments_search")
+        if walk_settles:
+            assert gin == (False, False), (word, plan.describe())
+            assert len(answer.json()["items"]) == 50
+        else:
+            assert gin == (True, True), (word, plan.describe())
 
 
 SWEEP_INDEXES = {

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Computed,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -14,7 +15,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, CreatedAt, UUIDPrimaryKey
@@ -29,6 +30,8 @@ class TicketComment(UUIDPrimaryKey, CreatedAt, Base):
             name="fk_ticket_comments_ticket_org",
         ),
         Index("ix_ticket_comments_ticket_created", "ticket_id", "created_at"),
+        # Ticket search over comments (services/search.py); 'simple' as the tickets' document.
+        Index("ix_ticket_comments_search", "search", postgresql_using="gin"),
         CheckConstraint("channel IN ('portal', 'email', 'phone', 'api')", name="channel"),
         # Only automatic mail (an out-of-office, a bounce) has no author: it is kept as an
         # internal note under its sender's address.
@@ -56,6 +59,10 @@ class TicketComment(UUIDPrimaryKey, CreatedAt, Base):
     quoted: Mapped[str | None] = mapped_column(Text, nullable=True)
     refused_files: Mapped[list[dict[str, str]] | None] = mapped_column(
         JSONB(none_as_null=True), nullable=True
+    )
+    # The comment's words for ticket search (never shown, never read by the views).
+    search: Mapped[str] = mapped_column(
+        TSVECTOR, Computed("to_tsvector('simple', body)", persisted=True), deferred=True
     )
     inbound_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("inbound_messages.id"), nullable=True

@@ -68,6 +68,10 @@ class Ticket(UUIDPrimaryKey, Timestamps, Base):
             text("id DESC"),
         ),
         Index("ix_tickets_team_status", "assigned_team_id", "status"),
+        # A requester's tickets, newest first (staff search by the requester's name).
+        Index(
+            "ix_tickets_created_by_created", "created_by", text("created_at DESC"), text("id DESC")
+        ),
         Index("ix_tickets_new_queue", "created_at", "id", postgresql_where=text("status = 'NEW'")),
         Index(
             "ix_tickets_sla_open",

@@ -39,6 +39,12 @@ class User(UUIDPrimaryKey, Timestamps, Base):
         CheckConstraint("email = lower(email)", name="email_lowercase"),
         Index("ix_users_org_id_role", "org_id", "role"),
         Index("ix_users_role_active", "role", postgresql_where=text("is_active")),
+        # Staff search finds tickets by the requester's name or e-mail (services/search.py).
+        Index(
+            "ix_users_search",
+            text("to_tsvector('simple', coalesce(name, '') || ' ' || coalesce(email, ''))"),
+            postgresql_using="gin",
+        ),
     )
 
     org_id: Mapped[uuid.UUID | None] = mapped_column(

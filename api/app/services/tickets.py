@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     DateTime,
@@ -22,13 +22,17 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    insert,
     literal_column,
     or_,
     select,
+    update,
 )
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from app.ai import queue as ai_queue
 from app.auth.deps import CurrentUser
@@ -59,6 +63,7 @@ from app.services import (
     csat,
     notifications,
     ratelimit,
+    search,
     sla,
     sla_sweep,
     tags,
@@ -347,10 +352,6 @@ def assignee_filter(value: str | None, actor: CurrentUser) -> dict[str, Any]:
         raise Invalid("assigned_to", "A user's id, 'me' or 'unassigned'") from None
 
 
-def _search_terms(q: str | None) -> str:
-    return (q or "").strip().lstrip("#")
-
-
 # The tickets whose resolution clock runs: the same predicate as the partial index
 # ix_tickets_sla_open, written with literals so that even a generic (cached) plan can use it.
 _SLA_RUNNING = (
@@ -369,7 +370,7 @@ def _filtered(
     org: bool,
     assignee: bool,
     breached: bool | None,
-    search: bool,
+    search: str | None,
     tag: bool,
     team: bool,
     channel: bool,
@@ -378,7 +379,8 @@ def _filtered(
     mine: bool = False,
 ) -> Select[Any]:
     """The tickets matching one shape of filter (which filters are set): the one place the list
-    query's filters are written; the lists, the saved views and their counts all start here."""
+    query's filters are written; the lists, the saved views and their counts all start here.
+    *search*: None, "number" (``#1042``) or "text" (words: services/search.py)."""
     actor = _stand_in(role)
     stmt = visible_tickets(actor)
     if status:
@@ -403,11 +405,11 @@ def _filtered(
             *_SLA_RUNNING,
             Ticket.sla_resolution_due_at <= bindparam("due_before", type_=DateTime(timezone=True)),
         )
-    if search:
-        # Full-text match on the GIN-indexed document (number, title, description).
-        stmt = stmt.where(
-            Ticket.search.op("@@")(func.websearch_to_tsquery("simple", bindparam("q")))
-        )
+    if search == "number":
+        # "#1042": that ticket alone (the number's unique index).
+        stmt = stmt.where(Ticket.number == bindparam("number"))
+    # A text search (search == "text") is not a filter here: what it matches and how the newest
+    # matches are found is services/search.py's, applied by the list, order and count below.
     if tag:
         # The tickets of one tag, through ix_ticket_tags_tag_ticket (tag first).
         tagged = (
@@ -427,7 +429,7 @@ def _filtered(
     return stmt
 
 
-def _shape(flt: TicketFilter, terms: str) -> tuple[Any, ...]:
+def _shape(flt: TicketFilter, search_kind: str | None) -> tuple[Any, ...]:
     """The arguments of ``_filtered`` after the role: which filters *flt* sets."""
     return (
         bool(flt.status),
@@ -435,7 +437,7 @@ def _shape(flt: TicketFilter, terms: str) -> tuple[Any, ...]:
         flt.org_id is not None,
         flt.assigned_to is not None,
         flt.breached,
-        bool(terms),
+        search_kind,
         flt.tag is not None,
         flt.team_id is not None,
         flt.channel is not None,
@@ -446,7 +448,7 @@ def _shape(flt: TicketFilter, terms: str) -> tuple[Any, ...]:
 
 
 def _filter_values(
-    actor: CurrentUser, flt: TicketFilter, terms: str, now: datetime | None
+    actor: CurrentUser, flt: TicketFilter, terms: Any, now: datetime | None
 ) -> dict[str, Any]:
     due_before = None
     if flt.due_within_hours is not None:
@@ -457,7 +459,8 @@ def _filter_values(
         priorities=[p.value for p in flt.priority],
         org_id=flt.org_id,
         assigned_to=flt.assigned_to,
-        q=terms,
+        q=terms if isinstance(terms, str) else "",
+        number=terms if isinstance(terms, int) else None,
         tag=(flt.tag or "").strip().lower(),
         team_id=flt.team_id,
         channel=flt.channel,
@@ -468,6 +471,10 @@ def _filter_values(
 _AFTER_DUE = bindparam("after_due", type_=DateTime(timezone=True))
 
 
+# Where the search kind sits in a shape (``_shape``).
+_SEARCH = 5
+
+
 @lru_cache(maxsize=512)
 def _list_by_due(role: Role, shape: tuple[Any, ...], after: str | None) -> Select[Any]:
     """The list statement of one shape, soonest SLA due first, tickets whose clocks do not run
@@ -475,6 +482,8 @@ def _list_by_due(role: Role, shape: tuple[Any, ...], after: str | None) -> Selec
     ix_tickets_sla_next_due. *after*: None, "due" (the cursor's row has a due time) or "null"."""
     actor = _stand_in(role)
     stmt = _filtered(role, *shape)
+    if shape[_SEARCH] == "text":
+        stmt = stmt.where(search.matches(actor, Ticket))
     due = Ticket.sla_next_due_at
     if after == "due":
         stmt = stmt.where(
@@ -492,7 +501,8 @@ def _list_by_due(role: Role, shape: tuple[Any, ...], after: str | None) -> Selec
 
 @lru_cache(maxsize=512)
 def _list(role: Role, shape: tuple[Any, ...], after: bool) -> Select[Any]:
-    """The list statement of one shape, newest first."""
+    """The list statement of one shape, newest first (a text search: the newest matches found
+    by services/search.py, then read like any list page)."""
     actor = _stand_in(role)
     stmt = _filtered(role, *shape)
     if after:
@@ -502,14 +512,23 @@ def _list(role: Role, shape: tuple[Any, ...], after: bool) -> Select[Any]:
                 and_(Ticket.created_at == _AFTER_CREATED, Ticket.id < _AFTER_ID),
             )
         )
-    stmt = stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(bindparam("limit"))
+    limit: Any = bindparam("limit")
+    if shape[_SEARCH] == "text":
+        # Joined from the (at most two pages of) hits: nothing else to walk.
+        hits = search.newest(actor, stmt, limit)
+        stmt = select(Ticket).select_from(hits).join(Ticket, Ticket.id == hits.c.id)
+    stmt = stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
     return _page_with_refs(stmt, actor, newest_first=True)
 
 
 @lru_cache(maxsize=512)
 def _count(role: Role, shape: tuple[Any, ...]) -> Select[Any]:
-    """How many tickets match one shape: the same statement as the list, counted."""
-    return _filtered(role, *shape).with_only_columns(func.count(), maintain_column_froms=True)
+    """How many tickets match one shape: the same statement as the list, counted (a text
+    search: its matches collected through the indexes, services/search.py)."""
+    stmt = _filtered(role, *shape)
+    if shape[_SEARCH] == "text":
+        return select(func.count()).select_from(search.collected(_stand_in(role), stmt).subquery())
+    return stmt.with_only_columns(func.count(), maintain_column_froms=True)
 
 
 async def list_rows(
@@ -522,7 +541,7 @@ async def list_rows(
     now: datetime | None = None,
 ) -> tuple[list[Row[Any]], str | None]:
     """Newest first, keyset on (created_at, id)."""
-    terms = _search_terms(flt.q)
+    kind, terms = search.parse(flt.q)
     values = _filter_values(actor, flt, terms, now)
     values["limit"] = limit + 1
     if flt.sort == "sla_due":
@@ -532,7 +551,7 @@ async def list_rows(
             after = "null" if due_text == "null" else "due"
             if after == "due":
                 values["after_due"] = decode_cursor(encode_cursor([due_text]), [datetime])[0]
-        stmt = _list_by_due(actor.role, _shape(flt, terms), after)
+        stmt = _list_by_due(actor.role, _shape(flt, kind), after)
         rows = list((await _core(session, stmt, values)).all())
         await calendar_cache.prime(session, rows)
         if len(rows) > limit:
@@ -543,7 +562,7 @@ async def list_rows(
         return rows, None
     if cursor:
         values["after_created"], values["after_id"] = decode_cursor(cursor, [datetime, uuid.UUID])
-    stmt = _list(actor.role, _shape(flt, terms), bool(cursor))
+    stmt = _list(actor.role, _shape(flt, kind), bool(cursor))
     rows = list((await _core(session, stmt, values)).all())
     await calendar_cache.prime(session, rows)
     if len(rows) > limit:
@@ -552,12 +571,39 @@ async def list_rows(
     return rows, None
 
 
+def compiled_list(
+    role: Role, flt: TicketFilter, limit: int, user_id: uuid.UUID, org_id: uuid.UUID | None
+) -> tuple[str, list[Any]]:
+    """The SQL text (asyncpg's $n placeholders) and the positional arguments of the first list
+    page ``list_rows`` runs for a caller of *role* (*user_id*, *org_id*) and *flt*, newest first:
+    the benchmark's raw-driver ceiling runs exactly this."""
+    from sqlalchemy.dialects import postgresql
+
+    kind, terms = search.parse(flt.q)
+    actor = CurrentUser(
+        id=user_id,
+        email="",
+        name="",
+        role=role,
+        org_id=org_id,
+        org_name=None,
+        session_id=uuid.UUID(int=0),
+    )
+    values = _filter_values(actor, flt, terms, None)
+    values["limit"] = limit + 1
+    stmt = _list(role, _shape(flt, kind), False)
+    compiled = stmt.compile(dialect=postgresql.asyncpg.dialect())  # type: ignore[no-untyped-call]
+    bound = compiled.construct_params(values)
+    positions = compiled.positiontup or []
+    return compiled.string, [bound[name] for name in positions]
+
+
 async def count_rows(
     session: AsyncSession, actor: CurrentUser, flt: TicketFilter, *, now: datetime | None = None
 ) -> int:
     """How many tickets the list of *flt* holds (one COUNT over the list's own filters)."""
-    terms = _search_terms(flt.q)
-    stmt = _count(actor.role, _shape(flt, terms))
+    kind, terms = search.parse(flt.q)
+    stmt = _count(actor.role, _shape(flt, kind))
     result = await _core(session, stmt, _filter_values(actor, flt, terms, now))
     return int(result.scalar_one())
 
@@ -851,6 +897,85 @@ async def lock(session: AsyncSession, actor: CurrentUser | None, ticket_id: uuid
     return ticket
 
 
+# What a command reads of the ticket it changes: the columns of the views (not the search document).
+_ROW_KEYS = frozenset(column.key for column in _VIEW_COLUMNS)
+
+
+# For the type checker a locked row is the model (the same attributes, the same types); at run
+# time it is a plain object over the row's values.
+_Row = Ticket if TYPE_CHECKING else object
+
+
+class Locked(_Row):  # type: ignore[misc,valid-type]
+    """A ticket row locked for the rest of the transaction (``lock_row``): its columns as
+    attributes, as on the model, so the workflow, SLA, audit and notification rules apply to it
+    unchanged; ``save`` writes what they changed in one UPDATE (Core: no unit of work, no
+    re-read)."""
+
+    __slots__ = ("_changed", "_values")
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        object.__setattr__(self, "_values", values)
+        object.__setattr__(self, "_changed", {})
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in _ROW_KEYS:
+            raise AttributeError(name)
+        self._values[name] = value
+        self._changed[name] = value
+
+
+@lru_cache(maxsize=16)
+def _lock_row(role: Role | None) -> Select[Any]:
+    rows = visible_tickets(_stand_in(role)) if role is not None else select(Ticket)
+    return (
+        rows.with_only_columns(*_VIEW_COLUMNS)
+        .where(Ticket.id == bindparam("ticket_id"))
+        .with_for_update(of=Ticket)
+    )
+
+
+async def lock_row(
+    session: AsyncSession, actor: CurrentUser | None, ticket_id: uuid.UUID
+) -> Locked:
+    """``lock`` as a plain row (``Locked``): the ticket, row-locked for the rest of the
+    transaction; 404 when not visible."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()  # as session.execute() would: the row may have pending changes
+    values = _bound(actor, ticket_id=ticket_id) if actor is not None else {"ticket_id": ticket_id}
+    role = actor.role if actor is not None else None
+    row = (await _core(session, _lock_row(role), values)).one_or_none()
+    if row is None:
+        raise NotFound("Ticket not found")
+    return Locked(dict(row._mapping))
+
+
+async def save(session: AsyncSession, ticket: Locked, *, inserting: Any = None) -> None:
+    """Write what the command changed on the locked row *ticket* (one UPDATE; with *inserting*,
+    an INSERT of the same transaction, in the same statement). The session's own copy of the
+    ticket, if it holds one, is kept in step."""
+    changed: dict[str, Any] = ticket._changed
+    if not changed:
+        if inserting is not None:
+            await (await session.connection()).execute(inserting)
+        return
+    stmt = update(Ticket).where(Ticket.id == ticket.id).values(changed)
+    if inserting is not None:
+        stmt = stmt.add_cte(inserting.cte("inserted"))
+    await (await session.connection()).execute(stmt)
+    instance = session.identity_map.get(identity_key(Ticket, ticket.id))
+    if instance is not None:
+        for key, value in changed.items():
+            set_committed_value(instance, key, value)
+    changed.clear()
+
+
 def _status_entry(
     actor: CurrentUser | None, t: Ticket, change: workflow.Change, **extra: Any
 ) -> dict[str, Any]:
@@ -975,10 +1100,10 @@ async def withdraw(
     ticket_id: uuid.UUID,
     reason: str | None,
     now: datetime,
-) -> Ticket:
-    ticket = await lock(session, actor, ticket_id)
+) -> Locked:
+    ticket = await lock_row(session, actor, ticket_id)
     change = workflow.transition(ticket, S.CANCELLED, actor, now)
-    await session.flush()
+    await save(session, ticket)
     await _audit_status(session, actor, ticket, change, reason=reason, withdrawn=True)
     await notifications.send(session, notifications.status(ticket, actor.id, change.new))
     return ticket
@@ -986,8 +1111,8 @@ async def withdraw(
 
 async def accept(
     session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID, body: Accept, now: datetime
-) -> Ticket:
-    ticket = await lock(session, actor, ticket_id)
+) -> Locked:
+    ticket = await lock_row(session, actor, ticket_id)
     workflow.check(ticket, S.ACCEPTED, actor)
     before = {"priority": ticket.priority, "category": ticket.category}
     if body.priority is not None:
@@ -998,7 +1123,7 @@ async def accept(
     if terms is None:
         raise Conflict(f"No SLA policy for priority {ticket.priority}")
     change = workflow.transition(ticket, S.ACCEPTED, actor, now, terms=terms)
-    await session.flush()
+    await save(session, ticket)
     old, new = audit.changes(before, {"priority": ticket.priority, "category": ticket.category})
     await audit.record(
         session,
@@ -1022,10 +1147,10 @@ async def accept(
 
 async def assign(
     session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID, body: Assign, now: datetime
-) -> Ticket:
+) -> Locked:
     if body.assignee_id is None and body.team_id is None:
         raise Invalid("assignee_id", "Give an assignee, a team or both")
-    ticket = await lock(session, actor, ticket_id)
+    ticket = await lock_row(session, actor, ticket_id)
     current = S(ticket.status)
     if current is S.ACCEPTED:
         workflow.check(ticket, S.ASSIGNED, actor)
@@ -1063,7 +1188,7 @@ async def assign(
     if current is S.ACCEPTED:
         change = workflow.transition(ticket, S.ASSIGNED, actor, now)
     ticket.updated_at = now
-    await session.flush()
+    await save(session, ticket)
     old, new = audit.changes(
         before, {"assigned_to": ticket.assigned_to, "assigned_team_id": ticket.assigned_team_id}
     )
@@ -1101,10 +1226,10 @@ async def change_status(
     ticket_id: uuid.UUID,
     body: StatusChange,
     now: datetime,
-) -> Ticket:
+) -> Locked:
     if body.status is S.ACCEPTED:
         return await accept(session, actor, ticket_id, Accept(), now)
-    ticket = await lock(session, actor, ticket_id)
+    ticket = await lock_row(session, actor, ticket_id)
     if body.status is S.ASSIGNED:
         workflow.check(ticket, S.ASSIGNED, actor)
         raise Invalid("status", "Use the assign action to assign a ticket")
@@ -1121,7 +1246,7 @@ async def change_status(
         root_cause=body.root_cause,
         terms=await sla_sweep.terms_of(session, ticket),
     )
-    await session.flush()
+    await save(session, ticket)
     await sla_sweep.announce_breaches(session, ticket, before, now)
     await _audit_status(
         session,
@@ -1256,6 +1381,18 @@ def _mail_fields(mail: MailOrigin | None) -> dict[str, Any]:
     }
 
 
+_COMMENT_KEYS = tuple(
+    c.key for c in TicketComment.__table__.c if c.computed is None and c.key != "search"
+)
+
+
+def _insert_comment(comment: TicketComment) -> Any:
+    """The INSERT of a new comment (Core; the object stays out of the session: it is the
+    command's answer, not something to flush)."""
+    state = comment.__dict__
+    return insert(TicketComment).values({k: state[k] for k in _COMMENT_KEYS if k in state})
+
+
 async def add_comment(
     session: AsyncSession,
     actor: CurrentUser,
@@ -1270,7 +1407,7 @@ async def add_comment(
     """A public reply or internal note. A customer's public comment on a ticket waiting for it
     (or resolved) moves it back to IN_PROGRESS; a staff reply meets the first-response SLA.
     A reply by mail (*mail*) is the same command, by the same rules, as its sender."""
-    ticket = await lock(session, actor, ticket_id)
+    ticket = await lock_row(session, actor, ticket_id)
     status = S(ticket.status)
     if is_internal and not actor.is_staff:
         raise Forbidden()
@@ -1289,7 +1426,6 @@ async def add_comment(
         channel=channel,
         **_mail_fields(mail),
     )
-    session.add(comment)
     change = None
     clocks_before = workflow.clock_of(ticket)
     if actor.is_staff and not is_internal:
@@ -1301,7 +1437,8 @@ async def add_comment(
             ticket, S.IN_PROGRESS, None, now, terms=await sla_sweep.terms_of(session, ticket)
         )
     ticket.updated_at = now
-    await session.flush()
+    # The comment and the ticket's change in one statement.
+    await save(session, ticket, inserting=_insert_comment(comment))
     entries = [
         audit.entry(
             actor=actor,
