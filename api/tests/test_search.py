@@ -99,9 +99,11 @@ async def test_search_finds_what_people_type(
     customer = await bearer_headers(db, colleague)
     desk, portal = "/api/internal/tickets", "/api/tickets"
 
-    # A word as its beginning: "disconnect" finds "disconnects", "print" "Printer".
+    # The last word as a beginning: "disconnect" finds "disconnects", "print" "Printer".
     assert await found(client, desk, staff, f"vpn{tag} disconnect") == {vpn["id"]}
-    assert await found(client, desk, staff, f"disconnect vpn{tag}") == {vpn["id"]}
+    assert await found(client, desk, staff, f"disconnects vpn{tag}") == {vpn["id"]}
+    # Only the last word is a prefix (the one still being typed).
+    assert await found(client, desk, staff, f"disconnect vpn{tag}") == set()
     assert await found(client, desk, staff, f"vpn{tag} disc") == {vpn["id"]}
     assert await found(client, desk, staff, f"print{tag}"[:-1]) == set()  # not a prefix of it
     assert await found(client, desk, staff, f"printer{tag}") == {printer["id"], elsewhere["id"]}

@@ -9,13 +9,14 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     DateTime,
     ForeignKey,
     Index,
     String,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import TSVECTOR, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, Timestamps, UUIDPrimaryKey
@@ -40,11 +41,7 @@ class User(UUIDPrimaryKey, Timestamps, Base):
         Index("ix_users_org_id_role", "org_id", "role"),
         Index("ix_users_role_active", "role", postgresql_where=text("is_active")),
         # Staff search finds tickets by the requester's name or e-mail (services/search.py).
-        Index(
-            "ix_users_search",
-            text("to_tsvector('simple', coalesce(name, '') || ' ' || coalesce(email, ''))"),
-            postgresql_using="gin",
-        ),
+        Index("ix_users_search", "search", postgresql_using="gin"),
     )
 
     org_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -52,6 +49,15 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     )
     email: Mapped[str] = mapped_column(String(254), nullable=False, unique=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
+    # The name and address as words for ticket search (never shown, never read by the views).
+    search: Mapped[str] = mapped_column(
+        TSVECTOR,
+        Computed(
+            "to_tsvector('simple', coalesce(name, '') || ' ' || coalesce(email, ''))",
+            persisted=True,
+        ),
+        deferred=True,
+    )
     role: Mapped[str] = mapped_column(String(20), nullable=False)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
