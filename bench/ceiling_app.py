@@ -11,7 +11,9 @@ rendering and the access log.
     gunicorn ... 'ceiling_app:app'     (ATUM_DATABASE_URL names the bench database)
 
 Inputs come in the query string (and a JSON body for writes), since nothing is derived from a
-token here.
+token here. The search endpoint is the one exception to hand-written SQL: it runs the statement the
+API's own code compiles for the query (``tickets.compiled_list``, called once per query at
+start-up, see SEARCHES below), so that the search SQL cannot drift between the two sides.
 """
 
 from __future__ import annotations
@@ -63,9 +65,6 @@ DESK_LIST = f"""SELECT {TICKET_COLUMNS} {REFS}
       AND (tickets.sla_first_response_breached_at IS NOT NULL
            OR tickets.sla_resolution_breached_at IS NOT NULL)
     ORDER BY tickets.created_at DESC, tickets.id DESC LIMIT $3"""
-SEARCH = f"""SELECT {TICKET_COLUMNS} {REFS}
-    WHERE tickets.search @@ websearch_to_tsquery('simple', $1)
-    ORDER BY tickets.created_at DESC, tickets.id DESC LIMIT $2"""
 # The customer's detail: the ticket, its public comments and public attachments, one statement.
 CUSTOMER_DETAIL = f"""SELECT {TICKET_COLUMNS},
     ARRAY(SELECT ROW(c.id, c.author_id, u.name, u.role, c.body, c.is_internal, c.created_at)
@@ -210,9 +209,32 @@ async def desk_list(q: dict[str, str], _: dict[str, Any]) -> Any:
     return {"items": _rows(rows[:50])}
 
 
+# The search scenarios' statements: entry k of the stage's table (BENCH_CEILING_SEARCHES, a JSON
+# list of {"role", "user", "q"}) as (SQL, arguments), exactly what the API's list runs for that
+# query, page and caller: app.services.tickets.compiled_list, called once per entry at startup.
+# The requests then run them through asyncpg like every other endpoint here.
+SEARCHES: list[tuple[str, list[Any]]] = []
+PAGE = 50
+
+
+def _compile_searches() -> None:
+    path = os.environ.get("BENCH_CEILING_SEARCHES")
+    if not path:
+        return
+    from app.models.enums import Role
+    from app.services.tickets import TicketFilter, compiled_list
+
+    for entry in json.loads(Path(path).read_text()):
+        sql, args = compiled_list(
+            Role(entry["role"]), TicketFilter(q=entry["q"]), PAGE, uuid.UUID(entry["user"]), None
+        )
+        SEARCHES.append((sql, list(args)))
+
+
 async def search(q: dict[str, str], _: dict[str, Any]) -> Any:
+    sql, args = SEARCHES[int(q["k"])]
     async with pool.acquire() as c:  # type: ignore[union-attr]
-        return {"items": _rows((await c.fetch(SEARCH, q["q"].lstrip("#"), 51))[:50])}
+        return {"items": _rows((await c.fetch(sql, *args))[:PAGE])}
 
 
 def _vote(value: str | None, confidence: float | None) -> dict[str, Any] | None:
@@ -554,13 +576,19 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                _compile_searches()
                 # The API's pool: ATUM_DB_POOL_SIZE connections, kept open.
                 pool = await asyncpg.create_pool(
                     DSN,
                     min_size=1,
                     max_size=POOL_SIZE,
                     max_inactive_connection_lifetime=5,
-                    server_settings={"application_name": "atum-bench-ceiling", "timezone": "UTC"},
+                    # The API's session settings (app/db/session.py), JIT off included.
+                    server_settings={
+                        "application_name": "atum-bench-ceiling",
+                        "timezone": "UTC",
+                        "jit": "off",
+                    },
                 )
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":

@@ -16,7 +16,8 @@ API = REPO / "api"
 RESULTS = Path(os.environ.get("BENCH_RESULTS") or BENCH / "results").resolve()
 sys.path.insert(0, str(API))
 
-DATABASE = "atum_bench"
+# BENCH_DATABASE: another name, so that a run (the smoke test of `make test`) leaves others alone.
+DATABASE = os.environ.get("BENCH_DATABASE", "").strip() or "atum_bench"
 FULL_TICKETS = 1_000_000
 # One million tickets is three years of a busy desk: the same daily volume at every scale, so a
 # smaller data set is a shorter history with the same open backlog, not a quieter desk.

@@ -17,12 +17,14 @@ from run import (
     P95_TARGET_MS,
     READ_TARGET,
     RSS_TARGET_MB,
+    SEARCH_GROWTH_TARGET,
+    SEARCH_P95_TARGET_MS,
     SUGGESTION_TARGET_MS,
     VIEW_COUNT_TARGET_MS,
     WRITE_TARGET,
     Config,
 )
-from scenarios import READ, TITLES, WRITE
+from scenarios import READ, SEARCHES, TITLES, WRITE
 
 FULL = 1_000_000
 SMALL = 10_000
@@ -40,6 +42,44 @@ def ratio(s: dict[str, Any]) -> float | None:
     if "api" in s and "ceiling" in s and s["ceiling"]["rps"]:
         return float(s["api"]["rps"] / s["ceiling"]["rps"])
     return None
+
+
+def with_rounds(median: str, rounds: list[str] | None) -> str:
+    """A median with the rounds it is the median of: "62% (58%/62%/65%)"."""
+    return f"{median} ({'/'.join(rounds)})" if rounds and len(rounds) > 1 else median
+
+
+def ratio_cell(s: dict[str, Any]) -> str:
+    q = ratio(s)
+    if q is None:
+        return "-"
+    return with_rounds(f"{q:.0%}", [f"{x:.0%}" for x in s.get("ratios") or []])
+
+
+def p95_cell(side: dict[str, Any] | None) -> str:
+    """p95 (ms) with one connection: the median of the rounds' p95, and the rounds'."""
+    if side is None:
+        return "-"
+    return with_rounds(ms(side["p95_us"]), [ms(x) for x in side.get("p95_rounds") or []])
+
+
+def search_queries(run: dict[str, Any], name: str) -> str:
+    """What a search scenario asked and how many tickets each query matches."""
+    found = (run.get("searches") or {}).get(name)
+    if not found:
+        return ""
+    total, queries = found["tickets"], found["queries"]
+    matches = sorted(q["matches"] for q in queries)
+    if name in ("search_rare", "search_number") or len(queries) > 6:
+        return (
+            f"{len(queries)} queries (e.g. {', '.join(repr(q['q']) for q in queries[:3])}), "
+            f"matching {matches[0]:,} to {matches[-1]:,} of {total:,} tickets "
+            f"(median {matches[len(matches) // 2]:,})"
+        )
+    return ", ".join(
+        f"{q['q']!r} {q['matches']:,} of {total:,} tickets ({q['matches'] / total:.1%})"
+        for q in queries
+    )
 
 
 def statements(run: dict[str, Any], name: str) -> str:
@@ -118,13 +158,121 @@ def report_targets(
     return out
 
 
+# The whole stack `make run` runs (PostgreSQL, API, worker, LMTP listener, mail sink), PSS after
+# the run, at the largest scale.
+STACK_TARGET_MB = 1024
+
+
+def stack_total(run: dict[str, Any]) -> int | None:
+    stack = run.get("stack") or {}
+    return sum(v["pss"] for v in stack.values()) if stack else None
+
+
+def stack_line(run: dict[str, Any]) -> str:
+    stack = run.get("stack") or {}
+    if not stack:
+        return "Whole stack (PSS): not measured."
+    return (
+        "Whole stack after the run (PSS: shared pages split between the processes that map "
+        "them, so PostgreSQL's shared buffers count once; the ceiling stopped first): "
+        + ", ".join(
+            f"{label} {v['pss'] / MB:.0f} MB ({v['processes']} "
+            + ("process" if v["processes"] == 1 else "processes")
+            + (f", {v['shmem'] / MB:.0f} MB of it shared memory" if v.get("shmem") else "")
+            + ")"
+            for label, v in stack.items()
+        )
+        + f"; {(stack_total(run) or 0) / MB:.0f} MB in all."
+    )
+
+
+def stack_target(runs: list[dict[str, Any]]) -> tuple[str, str, str]:
+    target = "Whole stack < 1 GB (PSS: PostgreSQL, API, worker, LMTP, mail sink) after the run"
+    total = stack_total(runs[-1]) if runs else None
+    if total is None:
+        return (target, "NOT RUN", "not measured")
+    verdict = "PASS" if total < STACK_TARGET_MB * MB else "FAIL"
+    return (target, verdict, f"{total / MB:.0f} MB at {runs[-1]['tickets']:,} tickets")
+
+
+def settings_line(runs: list[dict[str, Any]]) -> str | None:
+    values = runs[0]["database"].get("settings") if runs else None
+    if not values:
+        return None
+    return (
+        'PostgreSQL ran with (sized by app/pgconf.py, docs/RUNBOOK.md "PostgreSQL settings"): '
+        + ", ".join(f"{name} {value}" for name, value in values.items())
+        + "."
+    )
+
+
 def api_workers(run: dict[str, Any], which: str) -> dict[int, int]:
     master = run["rss"]["masters"].get("API")
     return {pid: rss for pid, rss in run["rss"][which].get("api", {}).items() if pid != master}
 
 
 def reads_run(runs: list[dict[str, Any]]) -> list[str]:
-    return [n for n in READ if all("api_1" in r["scenarios"].get(n, {}) for r in runs)]
+    return [
+        n for n in (*READ, *SEARCHES) if all("api_1" in r["scenarios"].get(n, {}) for r in runs)
+    ]
+
+
+def search_targets(
+    runs: list[dict[str, Any]], full: dict[str, Any] | None, small: dict[str, Any] | None
+) -> list[tuple[str, str, str]]:
+    """Each search scenario: p95 with one connection (the median of the rounds') under
+    SEARCH_P95_TARGET_MS at 1,000,000 tickets; and their growth from 10,000."""
+    out: list[tuple[str, str, str]] = []
+
+    def single(run: dict[str, Any] | None, name: str) -> dict[str, Any] | None:
+        return None if run is None else run["scenarios"].get(name, {}).get("api_1")
+
+    def evidence(run: dict[str, Any], name: str) -> str:
+        side = single(run, name) or {}
+        return f"{p95_cell(side)} ms; " + search_queries(run, name)
+
+    for name in SEARCHES:
+        target = (
+            f"{TITLES[name]}: p95 with one connection < {SEARCH_P95_TARGET_MS:g} ms at "
+            "1,000,000 tickets"
+        )
+        got = single(full, name)
+        if full is not None and got is not None:
+            slow = got["p95_us"] / 1000 >= SEARCH_P95_TARGET_MS
+            out.append((target, "FAIL" if slow else "PASS", evidence(full, name)))
+            continue
+        measured = [r for r in runs if single(r, name) is not None]
+        out.append(
+            (
+                target,
+                "NOT RUN",
+                "not measured in this run"
+                if not measured
+                else ("1,000,000 not run" if full is None else "not measured at 1,000,000")
+                + f"; at {measured[-1]['tickets']:,}: "
+                + evidence(measured[-1], name),
+            )
+        )
+    target = f"search scenarios: p95 growth 10,000 -> 1,000,000 tickets < {SEARCH_GROWTH_TARGET:g}x"
+    both = [n for n in SEARCHES if single(full, n) and single(small, n)]
+    if not both:
+        out.append((target, "NOT RUN", "needs both the 10,000 and the 1,000,000 runs"))
+        return out
+    growth = {
+        n: (single(full, n) or {})["p95_us"] / max(1.0, (single(small, n) or {})["p95_us"])
+        for n in both
+    }
+    over = [n for n, g in growth.items() if g >= SEARCH_GROWTH_TARGET]
+    out.append(
+        (
+            target,
+            "FAIL" if over else "PASS",
+            ", ".join(
+                f"{n} {g:.2f}x" + (" (over)" if n in over else "") for n, g in growth.items()
+            ),
+        )
+    )
+    return out
 
 
 def evaluate(cfg: Config, runs: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
@@ -134,18 +282,18 @@ def evaluate(cfg: Config, runs: list[dict[str, Any]]) -> list[tuple[str, str, st
 
     bad, seen = [], []
     for r in runs:
-        for name in (*READ, *WRITE):
+        for name in (*READ, *SEARCHES, *WRITE):
             q = ratio(r["scenarios"].get(name, {}))
             if q is None:
                 continue
-            need = READ_TARGET if name in READ else WRITE_TARGET
+            need = WRITE_TARGET if name in WRITE else READ_TARGET
             seen.append(f"{name}@{r['tickets']:,} {q:.0%}")
             if q < need:
                 bad.append(f"{name} at {r['tickets']:,}: {q:.0%} < {need:.0%}")
     out.append(
         (
-            f"throughput: reads >= {READ_TARGET:.0%}, create and lifecycle >= {WRITE_TARGET:.0%} "
-            "of the raw-driver ceiling (b)",
+            f"throughput: reads (searches included) >= {READ_TARGET:.0%}, create and lifecycle >= "
+            f"{WRITE_TARGET:.0%} of the raw-driver ceiling (b), the median of the rounds' ratios",
             "FAIL" if bad else "PASS" if seen else "NOT RUN",
             "; ".join(bad)
             if bad
@@ -213,6 +361,8 @@ def evaluate(cfg: Config, runs: list[dict[str, Any]]) -> list[tuple[str, str, st
                 ),
             )
         )
+
+    out.extend(search_targets(runs, full, small))
 
     target = (
         f"lexical suggestion computation per ticket (ticket text + analyse, p95) < "
@@ -316,7 +466,7 @@ def evaluate(cfg: Config, runs: list[dict[str, Any]]) -> list[tuple[str, str, st
 
     over_st = []
     for r in runs:
-        for name in READ:
+        for name in (*READ, *SEARCHES):
             if name not in r["scenarios"]:
                 continue
             e = r["statements"].get(name)
@@ -332,7 +482,9 @@ def evaluate(cfg: Config, runs: list[dict[str, Any]]) -> list[tuple[str, str, st
             "; ".join(over_st)
             if over_st
             else ", ".join(
-                f"{n} {statements(runs[-1], n)}" for n in READ if n in runs[-1]["scenarios"]
+                f"{n} {statements(runs[-1], n)}"
+                for n in (*READ, *SEARCHES)
+                if n in runs[-1]["scenarios"]
             ),
         )
     )
@@ -350,6 +502,7 @@ def evaluate(cfg: Config, runs: list[dict[str, Any]]) -> list[tuple[str, str, st
             ),
         )
     )
+    out.append(stack_target(runs))
     return out
 
 
@@ -375,23 +528,34 @@ def write(
         f"load)."
     )
     add("")
+    if settings_line(runs):
+        add(str(settings_line(runs)))
+        add("")
     add(
         f"Server: gunicorn + `uvicorn_worker.UvicornWorker`, {cfg.workers} workers (the "
         f"production unit's command line, loopback TCP), ATUM_ENV=production, JSON access log "
-        f"at INFO; the mail sink and one worker process run alongside. Load: wrk, "
+        f"at INFO; the mail sink, one worker process and the LMTP listener run alongside. "
+        f"Load: wrk, "
         f"{cfg.connections} connections, {cfg.duration:g} s per run after a {cfg.warmup:g} s "
-        f"warm-up; latency runs: one connection, {cfg.latency:g} s, in the same alternating rounds. Scales run: "
-        + ", ".join(f"{r['tickets']:,}" for r in runs)
-        + " tickets."
+        f"warm-up, in {getattr(cfg, 'rounds', 1)} alternating rounds (API, ceiling, API, ...); "
+        f"latency runs: one connection, {cfg.latency:g} s, in the same alternating rounds. "
+        "Scales run: " + ", ".join(f"{r['tickets']:,}" for r in runs) + " tickets."
     )
     add("")
     add(
         "Command: `make bench` (= `cd api && uv run python ../bench/run.py`); this run: "
         f"`BENCH_SCALES={','.join(f'{s:g}' for s in cfg.scales)} "
         f"BENCH_DURATION={cfg.duration:g} BENCH_WARMUP={cfg.warmup:g} "
-        f"BENCH_LATENCY_DURATION={cfg.latency:g} make bench`."
+        f"BENCH_LATENCY_DURATION={cfg.latency:g} BENCH_ROUNDS={getattr(cfg, 'rounds', 1)} "
+        "make bench`."
     )
     add("")
+    if getattr(cfg, "smoke", False):
+        add(
+            "**Smoke run** (`BENCH_SMOKE=1`): every measurement on a few samples, to check that "
+            "the harness works; its figures say nothing about the product."
+        )
+        add("")
     add("## Targets")
     add("")
     add("| target | result | evidence |")
@@ -412,7 +576,8 @@ def write(
                 if rounds > 1
                 else ". "
             )
-            + "p95 @1 = p95 with one connection. Statements = SQL statements per request from "
+            + "p95 @1 = p95 with one connection. In brackets: each round's figure, in order; "
+            "the verdicts read the median. Statements = SQL statements per request from "
             "the API's access log (`db_statements`, authentication included; BEGIN/COMMIT are "
             "not cursor statements and are not counted)."
         )
@@ -422,23 +587,16 @@ def write(
             "| p95 @1 API | p95 @1 ceiling | statements |"
         )
         add("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|")
-        for name in ("health", *READ, *WRITE):
+        for name in ("health", *READ, *SEARCHES, *WRITE):
             s = r["scenarios"].get(name)
             if not s:
                 continue
             a = s["api"]
             c = s.get("ceiling")
             q = ratio(s)
-            need = (
-                "(a)"
-                if name == "health"
-                else (f"{READ_TARGET:.0%}" if name in READ else f"{WRITE_TARGET:.0%}")
-            )
-            verdict = (
-                ""
-                if q is None
-                else (" PASS" if q >= (READ_TARGET if name in READ else WRITE_TARGET) else " FAIL")
-            )
+            goal = WRITE_TARGET if name in WRITE else READ_TARGET
+            need = "(a)" if name == "health" else f"{goal:.0%}"
+            verdict = "" if q is None else (" PASS" if q >= goal else " FAIL")
             cells = [
                 TITLES[name],
                 f"{a['rps']:,.0f}",
@@ -447,14 +605,24 @@ def write(
                 ms(a["p99_us"]),
                 str(a["errors"]),
                 f"{c['rps']:,.0f}" if c else "-",
-                "-" if q is None else f"{q:.0%}",
+                ratio_cell(s),
                 need + verdict,
-                ms(s["api_1"]["p95_us"]) if "api_1" in s else "-",
-                ms(s["ceiling_1"]["p95_us"]) if "ceiling_1" in s else "-",
+                p95_cell(s.get("api_1")),
+                p95_cell(s.get("ceiling_1")),
                 statements(r, name),
             ]
             add("| " + " | ".join(cells) + " |")
         add("")
+        searched = [n for n in SEARCHES if n in r["scenarios"] and (r.get("searches") or {}).get(n)]
+        if searched:
+            add(
+                "Search queries, chosen from this data set and counted with the API's own search "
+                "(`tickets.count_rows` as a manager); each ceiling runs the API's statement for "
+                "the same query and caller (`tickets.compiled_list`): "
+                + "; ".join(f"{TITLES[n]}: {search_queries(r, n)}" for n in searched)
+                + "."
+            )
+            add("")
         comp = r.get("suggestion_computation")
         if comp:
             add(
@@ -522,6 +690,8 @@ def write(
             + "."
         )
         add("")
+        add(stack_line(r))
+        add("")
         lc = r["scenarios"].get("lifecycle", {})
         st = r["statements"]
         add(
@@ -555,7 +725,8 @@ def write(
         series: dict[str, list[tuple[int, float]]] = {}
         for name in reads_run(runs):
             values = [r["scenarios"][name]["api_1"]["p95_us"] / 1000 for r in runs]
-            series[name] = [(r["tickets"], v) for r, v in zip(runs, values, strict=True)]
+            if name in READ:  # the plot: the read scenarios (the table has the searches too)
+                series[name] = [(r["tickets"], v) for r, v in zip(runs, values, strict=True)]
             growth = values[-1] / values[0] if values[0] else 0
             add(
                 f"| {TITLES[name]} | "
@@ -578,7 +749,7 @@ def write(
     # Scenarios a run did not measure (BENCH_ONLY, or a run from before the scenario existed).
     absent = {
         name: [f"{r['tickets']:,}" for r in runs if name not in r["scenarios"]]
-        for name in ("health", *READ, *WRITE)
+        for name in ("health", *READ, *SEARCHES, *WRITE)
     }
     absent = {name: scales for name, scales in absent.items() if scales}
     if missing or absent:

@@ -8,7 +8,7 @@ Settings (environment):
                           1,000,000 tickets); BENCH_SCALE=x alone runs just that scale
   BENCH_DURATION          seconds under load per scenario and side (default 10), split into
   BENCH_ROUNDS            alternating API / ceiling runs (default 3)
-  BENCH_WARMUP            seconds of warm-up before each (default 3)
+  BENCH_WARMUP            seconds of warm-up before each (default 3; 0: none)
   BENCH_LATENCY_DURATION  seconds with one connection per scenario and side (default 6), split
                           into the same alternating rounds
   BENCH_CONNECTIONS       connections under load (default 64)
@@ -16,15 +16,22 @@ Settings (environment):
   ATUM_DATABASE_URL       server for the bench database (default: the embedded PostgreSQL)
   BENCH_DRAIN             seconds the worker may take for the mail backlog at the end (default 60)
   BENCH_KEEP=1            keep the bench database of the last scale afterwards
-  BENCH_STRICT=1          exit 1 when a target fails (default: report PASS/FAIL, exit 0)
+  BENCH_STRICT=1          exit 1 when a target FAILs, naming them (NOT RUN does not fail;
+                          default: report PASS/FAIL, exit 0); also for `run.py --report`
+  BENCH_DATABASE          the bench database's name (default atum_bench)
+  BENCH_RESULTS           where the report goes (default bench/results)
+  BENCH_SMOKE=1           a smoke run (the harness test in `make test`): every measurement on a
+                          few samples (5 suggestions, 2 agents' view counts, 20-ticket bulk
+                          actions, 2 report requests); its figures check the harness only
 
-For every scale: generate.py rebuilds the `atum_bench` database; the API is started with the
+For every scale: generate.py rebuilds the bench database; the API is started with the
 unit's gunicorn command line (uvicorn workers, the unit's worker count) on loopback TCP, next to
-the ceiling app (ceiling_app.py, same command line), the mail sink and the worker; wrk replays
-each scenario after a warm-up, against the API and against the ceiling, under load and with one
-connection. Before the servers start, the lexical engine computes (in this process, as the worker
-does, timed per ticket) the stored suggestion of every ticket the suggestions scenario reads.
-Everything started here is stopped before the run ends, whatever happens.
+the ceiling app (ceiling_app.py, same command line), the mail sink, the worker and the LMTP
+listener; wrk replays each scenario after a warm-up, against the API and against the ceiling,
+under load and with one connection. Before the servers start, the lexical engine computes (in this
+process, as the worker does, timed per ticket) the stored suggestion of every ticket the
+suggestions scenario reads. Everything started here is stopped before the run ends, whatever
+happens.
 """
 
 from __future__ import annotations
@@ -59,7 +66,7 @@ from common import (
     env_int,
     server_uri,
 )
-from scenarios import READ, Stage
+from scenarios import READ, SEARCHES, Stage
 from servers import (
     Memory,
     Proc,
@@ -67,7 +74,9 @@ from servers import (
     free_port,
     gunicorn_argv,
     production_workers,
+    stack_memory,
     start,
+    tree_pids,
     wait_http,
     wait_port,
     wrk,
@@ -75,6 +84,9 @@ from servers import (
 
 READ_TARGET, WRITE_TARGET = 0.40, 0.35
 P95_TARGET_MS, GROWTH_TARGET = 20.0, 1.5
+# The search scenarios (scenarios.SEARCHES): p95 with one connection at 1,000,000 tickets, and its
+# growth from 10,000.
+SEARCH_P95_TARGET_MS, SEARCH_GROWTH_TARGET = 30.0, 2.0
 SUGGESTION_TARGET_MS = 50.0
 VIEW_COUNT_TARGET_MS = 50.0
 MAX_READ_STATEMENTS, RSS_TARGET_MB = 3, 200
@@ -104,6 +116,8 @@ class Config:
         self.workers = production_workers()
         self.keep = os.environ.get("BENCH_KEEP") == "1"
         self.strict = os.environ.get("BENCH_STRICT") == "1"
+        # A smoke run (the harness test of `make test`): every measurement, on a few samples.
+        self.smoke = os.environ.get("BENCH_SMOKE") == "1"
         # Development aid: BENCH_ONLY=create,lifecycle runs just those scenarios.
         only = os.environ.get("BENCH_ONLY", "").strip()
         self.only = {x.strip() for x in only.split(",")} if only else None
@@ -127,6 +141,7 @@ class ScaleRun:
         self.memory = Memory()
         self.results: dict[str, dict[str, Any]] = {}
         self.reports: dict[str, Any] = {}
+        self.stack: dict[str, dict[str, int]] = {}
 
     def env(self, uri: str, secret: str, sink_port: int) -> dict[str, str]:
         keep = {k: v for k, v in os.environ.items() if not k.startswith(("ATUM_", "BENCH_"))}
@@ -157,7 +172,20 @@ class ScaleRun:
         data = asyncio.run(generate.build(self.scale, log=lambda m: log(m), secret=secret))
         uri = self.uri = data["uri"]
         stage = Stage(uri, self.tmp, secret=secret)
-        asyncio.run(stage.prepare(suggestions=cfg.wants("suggestions")))
+        if cfg.smoke:
+            stage.suggested, stage.suggestion_warmup = 5, 1
+        asyncio.run(
+            stage.prepare(
+                suggestions=cfg.wants("suggestions"),
+                searches=any(cfg.wants(n) for n in SEARCHES),
+            )
+        )
+        for name, found in stage.searches.items():
+            matches = [q["matches"] for q in found["queries"]]
+            log(
+                f"  {name}: {len(matches)} queries, matching {min(matches):,} to "
+                f"{max(matches):,} of {found['tickets']:,} tickets"
+            )
         if stage.computation:
             c = stage.computation
             log(
@@ -165,7 +193,7 @@ class ScaleRun:
                 f"ms, p95 {c['p95_ms']:.1f} ms, max {c['max_ms']:.1f} ms"
             )
         if cfg.wants("views"):
-            asyncio.run(stage.view_counts())
+            asyncio.run(stage.view_counts(*((2, 1) if cfg.smoke else ())))
             if stage.counts:
                 c = stage.counts
                 log(
@@ -188,11 +216,7 @@ class ScaleRun:
                 self.tmp / "mailsink.log",
             )
             self.procs.append(sink)
-            wait_port(sink_port, sink)
-            worker = self.worker = start(
-                "worker", [py, "-m", "app.cli", "worker"], env, self.tmp / "worker.log"
-            )
-            self.procs.append(worker)
+            # The servers boot while the sink does (the worker, which sends to it, once it is up).
             api = start(
                 "API", gunicorn_argv(api_port, cfg.workers, self.tmp / "api.ctl"), env, api_log
             )
@@ -206,11 +230,24 @@ class ScaleRun:
                     app="ceiling_app:app",
                     chdir=BENCH,
                 ),
-                env,
+                {**env, "BENCH_CEILING_SEARCHES": str(stage.search_file)},
                 ceiling_log,
                 cwd=BENCH,
             )
             self.procs.append(ceiling)
+            wait_port(sink_port, sink)
+            worker = self.worker = start(
+                "worker", [py, "-m", "app.cli", "worker"], env, self.tmp / "worker.log"
+            )
+            self.procs.append(worker)
+            lmtp_port = free_port()
+            lmtp = start(
+                "LMTP",
+                [py, "-m", "app.cli", "lmtp"],
+                {**env, "ATUM_LMTP_PORT": str(lmtp_port)},
+                self.tmp / "lmtp.log",
+            )
+            self.procs.append(lmtp)
             wait_http(f"{api_url}/api/health", api)
             wait_http(f"{ceiling_url}/ceiling/new_queue", ceiling)
             self.memory.watch("api", api)
@@ -222,7 +259,7 @@ class ScaleRun:
                 self.results["health"] = self.measure(
                     "health", api_url, stage.files[("health", "api")], None, None, latency=True
                 )
-            for name in (*READ, "create"):
+            for name in (*READ, *SEARCHES, "create"):
                 if cfg.wants(name):
                     self.results[name] = self.measure(
                         name,
@@ -235,13 +272,19 @@ class ScaleRun:
             if cfg.wants("lifecycle"):
                 self.results["lifecycle"] = self.lifecycle(stage, api_url, ceiling_url)
             if cfg.wants("bulk"):
-                self.bulk = asyncio.run(bulk_actions(uri, api_url, stage))
+                self.bulk = asyncio.run(
+                    bulk_actions(uri, api_url, stage, 20 if cfg.smoke else BULK_TICKETS)
+                )
             if any(cfg.wants(n) for n in reports_bench.SCENARIOS):
                 self.reports = self.report_scenarios(stage, api_url)
             self.memory.sample()
             rss_end = {label: dict(v) for label, v in self.memory.last.items()}
             self.backlog = asyncio.run(drain(uri, cfg.drain))
             log(f"  worker: {self.backlog}")
+            wait_port(lmtp_port, lmtp)
+            self.stack = whole_stack(
+                uri, ceiling, {"API": api, "worker": worker, "LMTP": lmtp, "mail sink": sink}
+            )
         finally:
             self.memory.stop()
             for proc in reversed(self.procs):
@@ -258,6 +301,7 @@ class ScaleRun:
             "scenarios": self.results,
             "suggestion_computation": stage.computation,
             "view_counts": stage.counts,
+            "searches": stage.searches,
             "bulk": self.bulk,
             "reports": self.reports,
             "statements": statements,
@@ -267,6 +311,7 @@ class ScaleRun:
                 "masters": {p.name: p.popen.pid for p in self.procs},
             },
             "database": database,
+            "stack": self.stack,
         }
 
     def report_scenarios(self, stage: Stage, api_url: str) -> dict[str, Any]:
@@ -276,11 +321,14 @@ class ScaleRun:
         out: dict[str, Any] = {}
         self.worker.pause()
         try:
-            out.update(asyncio.run(reports_bench.report_latencies(api_url, token, cfg.wants)))
+            samples = 2 if cfg.smoke else 20
+            out.update(
+                asyncio.run(reports_bench.report_latencies(api_url, token, cfg.wants, samples))
+            )
             if cfg.wants("csv_export"):
                 out["csv_export"] = asyncio.run(reports_bench.csv_export(api_url, token, self.uri))
             if cfg.wants("sla_sweep_idle"):
-                out["sla_sweep_idle"] = asyncio.run(reports_bench.sla_sweep_idle(self.uri))
+                out["sla_sweep_idle"] = asyncio.run(reports_bench.sla_sweep_idle(self.uri, samples))
         finally:
             self.worker.resume()
         log(f"  reports: {reports_bench.summary(out)}")
@@ -297,7 +345,8 @@ class ScaleRun:
             result = wrk(url, file, **kwargs)
         finally:
             self.worker.resume()
-        asyncio.run(settle(self.uri))
+        # A smoke run's figures are not read: one quiet look is enough there.
+        asyncio.run(settle(self.uri, polls=1 if self.cfg.smoke else 3))
         return result
 
     def measure(
@@ -322,7 +371,7 @@ class ScaleRun:
             )
             if url is not None and file is not None
         ]
-        for _, url, file in sides:
+        for _, url, file in sides if cfg.warmup > 0 else ():
             self.wrk(url, file, connections=cfg.connections, seconds=cfg.warmup)
         rounds: dict[str, list[dict[str, Any]]] = {side: [] for side, _, _ in sides}
         for _ in range(cfg.rounds):
@@ -356,12 +405,13 @@ class ScaleRun:
         urls = {"api": api_url, "ceiling": ceiling_url}
 
         def run(side: str, phase: str, seconds: float) -> dict[str, Any]:
-            # Generous: a thread that runs out starts over and its repeated commands fail.
-            per_thread = max(8, math.ceil(seconds * 10))
+            # Generous: a thread that runs out starts over and its repeated commands fail. A few
+            # connections each run faster than many (the smoke run's 4 against the ceiling).
+            per_thread = max(8, math.ceil(seconds * 10), math.ceil(seconds * 600 / c))
             file = asyncio.run(stage.lifecycle(f"{side}-{phase}", c, per_thread))
             return self.wrk(urls[side], file, connections=c, seconds=seconds, chain=True)
 
-        for side in urls:
+        for side in urls if cfg.warmup > 0 else ():
             run(side, "warmup", cfg.warmup)
         rounds: dict[str, list[dict[str, Any]]] = {side: [] for side in urls}
         for k in range(cfg.rounds):
@@ -396,6 +446,7 @@ class ScaleRun:
             total["max_us"] = max(r["max_us"] for r in results)
             total["rps"] = total["requests"] / (total["duration_us"] / 1e6)
             total["rounds"] = [round(r["rps"], 1) for r in results]
+            total["p95_rounds"] = [r["p95_us"] for r in results]
             out[side] = total
         if "api" in rounds and "ceiling" in rounds:
             ratios = [
@@ -444,7 +495,9 @@ BULK_ACTIONS: list[tuple[str, dict[str, Any] | None]] = [
 ]
 
 
-async def bulk_actions(uri: str, api_url: str, stage: Stage) -> list[dict[str, Any]]:
+async def bulk_actions(
+    uri: str, api_url: str, stage: Stage, tickets: int = BULK_TICKETS
+) -> list[dict[str, Any]]:
     import httpx
 
     manager = stage.managers[0]
@@ -455,7 +508,7 @@ async def bulk_actions(uri: str, api_url: str, stage: Stage) -> list[dict[str, A
         rows = await conn.fetch(
             "SELECT id FROM tickets WHERE status IN ('IN_PROGRESS', 'WAITING_CUSTOMER') "
             "ORDER BY created_at DESC LIMIT $1",
-            BULK_TICKETS * len(BULK_ACTIONS),
+            tickets * len(BULK_ACTIONS),
         )
     finally:
         await conn.close()
@@ -479,8 +532,8 @@ async def bulk_actions(uri: str, api_url: str, stage: Stage) -> list[dict[str, A
         )
         macro.raise_for_status()
         for k, (name, action) in enumerate(BULK_ACTIONS):
-            chunk = ids[k * BULK_TICKETS : (k + 1) * BULK_TICKETS]
-            if len(chunk) < BULK_TICKETS:
+            chunk = ids[k * tickets : (k + 1) * tickets]
+            if len(chunk) < tickets:
                 log(f"  bulk {name}: only {len(chunk)} open tickets left")
             if not chunk:
                 continue
@@ -529,12 +582,12 @@ async def drain(uri: str, seconds: float) -> dict[str, Any]:
         await conn.close()
 
 
-async def settle(uri: str, seconds: float = 60) -> None:
+async def settle(uri: str, seconds: float = 60, polls: int = 3) -> None:
     conn = await asyncpg.connect(uri)
     try:
         deadline = time.monotonic() + seconds
         quiet = 0
-        while time.monotonic() < deadline and quiet < 3:
+        while time.monotonic() < deadline and quiet < polls:
             # The worker shares the API's application name; its own statements (outbox claims
             # and updates, LISTEN) do not count.
             busy = await conn.fetchval(
@@ -603,9 +656,49 @@ async def database_facts(uri: str) -> dict[str, Any]:
             "tables": sizes,
             "version": await conn.fetchval("SHOW server_version"),
             "shared_buffers": await conn.fetchval("SHOW shared_buffers"),
+            "settings": await pg_settings(conn),
         }
     finally:
         await conn.close()
+
+
+async def pg_settings(conn: asyncpg.Connection) -> dict[str, str]:
+    """The server's values of the settings app/pgconf.py sizes (what this run ran with)."""
+    from app.pgconf import GiB, Host, settings
+
+    return {name: await conn.fetchval(f"SHOW {name}") for name in settings(Host(GiB, 1))}
+
+
+def whole_stack(uri: str, ceiling: Proc, procs: dict[str, Proc]) -> dict[str, dict[str, int]]:
+    """The memory of what `make run` runs, after the run (PSS, see servers.pss): PostgreSQL (the
+    postmaster, its background processes and the bench database's connections; not other
+    databases' on a shared server), the API (gunicorn master and workers), the worker, the LMTP
+    listener and the mail sink. The ceiling is stopped first: its connections' server processes
+    are not part of the product."""
+    ceiling.stop()
+
+    async def postgres_pids() -> list[int]:
+        conn = await asyncpg.connect(uri)
+        try:
+            pids = [
+                r[0]
+                for r in await conn.fetch(
+                    "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+                    "AND (datname IS NULL OR datname = current_database())"
+                )
+            ]
+            try:
+                data = await conn.fetchval("SHOW data_directory")
+                pids.append(int((Path(data) / "postmaster.pid").read_text().split()[0]))
+            except (asyncpg.PostgresError, OSError, ValueError, IndexError):
+                pass  # not a superuser, or the server's files are not readable here
+            return pids
+        finally:
+            await conn.close()
+
+    groups = {"PostgreSQL": asyncio.run(postgres_pids())}
+    groups.update({label: tree_pids(p.popen.pid) for label, p in procs.items()})
+    return stack_memory(groups)
 
 
 def machine_facts() -> dict[str, Any]:
@@ -654,8 +747,20 @@ def main() -> int:
     summary = report.write(cfg, machine, runs, started, RESULTS)
     log(f"report: {RESULTS / 'latest.md'}")
     print(summary, flush=True)
-    failed = "FAIL" in summary
-    return 1 if failed and cfg.strict else 0
+    return strict_status(cfg, report.evaluate(cfg, runs))
+
+
+def strict_status(cfg: Any, verdicts: list[tuple[str, str, str]]) -> int:
+    """BENCH_STRICT=1: exit status 1 when a target FAILs (NOT RUN, at a partial run, does not
+    fail), naming them; otherwise 0."""
+    failed = [target for target, verdict, _ in verdicts if verdict == "FAIL"]
+    if not cfg.strict:
+        return 0
+    if failed:
+        log(f"BENCH_STRICT: {len(failed)} target(s) FAIL: " + "; ".join(failed))
+        return 1
+    log("BENCH_STRICT: no target FAILs")
+    return 0
 
 
 def rerender() -> int:
@@ -674,7 +779,9 @@ def rerender() -> int:
             }
     started = datetime.fromisoformat(data["date"]).timestamp()
     print(report.write(cfg, data["machine"], data["runs"], started, RESULTS))
-    return 0
+    # BENCH_STRICT applies to the re-rendered verdicts as to a run's.
+    cfg.strict = os.environ.get("BENCH_STRICT") == "1"
+    return strict_status(cfg, report.evaluate(cfg, data["runs"]))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import secrets
 import statistics
 import time
@@ -29,6 +30,15 @@ from app.auth.tokens import create_access_token
 from app.services.audit_chain import derive_key
 
 READ = ("customer_list", "customer_detail", "new_queue", "desk_list", "search", "suggestions")
+# Full-text search one shape at a time (desk, staff), each against a ceiling that runs the API's
+# own statement for the same query (app.services.tickets.compiled_list).
+SEARCHES = (
+    "search_rare",
+    "search_common",
+    "search_none",
+    "search_two_words",
+    "search_number",
+)
 WRITE = ("create", "lifecycle")
 TITLES = {
     "health": "health (no database), ceiling (a)",
@@ -37,6 +47,11 @@ TITLES = {
     "new_queue": "NEW queue",
     "desk_list": "desk list: status + assignee + breached",
     "search": "full-text search (desk)",
+    "search_rare": "search: a rare word (desk)",
+    "search_common": "search: a common word (desk)",
+    "search_none": "search: a word that matches nothing (desk)",
+    "search_two_words": "search: two words (desk)",
+    "search_number": "search: a ticket number #N (desk)",
     "suggestions": "AI suggestions (desk, lexical)",
     "create": "ticket create",
     "lifecycle": "lifecycle mix",
@@ -49,6 +64,25 @@ CHAIN = ("accept", "assign", "in_progress", "reply", "note", "waiting", "reply",
 # The suggestions scenario: open tickets whose suggestion is computed (and timed) beforehand, and
 # the untimed warm-up before them.
 SUGGESTED_TICKETS, SUGGESTION_WARMUP = 150, 10
+# The search scenarios' words, each kept only when the loaded data bear it out (counted through
+# the API's own count, tickets.count_rows): common words in at least COMMON_SHARE of the tickets
+# (the first three that are), words in no ticket, two-word queries that match; rare words are the
+# host names and error codes (ws-0421, ERR-4242) of sampled tickets, found in at most RARE_SHARE
+# of the tickets; ticket numbers are sampled over the whole history.
+COMMON_WORDS = ("office", "error", "restart", "printer", "password")
+COMMON_SHARE = 0.10
+UNKNOWN_WORDS = ("kerberos", "sharepoint", "thunderbolt", "raspberry", "zeppelin")
+TWO_WORDS = (
+    "printer toner",
+    "vpn disconnecting",
+    "outlook crashes",
+    "password locked",
+    "certificate expired",
+    "scanner vienna",
+)
+RARE = re.compile(r"\b(?:ws-\d{4}|ERR-\d{4})\b")
+RARE_SHARE = 0.001
+SEARCH_TERMS = 40
 
 
 @dataclass
@@ -103,10 +137,21 @@ class Stage:
     computation: dict[str, Any] | None = None
     # The saved views' live counts: time per view's COUNT (p50/p95/max ms), by view_counts().
     counts: dict[str, Any] | None = None
+    # The search scenarios: per scenario its queries and how many tickets each matches.
+    searches: dict[str, Any] = field(default_factory=dict)
+    # The ceiling's search statements (ceiling line k runs entry k, see ceiling_app.py).
+    search_requests: list[dict[str, str]] = field(default_factory=list)
+    search_file: Path | None = None
+    # How many tickets the suggestions scenario reads, and warms up with (fewer in a smoke run).
+    suggested: int = SUGGESTED_TICKETS
+    suggestion_warmup: int = SUGGESTION_WARMUP
 
-    async def prepare(self, customers: int = 200, *, suggestions: bool = True) -> None:
-        """Sessions and the read scenarios' request files; with *suggestions*, also the stored
-        suggestion of every ticket the suggestions scenario reads (see suggest())."""
+    async def prepare(
+        self, customers: int = 200, *, suggestions: bool = True, searches: bool = True
+    ) -> None:
+        """Sessions and the read scenarios' request files; with *searches*, the search
+        scenarios' (their words chosen and counted, see _searches()); with *suggestions*, also
+        the stored suggestion of every ticket the suggestions scenario reads (see suggest())."""
         suggested: list[uuid.UUID] = []
         warmup: list[uuid.UUID] = []
         conn = await asyncpg.connect(self.uri)
@@ -140,6 +185,10 @@ class Stage:
             self.managers = [a for a in actors if a.role == "manager"]
             self.agents = [a for a in actors if a.role == "agent"]
             await self._reads(conn)
+            if searches:
+                await self._searches(conn)
+            self.search_file = self.directory / "searches.json"
+            self.search_file.write_text(json.dumps(self.search_requests))
             if suggestions:
                 suggested, warmup = await self._suggestions(conn)
         finally:
@@ -211,15 +260,90 @@ class Stage:
             ],
         )
 
-        terms = await self._search_terms(conn)
+        self._search_files("search", await self._search_terms(conn))
+
+    def _search_files(self, scenario: str, terms: list[str]) -> None:
+        """Staff searching for *terms* (round robin over managers and agents); the ceiling's line
+        names the entry of the statement table (role, user, query) it runs."""
+        staff = self.managers + self.agents
         api, ceiling = [], []
         for k, term in enumerate(terms):
             a = staff[k % len(staff)]
             api.append(
-                Line("GET", f"/api/internal/tickets?q={quote(term)}", headers=a.auth("search"))
+                Line("GET", f"/api/internal/tickets?q={quote(term)}", headers=a.auth(scenario))
             )
-            ceiling.append(Line("GET", f"/ceiling/search?q={quote(term)}"))
-        self._files("search", api, ceiling)
+            ceiling.append(Line("GET", f"/ceiling/search?k={len(self.search_requests)}"))
+            self.search_requests.append({"role": a.role, "user": str(a.id), "q": term})
+        self._files(scenario, api, ceiling)
+
+    async def _searches(self, conn: asyncpg.Connection) -> None:
+        """The five search scenarios' queries, chosen from the loaded data with a generator of
+        their own (the other scenarios' data stay the same), and how many tickets each matches
+        (tickets.count_rows as a manager: the API's own search)."""
+        r = random.Random(13)
+        total = int(await conn.fetchval("SELECT count(*) FROM tickets"))
+        first, last = await conn.fetchrow("SELECT min(number), max(number) FROM tickets")
+        sampled = r.sample(range(first, last + 1), min(SEARCH_TERMS * 5, last - first + 1))
+        rows = await conn.fetch(
+            "SELECT title, description FROM tickets WHERE number = ANY($1::bigint[]) "
+            "ORDER BY number",
+            sampled,
+        )
+        rare: list[str] = []
+        for row in rows:
+            found = RARE.findall(f"{row['title']} {row['description']}")
+            if found and (term := r.choice(found)) not in rare:
+                rare.append(term)
+        numbers = [f"#{n}" for n in sampled[:SEARCH_TERMS]]
+        counts = await self._count([*COMMON_WORDS, *UNKNOWN_WORDS, *TWO_WORDS, *rare, *numbers])
+        chosen = {
+            "search_rare": [t for t in rare if 1 <= counts[t] <= max(1, total * RARE_SHARE)][
+                :SEARCH_TERMS
+            ],
+            "search_common": [t for t in COMMON_WORDS if counts[t] >= total * COMMON_SHARE][:3],
+            "search_none": [t for t in UNKNOWN_WORDS if counts[t] == 0],
+            "search_two_words": [t for t in TWO_WORDS if counts[t] >= 1],
+            "search_number": [t for t in numbers if counts[t] >= 1],
+        }
+        for scenario, terms in chosen.items():
+            if not terms:
+                raise RuntimeError(f"{scenario}: no query fits the data ({counts})")
+            # Every query several times over, so that each connection meets them all.
+            self._search_files(scenario, terms * max(1, math.ceil(SEARCH_TERMS / len(terms))))
+            self.searches[scenario] = {
+                "tickets": total,
+                "queries": [{"q": t, "matches": counts[t]} for t in terms],
+            }
+
+    async def _count(self, terms: list[str]) -> dict[str, int]:
+        """How many tickets each of *terms* finds, as a manager's search counts them."""
+        from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+        from app.auth.deps import CurrentUser
+        from app.db.embedded import to_async_url
+        from app.models.enums import Role
+        from app.services import tickets
+
+        manager = self.managers[0]
+        actor = CurrentUser(
+            id=manager.id,
+            email="",
+            name="",
+            role=Role(manager.role),
+            org_id=None,
+            org_name=None,
+            session_id=uuid.uuid4(),
+        )
+        engine = create_async_engine(to_async_url(self.uri))
+        out: dict[str, int] = {}
+        try:
+            async with AsyncSession(engine) as session:
+                for term in dict.fromkeys(terms):
+                    flt = tickets.TicketFilter(q=term)
+                    out[term] = await tickets.count_rows(session, actor, flt)
+        finally:
+            await engine.dispose()
+        return out
 
     async def _suggestions(
         self, conn: asyncpg.Connection
@@ -234,9 +358,10 @@ class Stage:
         ]
         # A generator of its own: the other scenarios' data stay the same with or without this.
         chosen = random.Random(11).sample(
-            open_work, min(SUGGESTED_TICKETS + SUGGESTION_WARMUP, len(open_work))
+            open_work, min(self.suggested + self.suggestion_warmup, len(open_work))
         )
-        warmup, tickets = chosen[:SUGGESTION_WARMUP], chosen[SUGGESTION_WARMUP:] or chosen
+        warmup = chosen[: self.suggestion_warmup]
+        tickets = chosen[self.suggestion_warmup :] or chosen
         staff = self.managers + self.agents
         self._files(
             "suggestions",

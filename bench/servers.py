@@ -197,6 +197,46 @@ class Memory:
             self._thread.join()
 
 
+def pss(pid: int) -> tuple[int, int] | None:
+    """A process's proportional set size in bytes (/proc/<pid>/smaps_rollup): its private pages
+    plus its share of every shared page, so PostgreSQL's shared buffers count once however many
+    server processes map them; and the part of it that is shared memory (Pss_Shmem: PostgreSQL's
+    shared buffers). None when the process is gone or not readable."""
+    try:
+        fields = {
+            line.split(":")[0]: int(line.split()[1]) * 1024
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+            if line.startswith(("Pss:", "Pss_Shmem:"))
+        }
+    except (OSError, ValueError):
+        return None
+    return (fields["Pss"], fields.get("Pss_Shmem", 0)) if "Pss" in fields else None
+
+
+def tree_pids(pid: int) -> list[int]:
+    """*pid* and every descendant of it (none when it is gone)."""
+    try:
+        root = psutil.Process(pid)
+        return [root.pid, *(p.pid for p in root.children(recursive=True))]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def stack_memory(groups: dict[str, list[int]]) -> dict[str, dict[str, int]]:
+    """PSS of each labelled group of processes, the shared-memory part of it, and the number of
+    processes counted (those gone or unreadable are left out)."""
+    out: dict[str, dict[str, int]] = {}
+    for label, pids in groups.items():
+        sizes = [v for v in (pss(pid) for pid in pids) if v is not None]
+        if sizes:
+            out[label] = {
+                "pss": sum(v[0] for v in sizes),
+                "shmem": sum(v[1] for v in sizes),
+                "processes": len(sizes),
+            }
+    return out
+
+
 def ensure_wrk() -> str:
     found = shutil.which("wrk")
     if found:

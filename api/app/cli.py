@@ -248,6 +248,42 @@ def restore(
         typer.echo(f"schema revision {done.schema_revision}: run `atum-desk migrate` next")
 
 
+@cli.command("pg-tune")
+def pg_tune(
+    data_dir: Annotated[
+        Path,
+        typer.Option("--data-dir", help="PostgreSQL's data directory (its disk: SSD or not)"),
+    ] = Path("/var/lib/postgresql"),
+    api_workers: Annotated[
+        int | None, typer.Option(help="API processes (default ATUM_API_WORKERS, else 2)")
+    ] = None,
+    pool_size: Annotated[
+        int | None, typer.Option(help="connections per process (default ATUM_DB_POOL_SIZE)")
+    ] = None,
+    disk: Annotated[
+        str | None, typer.Option(help="ssd or hdd instead of detecting it (default ATUM_PG_DISK)")
+    ] = None,
+) -> None:
+    """Print PostgreSQL settings sized for this host (a conf.d file; the installer writes it to
+    /etc/postgresql/<version>/main/conf.d/atum-desk.conf). See docs/RUNBOOK.md."""
+    from app import pgconf
+    from app.config import Settings
+
+    try:
+        host = pgconf.detect_host(data_dir, disk)
+    except ValueError as exc:
+        _fail(str(exc))
+        return
+    if pool_size is None:
+        import os
+
+        raw = os.environ.get("ATUM_DB_POOL_SIZE", "").strip()
+        default = Settings.model_fields["db_pool_size"].default
+        pool_size = int(raw) if raw.isdigit() and int(raw) > 0 else default
+    workers = api_workers or pgconf.api_workers_from_env()
+    typer.echo(pgconf.render(host, api_workers=workers, pool_size=pool_size), nl=False)
+
+
 @cli.command()
 def openapi() -> None:
     """Print the API's OpenAPI schema (JSON); the web UI's types are generated from it."""

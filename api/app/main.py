@@ -18,6 +18,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from swagger_ui_bundle import swagger_ui_path
 
 from app import errors
+from app.auth import session_cache
 from app.config import REPO_ROOT, Settings, get_settings
 from app.db.session import get_engine
 from app.logging import configure_logging
@@ -81,7 +82,10 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     # cost ~15 % of a list request's CPU when measured.
     gc.collect()
     gc.freeze()
+    # Cached authentication, kept current by the database's notifications (auth/session_cache.py).
+    session_cache.cache.start()
     yield
+    await session_cache.cache.stop()
     await live.hub.stop()
     await get_engine().dispose()
 

@@ -29,6 +29,26 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+    _tune_tables(connection)
+
+
+def _tune_tables(connection: Connection) -> None:
+    """The hot tables' autovacuum settings (app/pgconf.py), kept current by every migrate rather
+    than by a migration per change; a table already right is not touched."""
+    from sqlalchemy import text
+
+    from app.pgconf import TABLE_SETTINGS, table_changes
+
+    rows = connection.execute(
+        text(
+            "SELECT relname, reloptions FROM pg_class WHERE relkind = 'r' "
+            "AND relnamespace = current_schema()::regnamespace AND relname = ANY(:names)"
+        ),
+        {"names": list(TABLE_SETTINGS)},
+    )
+    for statement in table_changes({row.relname: row.reloptions for row in rows}):
+        connection.execute(text(statement))
+    connection.commit()
 
 
 async def _run_async() -> None:

@@ -357,6 +357,7 @@ class TestInstaller:
         first = run(INSTALL, "--prefix", root, "--public-url", "https://desk.example.test")
         assert first.code == 0, first.stderr + first.stdout
         self.assert_complete(root)
+        self.assert_postgresql_sized(root, first.stdout)
 
         before = snapshot(root)
         again = run(INSTALL, "--prefix", root)
@@ -386,6 +387,42 @@ class TestInstaller:
         assert env.read_text() == secret
         site = (root / "etc/nginx/sites-available/atum-desk.conf").read_text()
         assert "client_max_body_size 51264k;" in site
+
+    @staticmethod
+    def assert_postgresql_sized(root: Path, output: str) -> None:
+        """The conf.d file of the local cluster holds app/pgconf.py's settings for this host and
+        this installation's API workers, and they are sane."""
+        from app import pgconf
+
+        listed = run("pg_lsclusters", "--no-header") if shutil.which("pg_lsclusters") else None
+        clusters = [line.split() for line in (listed.stdout if listed else "").splitlines()]
+        cluster = next((c for c in clusters if c[2] == "5432"), None)
+        if cluster is None:
+            assert "no local PostgreSQL cluster on port 5432" in output
+            return
+        version, name, data = cluster[0], cluster[1], cluster[5]
+        conf = root / f"etc/postgresql/{version}/{name}/conf.d/atum-desk.conf"
+        assert conf.stat().st_mode & 0o7777 == 0o644
+        env = (root / "etc/atum-desk/atum-desk.env").read_text()
+        workers = int(re.search(r"^ATUM_API_WORKERS=(\d+)$", env, re.M).group(1))  # type: ignore[union-attr]
+        text = conf.read_text()
+        host = pgconf.detect_host(Path(data))
+        assert text == pgconf.render(host, api_workers=workers, pool_size=20)
+        values = dict(re.findall(r"^(\w+) = '([^']*)'$", text, re.M))
+        ram_mb = host.ram_bytes // 2**20
+
+        def mb(name: str) -> int:
+            assert values[name].endswith("MB"), values[name]
+            return int(values[name].removesuffix("MB"))
+
+        assert 128 <= mb("shared_buffers") <= max(128, ram_mb // 4)
+        assert mb("shared_buffers") < mb("effective_cache_size") < ram_mb
+        assert 4 <= mb("work_mem") <= 64
+        assert 64 <= mb("maintenance_work_mem") <= 1024
+        assert int(values["max_connections"]) >= (workers + 2) * 21 + 10
+        assert values["random_page_cost"] == ("1.1" if host.ssd else "4")
+        assert mb("min_wal_size") < mb("max_wal_size")
+        assert "sized for this host" in text.splitlines()[0]
 
     @staticmethod
     def assert_complete(root: Path) -> None:

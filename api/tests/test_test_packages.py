@@ -19,7 +19,7 @@ SCRIPT = REPO / "infra" / "scripts" / "test-packages.sh"
 ABSENT = ("nginx", "shellcheck")
 # What the script itself runs, and the commands it checks for (all but the absent ones).
 TOOLS = ("bash", "env", "sort", "id", "grep", "openssl", "psql", "pg_dump", "pg_restore")
-TOOLS_CHECKED = ("systemd-analyze",)
+TOOLS_CHECKED = ("systemd-analyze", "wrk")
 AS_NOBODY = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
@@ -103,7 +103,15 @@ def test_the_list_covers_every_package_ci_needs() -> None:
     listed = subprocess.run(
         [str(SCRIPT), "--list"], capture_output=True, text=True, check=True
     ).stdout.split()
-    for package in ("chromium", "nginx", "shellcheck", "postfix", "dovecot-imapd", "python3-venv"):
+    for package in (
+        "chromium",
+        "nginx",
+        "shellcheck",
+        "postfix",
+        "dovecot-imapd",
+        "python3-venv",
+        "wrk",
+    ):
         assert package in listed
 
 

@@ -527,6 +527,68 @@ systemd_units() {
   fi
 }
 
+# local_cluster PORT: "VERSION CLUSTER DATA_DIRECTORY" of the local cluster on PORT (Debian's
+# pg_lsclusters); fails when there is none.
+local_cluster() {
+  local port=$1 version cluster cluster_port _status _owner data _log
+  command -v pg_lsclusters >/dev/null 2>&1 || return 1
+  while read -r version cluster cluster_port _status _owner data _log; do
+    if [ "$cluster_port" = "$port" ]; then
+      printf '%s %s %s\n' "$version" "$cluster" "$data"
+      return 0
+    fi
+  done < <(pg_lsclusters --no-header 2>/dev/null)
+  return 1
+}
+
+# PostgreSQL sized for this host (RAM, CPUs, SSD or not, the API's connections): a conf.d file
+# from `atum-desk pg-tune` (app/pgconf.py, the rules the embedded server uses too); the server is
+# restarted when the file changes. Operators override it in a file read after it (RUNBOOK).
+postgresql_settings() {
+  step "PostgreSQL settings"
+  local url re='^postgresql://[^@/]+@([^:/]+)(:([0-9]+))?/' host port found version cluster data
+  local conf python workers pool disk args=() before=$changed
+  url=$(env_file_value "$env_source" ATUM_DATABASE_URL || true)
+  if [[ ! $url =~ $re ]]; then
+    note "ATUM_DATABASE_URL is not postgresql://USER:PASSWORD@HOST[:PORT]/DB: settings left alone"
+    return 0
+  fi
+  host=${BASH_REMATCH[1]}
+  port=${BASH_REMATCH[3]:-5432}
+  if [ "$host" != 127.0.0.1 ] && [ "$host" != localhost ] && [ "$host" != ::1 ]; then
+    note "database on $host: size that server there (atum-desk pg-tune, see docs/RUNBOOK.md)"
+    return 0
+  fi
+  if ! found=$(local_cluster "$port"); then
+    note "no local PostgreSQL cluster on port $port (pg_lsclusters): settings not written"
+    return 0
+  fi
+  read -r version cluster data <<<"$found"
+  conf="/etc/postgresql/$version/$cluster/conf.d/atum-desk.conf"
+  python=$(at "$app_home/venv/bin/python")
+  if [ ! -x "$python" ]; then
+    did "write $conf (sized for this host)"
+    return 0
+  fi
+  workers=$(env_file_value "$env_source" ATUM_API_WORKERS || echo 2)
+  args=(--data-dir "$data" --api-workers "$workers")
+  pool=$(env_file_value "$env_source" ATUM_DB_POOL_SIZE || true)
+  [ -n "$pool" ] && args+=(--pool-size "$pool")
+  disk=$(env_file_value "$env_source" ATUM_PG_DISK || true)
+  [ -n "$disk" ] && args+=(--disk "$disk")
+  (cd / && PYTHONPATH="$(at "$app_home/app/api")" PYTHONDONTWRITEBYTECODE=1 \
+    "$python" -P -m app.pgconf "${args[@]}") >"$tmp/atum-desk-pg.conf" \
+    || die "atum-desk pg-tune failed"
+  put_file "$tmp/atum-desk-pg.conf" "$conf" 0644
+  [ "$changed" -eq "$before" ] && return 0
+  if [ "$live" -eq 0 ]; then
+    skipped "systemctl restart postgresql@$version-$cluster"
+  else
+    # shared_buffers and max_connections take a restart; the services reconnect afterwards.
+    run systemctl restart "postgresql@$version-$cluster"
+  fi
+}
+
 database() {
   step "PostgreSQL database"
   local app_url owner_url re='^postgresql://([^:@/]+):([^@/]+)@([^:/]+)(:([0-9]+))?/([A-Za-z0-9_]+)$'
@@ -647,6 +709,7 @@ affects_services config_files
 tls_certificate
 nginx_site
 affects_services systemd_units
+affects_services postgresql_settings
 database
 services
 

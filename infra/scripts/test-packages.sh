@@ -18,6 +18,7 @@ declare -A package_of=(
   [systemd-analyze]=systemd          # unit checks
   [/usr/sbin/postfix]=postfix        # the e-mail channel: SMTP -> Postfix -> LMTP
   [/usr/sbin/dovecot]=dovecot-imapd  # the e-mail channel: the IMAP poller against Dovecot
+  [wrk]=wrk                          # the bench harness at smoke size (make bench's load tool)
 )
 
 if [ "${1:-}" = "--list" ]; then

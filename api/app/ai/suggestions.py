@@ -5,17 +5,109 @@ outside the caller's visibility is ever shown, and titles and resolutions are cu
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
+from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
 
 from app.ai.engines import configured_engine_name
 from app.auth.deps import CurrentUser
 from app.config import get_settings
 from app.errors import NotFound
 from app.models import AiJob, AiSuggestion, Organization, Ticket
+from app.models.enums import Role
 from app.services.visibility import visible_tickets
+
+# Both statements are built once per role and run as Core (building and hashing a statement per
+# request cost more than running it): the visibility rules are applied to a stand-in for every
+# caller of the role whose id, organization and portal visibility are bound at execution, as the
+# ticket views do (services/tickets.py, which the triage code does not import).
+_ACTOR_ID = bindparam("actor_id", type_=PgUUID(as_uuid=True))
+_ACTOR_ORG = bindparam("actor_org_id", type_=PgUUID(as_uuid=True))
+_ACTOR_PORTAL_VISIBILITY = bindparam("actor_portal_visibility", type_=String)
+
+
+@lru_cache(maxsize=16)
+def _stand_in(role: Role) -> CurrentUser:
+    unbound: Any = (_ACTOR_ID, _ACTOR_ORG, _ACTOR_PORTAL_VISIBILITY)
+    return CurrentUser(
+        id=unbound[0],
+        email="",
+        name="",
+        role=role,
+        org_id=unbound[1],
+        org_name=None,
+        session_id=uuid.UUID(int=0),
+        portal_visibility=unbound[2],
+    )
+
+
+async def _core(
+    session: AsyncSession, stmt: Select[Any], actor: CurrentUser, **values: Any
+) -> Result[Any]:
+    connection = await session.connection()
+    bound = {
+        "actor_id": actor.id,
+        "actor_org_id": actor.org_id,
+        "actor_portal_visibility": actor.portal_visibility,
+        **values,
+    }
+    result: Result[Any] = await connection.execute(stmt, bound)
+    return result
+
+
+@lru_cache(maxsize=16)
+def _similar_statement(role: Role) -> Select[Any]:
+    ids = bindparam("ids", type_=ARRAY(PgUUID(as_uuid=True)))
+    stmt = cast(
+        Select[Any],
+        (
+            visible_tickets(_stand_in(role))
+            .with_only_columns(
+                Ticket.id, Ticket.number, Ticket.title, Ticket.resolution, Organization.name
+            )
+            .join(Organization, Organization.id == Ticket.org_id)
+            .where(Ticket.id == any_(ids))
+        ),
+    )
+    return stmt
+
+
+@lru_cache(maxsize=16)
+def _suggestion_statement(role: Role) -> Select[Any]:
+    waiting = (
+        select(AiJob.id)
+        .where(AiJob.ticket_id == Ticket.id, AiJob.status.in_(("pending", "running")))
+        .exists()
+    )
+    stmt = cast(
+        Select[Any],
+        (
+            visible_tickets(_stand_in(role))
+            .with_only_columns(
+                Ticket.id,
+                waiting.label("waiting"),
+                AiSuggestion.ticket_id.label("suggested"),
+                AiSuggestion.engine,
+                AiSuggestion.summary,
+                AiSuggestion.category,
+                AiSuggestion.category_confidence,
+                AiSuggestion.priority,
+                AiSuggestion.priority_confidence,
+                AiSuggestion.similar,
+                AiSuggestion.kb,
+                AiSuggestion.reply,
+            )
+            .outerjoin(AiSuggestion, AiSuggestion.ticket_id == Ticket.id)
+            .where(Ticket.id == bindparam("ticket_id"))
+        ),
+    )
+    return stmt
 
 
 async def _similar(
@@ -29,14 +121,7 @@ async def _similar(
             continue
     if not scores:
         return []
-    rows = await session.execute(
-        visible_tickets(actor)
-        .with_only_columns(
-            Ticket.id, Ticket.number, Ticket.title, Ticket.resolution, Organization.name
-        )
-        .join(Organization, Organization.id == Ticket.org_id)
-        .where(Ticket.id.in_(list(scores)))
-    )
+    rows = await _core(session, _similar_statement(actor.role), actor, ids=list(scores))
     found = {
         row.id: {
             "id": row.id,
@@ -55,31 +140,8 @@ async def view(session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID) 
     """The ticket's suggestions in at most two statements: the ticket (through the caller's
     visibility) with its stored suggestion and whether a job is still waiting, then the similar
     tickets, re-selected through the same visibility."""
-    waiting = (
-        select(AiJob.id)
-        .where(AiJob.ticket_id == Ticket.id, AiJob.status.in_(("pending", "running")))
-        .exists()
-    )
     row = (
-        await session.execute(
-            visible_tickets(actor)
-            .with_only_columns(
-                Ticket.id,
-                waiting.label("waiting"),
-                AiSuggestion.ticket_id.label("suggested"),
-                AiSuggestion.engine,
-                AiSuggestion.summary,
-                AiSuggestion.category,
-                AiSuggestion.category_confidence,
-                AiSuggestion.priority,
-                AiSuggestion.priority_confidence,
-                AiSuggestion.similar,
-                AiSuggestion.kb,
-                AiSuggestion.reply,
-            )
-            .outerjoin(AiSuggestion, AiSuggestion.ticket_id == Ticket.id)
-            .where(Ticket.id == ticket_id)
-        )
+        await _core(session, _suggestion_statement(actor.role), actor, ticket_id=ticket_id)
     ).one_or_none()
     if row is None:
         raise NotFound("Ticket not found")

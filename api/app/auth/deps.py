@@ -1,8 +1,10 @@
 """The current user, resolved from the bearer token in ONE indexed statement (session row +
-user + organization), and the ``Annotated`` aliases routers declare their callers with."""
+user + organization) or from the process's session cache (auth/session_cache.py), and the
+``Annotated`` aliases routers declare their callers with."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -11,12 +13,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth import session_cache
 from app.auth.cookies import CSRF_HEADER, SAFE_METHODS, csrf_valid, session_cookie_name
 from app.auth.permissions import Action, allowed
-from app.auth.tokens import decode_access_token
+from app.auth.tokens import TokenClaims, decode_access_token
 from app.config import get_settings
 from app.db.session import get_session
 from app.errors import Forbidden, Unauthorized
@@ -63,6 +66,7 @@ _CURRENT_USER = (
         Organization.portal_visibility,
         AuthSession.restricted,
         AuthSession.last_seen_at,
+        AuthSession.expires_at,
     )
     .select_from(AuthSession)
     .join(User, User.id == AuthSession.user_id)
@@ -73,7 +77,7 @@ _CURRENT_USER = (
         USABLE_ACCOUNT,
         # Bound at execution: the statement is built (and hashed for the compiled cache) once.
         AuthSession.id == bindparam("session_id"),
-        AuthSession.user_id == bindparam("user_id"),
+        AuthSession.user_id == bindparam("token_user_id"),
     )
 )
 
@@ -102,6 +106,23 @@ _SEEN = (
 )
 
 
+# A session read from the database (not cached) has its "last seen" moved in the same statement
+# when it is due: a data-modifying CTE runs whether or not its rows are read.
+_FOUND = _CURRENT_USER.cte("found")
+_TOUCHED = (
+    update(AuthSession)
+    .where(
+        AuthSession.id == bindparam("session_id"),
+        AuthSession.last_seen_at < func.now() - _LAST_SEEN_EVERY,
+        exists(select(_FOUND.c.id)),
+    )
+    .values(last_seen_at=func.now())
+    .returning(AuthSession.id)
+    .cte("touched")
+)
+_AUTHENTICATE = select(_FOUND, exists(select(_TOUCHED.c.id)).label("touched"))
+
+
 class MfaEnrolmentRequired(Forbidden):
     code = "mfa_enrolment_required"
     default_detail = "Your role requires two-factor sign-in: set up a second factor first"
@@ -127,30 +148,56 @@ def bearer_token(request: Request) -> str:
 
 
 async def get_current_user(request: Request, session: DbSession, _: Bearer) -> CurrentUser:
-    """The caller, from a bearer header or (browsers) the session cookie; one indexed query."""
+    """The caller, from a bearer header or (browsers) the session cookie: from the process's
+    session cache (auth/session_cache.py) when the token was seen lately, else verified and read
+    in one indexed query."""
     settings = get_settings()
     secret = settings.resolved_secret_key() or ""
     cookie = request.cookies.get(session_cookie_name(settings))
-    if "authorization" in request.headers or not cookie:
-        claims = decode_access_token(bearer_token(request), secret=secret)
+    from_cookie = "authorization" not in request.headers and bool(cookie)
+    token = cookie if from_cookie and cookie else bearer_token(request)
+    key = session_cache.token_key(token)
+    entry = session_cache.cache.get(key)
+    if entry is not None and entry.session_expires <= utcnow():
+        entry = None
+    if entry is None:
+        claims = decode_access_token(token, secret=secret)
+        session_id = claims.session_id
     else:
-        claims = decode_access_token(cookie, secret=secret)
-        if request.method not in SAFE_METHODS and not csrf_valid(
-            secret, claims.session_id, request.headers.get(CSRF_HEADER)
-        ):
-            raise Forbidden("Missing or wrong CSRF token")
+        session_id = entry.session_id
+    if (
+        from_cookie
+        and request.method not in SAFE_METHODS
+        and not csrf_valid(secret, session_id, request.headers.get(CSRF_HEADER))
+    ):
+        raise Forbidden("Missing or wrong CSRF token")
+    cached = entry is not None
+    if entry is None:
+        # (Its "last seen" is moved, when due, by the authenticating statement itself.)
+        entry, generation = await _authenticate(session, claims)
+        session_cache.cache.put(key, entry, generation)
+    if entry.restricted and request.url.path not in _ENROLMENT_PATHS:
+        raise MfaEnrolmentRequired()
+    if cached and entry.last_seen_at < utcnow() - _LAST_SEEN_EVERY:
+        entry.last_seen_at = utcnow()
+        await _seen(session, session_id)
+    user: CurrentUser = entry.user
+    return user
+
+
+async def _authenticate(
+    session: AsyncSession, claims: TokenClaims
+) -> tuple[session_cache.Entry, int]:
+    """The session row read (one indexed statement) and the cache generation it was read in."""
+    generation = session_cache.cache.generation
     row = (
         await session.execute(
-            _CURRENT_USER, {"session_id": claims.session_id, "user_id": claims.user_id}
+            _AUTHENTICATE, {"session_id": claims.session_id, "token_user_id": claims.user_id}
         )
     ).one_or_none()
     if row is None:
         raise Unauthorized("Invalid or expired token")
-    if row.restricted and request.url.path not in _ENROLMENT_PATHS:
-        raise MfaEnrolmentRequired()
-    if row.last_seen_at < utcnow() - _LAST_SEEN_EVERY:
-        await _seen(session, claims.session_id)
-    return CurrentUser(
+    user = CurrentUser(
         id=row.id,
         email=row.email,
         name=row.name,
@@ -161,6 +208,18 @@ async def get_current_user(request: Request, session: DbSession, _: Bearer) -> C
         language=row.language,
         portal_visibility=row.portal_visibility or "organization",
     )
+    entry = session_cache.Entry(
+        session_id=claims.session_id,
+        user_id=row.id,
+        org_id=row.org_id,
+        token_expires=claims.expires,
+        session_expires=row.expires_at,
+        restricted=row.restricted,
+        last_seen_at=utcnow() if row.touched else row.last_seen_at,
+        user=user,
+        stored=time.monotonic(),
+    )
+    return entry, generation
 
 
 Authenticated = Annotated[CurrentUser, Depends(get_current_user)]

@@ -25,6 +25,8 @@ _REQUIRED = ["exp", "iat", "nbf", "iss", "aud", "sub", "sid"]
 class TokenClaims:
     user_id: uuid.UUID
     session_id: uuid.UUID
+    # The token's expiry (seconds since the epoch).
+    expires: float = 0.0
 
 
 def create_access_token(
@@ -53,6 +55,8 @@ def decode_access_token(token: str, *, secret: str) -> TokenClaims:
             options={"require": _REQUIRED, "verify_signature": True},
             leeway=0,
         )
-        return TokenClaims(uuid.UUID(str(claims["sub"])), uuid.UUID(str(claims["sid"])))
+        return TokenClaims(
+            uuid.UUID(str(claims["sub"])), uuid.UUID(str(claims["sid"])), float(claims["exp"])
+        )
     except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
         raise Unauthorized("Invalid or expired token") from exc

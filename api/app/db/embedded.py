@@ -3,6 +3,8 @@
 It comes from the ``pgserver`` wheel (PostgreSQL 16 + pgvector) and keeps its data under
 ``<data_dir>/pg``. Every process of the project (server, worker, CLI, tests) that needs it calls
 :func:`embedded_database_url`; the server is started by the first and stopped when the last exits.
+It runs with the settings app/pgconf.py computes for this machine, with the development caps
+(``<data_dir>/pg/atum-desk.conf``).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -31,17 +34,73 @@ def _prune_dead_handles(pgdata: Path) -> None:
     handles.write_text(json.dumps(pids))
 
 
+CONF_FILE = "atum-desk.conf"
+_INCLUDE = f"include_if_exists = '{CONF_FILE}'"
+
+
+def write_server_conf(pgdata: Path) -> bool:
+    """Size the embedded server for this machine (app/pgconf.py, with the development caps):
+    ``<pgdata>/atum-desk.conf``, included at the end of postgresql.conf (so ``ALTER SYSTEM``,
+    read after it, still overrides). Returns whether anything changed; the new values apply
+    when the server (re)starts or reloads."""
+    from app import pgconf
+    from app.config import Settings
+
+    # The default pools (every process that joins computes the same file).
+    text = pgconf.render(
+        pgconf.detect_host(pgdata),
+        embedded=True,
+        pool_size=Settings.model_fields["db_pool_size"].default,
+    )
+    changed = False
+    conf = pgdata / CONF_FILE
+    if not conf.exists() or conf.read_text() != text:
+        staged = conf.with_suffix(".new")
+        staged.write_text(text)
+        staged.chmod(0o644)
+        os.replace(staged, conf)
+        changed = True
+    main = pgdata / "postgresql.conf"
+    if _INCLUDE not in main.read_text().splitlines():
+        with main.open("a") as f:
+            f.write(f"\n# ATUM DESK: settings sized for this machine (app/pgconf.py)\n{_INCLUDE}\n")
+        changed = True
+    return changed
+
+
+def _start_or_join(pgdata: Path) -> Any:
+    """pgserver's ``get_server``, with the sized configuration written between initdb and the
+    server's start (so a new server starts with it too)."""
+    from pgserver.postgres_server import PostgresServer
+
+    if pgdata in PostgresServer._instances:
+        return PostgresServer._instances[pgdata]
+    changed = False
+
+    class Sized(PostgresServer):
+        def ensure_pgdata_inited(self) -> None:
+            nonlocal changed
+            super().ensure_pgdata_inited()
+            changed = write_server_conf(self.pgdata)
+
+    pgdata.mkdir(exist_ok=True)
+    server = Sized(pgdata, cleanup_mode="stop")
+    if changed:  # a server that was already running takes what a reload can change
+        server.psql("SELECT pg_reload_conf();")
+    return server
+
+
 def embedded_server_uri(data_dir: Path, database: str = DATABASE_NAME) -> str:
     """Start (or join) the embedded server and return a ``postgresql://`` URI for *database*,
     creating the database when it does not exist yet."""
-    from pgserver.postgres_server import PostgresServer, get_server
+    from pgserver.postgres_server import PostgresServer
 
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = (data_dir / "pg").resolve()
     if pgdata.exists():
         with PostgresServer._lock:
             _prune_dead_handles(pgdata)
-    server = get_server(pgdata, cleanup_mode="stop")
+    server = _start_or_join(pgdata)
     if not database.replace("_", "").isalnum():
         raise ValueError(f"unsupported database name: {database!r}")
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608  (name checked above)

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 
 from app.auth.deps import Acceptor, DbSession, DeskUser
 from app.models.enums import Priority, TicketStatus
-from app.routers.common import DEFAULT, Cursor, Limit, Search
+from app.routers.common import DEFAULT, Cursor, Limit, Search, serialized
 from app.routers.files import attachment_response
 from app.schemas.audit import AuditEntry
 from app.schemas.common import Page, ResponseModel
@@ -47,16 +47,17 @@ async def _staff_view(
     )
 
 
-def _page(rows: list[object], next_cursor: str | None, now: Now) -> Page[StaffTicket]:
-    return Page[StaffTicket].model_validate(
-        {"items": [tickets.view(r, now) for r in rows], "next_cursor": next_cursor}  # type: ignore[arg-type]
+def _page(rows: list[object], next_cursor: str | None, now: Now) -> Response:
+    return serialized(
+        Page[StaffTicket],
+        {"items": [tickets.view(r, now) for r in rows], "next_cursor": next_cursor},  # type: ignore[arg-type]
     )
 
 
 @router.get("/new", response_model=Page[StaffTicket])
 async def new_queue(
     actor: DeskUser, session: DbSession, now: Now, cursor: Cursor = None, limit: Limit = DEFAULT
-) -> Page[StaffTicket]:
+) -> Response:
     rows, next_cursor = await tickets.new_queue(session, actor, cursor=cursor, limit=limit)
     return _page(list(rows), next_cursor, now)
 
@@ -79,7 +80,7 @@ async def list_tickets(
     q: Search = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT,
-) -> Page[StaffTicket]:
+) -> Response:
     """``assigned_to``: a user's id, ``me`` or ``unassigned``. ``due_within_hours``: open,
     unpaused tickets whose resolution is due within that many hours or overdue. ``sort``:
     ``created`` (newest first) or ``sla_due`` (the soonest SLA due first; tickets whose clocks
@@ -117,8 +118,8 @@ async def create_for_customer(
 @router.get("/{ticket_id}", response_model=StaffTicketDetail)
 async def get_ticket(
     ticket_id: uuid.UUID, actor: DeskUser, session: DbSession, now: Now
-) -> StaffTicketDetail:
-    return StaffTicketDetail.model_validate(await tickets.detail(session, actor, ticket_id, now))
+) -> Response:
+    return serialized(StaffTicketDetail, await tickets.detail(session, actor, ticket_id, now))
 
 
 @router.patch("/{ticket_id}", response_model=StaffTicket)
@@ -133,24 +134,24 @@ async def update_ticket(
 async def accept(
     ticket_id: uuid.UUID, body: Accept, actor: Acceptor, session: DbSession, now: Now
 ) -> StaffTicket:
-    await tickets.accept(session, actor, ticket_id, body, now)
-    return await _staff_view(session, actor, ticket_id, now)
+    changed = await tickets.accept(session, actor, ticket_id, body, now)
+    return StaffTicket.model_validate(await tickets.locked_view(session, changed, now))
 
 
 @router.post("/{ticket_id}/assign", response_model=StaffTicket)
 async def assign(
     ticket_id: uuid.UUID, body: Assign, actor: DeskUser, session: DbSession, now: Now
 ) -> StaffTicket:
-    await tickets.assign(session, actor, ticket_id, body, now)
-    return await _staff_view(session, actor, ticket_id, now)
+    changed = await tickets.assign(session, actor, ticket_id, body, now)
+    return StaffTicket.model_validate(await tickets.locked_view(session, changed, now))
 
 
 @router.post("/{ticket_id}/status", response_model=StaffTicket)
 async def change_status(
     ticket_id: uuid.UUID, body: StatusChange, actor: DeskUser, session: DbSession, now: Now
 ) -> StaffTicket:
-    await tickets.change_status(session, actor, ticket_id, body, now)
-    return await _staff_view(session, actor, ticket_id, now)
+    changed = await tickets.change_status(session, actor, ticket_id, body, now)
+    return StaffTicket.model_validate(await tickets.locked_view(session, changed, now))
 
 
 @router.post(

@@ -6,13 +6,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from app.ai import apply, suggestions
 from app.ai.schemas import Suggestions
 from app.auth.deps import CurrentUser, DbSession, DeskUser, require
 from app.auth.permissions import Action
 from app.errors import error_responses
+from app.routers.common import serialized
 from app.schemas.ticket import StaffTicket
 from app.services import tickets
 from app.utils.clock import Now
@@ -25,8 +26,8 @@ SuggestionReader = Annotated[CurrentUser, Depends(require(Action.AI_SUGGESTIONS)
 @router.get("/{ticket_id}/suggestions", response_model=Suggestions)
 async def get_suggestions(
     ticket_id: uuid.UUID, actor: SuggestionReader, session: DbSession
-) -> Suggestions:
-    return Suggestions.model_validate(await suggestions.view(session, actor, ticket_id))
+) -> Response:
+    return serialized(Suggestions, await suggestions.view(session, actor, ticket_id))
 
 
 @router.post(

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 
 from app.auth.deps import DbSession, PortalUser
 from app.models.enums import Priority, TicketStatus
-from app.routers.common import DEFAULT, Cursor, Limit, Search
+from app.routers.common import DEFAULT, Cursor, Limit, Search, serialized
 from app.routers.files import attachment_response
 from app.schemas.common import Page
 from app.schemas.csat import CsatSubmit
@@ -64,21 +64,22 @@ async def list_tickets(
             "(the default): every ticket the caller may see"
         ),
     ] = None,
-) -> Page[CustomerTicket]:
+) -> Response:
     flt = tickets.TicketFilter(
         status=status_ or [], priority=priority or [], q=q, mine=scope == "mine"
     )
     rows, next_cursor = await tickets.list_rows(session, actor, flt, cursor=cursor, limit=limit)
-    return Page[CustomerTicket].model_validate(
-        {"items": [tickets.view(r, now, with_sla=False) for r in rows], "next_cursor": next_cursor}
+    return serialized(
+        Page[CustomerTicket],
+        {"items": [tickets.view(r, now, with_sla=False) for r in rows], "next_cursor": next_cursor},
     )
 
 
 @router.get("/{ticket_id}", response_model=CustomerTicketDetail)
 async def get_ticket(
     ticket_id: uuid.UUID, actor: PortalUser, session: DbSession, now: Now
-) -> CustomerTicketDetail:
-    return CustomerTicketDetail.model_validate(await tickets.detail(session, actor, ticket_id, now))
+) -> Response:
+    return serialized(CustomerTicketDetail, await tickets.detail(session, actor, ticket_id, now))
 
 
 @router.put("/{ticket_id}/cc", response_model=TicketCcs)

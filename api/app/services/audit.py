@@ -9,8 +9,8 @@ ends: any chain no other transaction holds, the one this transaction already hol
 computes each entry's ``prev_hash`` and ``hash`` here in Python (the key never reaches the
 database), and inserts the entries and moves the head in one statement. Two statements per write.
 
-Entries about a ticket also become live-update events (app/services/live.py ``emit``: one more
-statement, in the same transaction), so every ticket change reaches the open streams from here.
+Entries about a ticket also become live-update events (app/services/live.py ``EVENTS_CTE``, in
+the same insert statement), so every ticket change reaches the open streams from here.
 """
 
 from __future__ import annotations
@@ -98,6 +98,35 @@ _INSERT = """
     )
     SELECT audit_chain_advanced(count(*)) FROM head
 """
+# The same, with the rows' live events (services/live.py ``event_columns``: one ``live_events`` row
+# each, announced by the NOTIFYs the selected count makes run, delivered at commit): a ticket
+# change's events cost no statement of their own.
+_INSERT_WITH_EVENTS = """
+    WITH ins AS (
+        INSERT INTO audit_log (id, chain, actor_id, org_id, ticket_id, action, entity_type,
+            entity_id, old_value, new_value, ip, request_id, created_at, prev_hash, hash)
+        SELECT r.id, $1::smallint, r.actor_id, r.org_id, r.ticket_id, r.action, r.entity_type,
+            r.entity_id, r.old_value, r.new_value, r.ip, r.request_id, r.created_at,
+            r.prev_hash, r.hash
+        FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::varchar[],
+            $7::varchar[], $8::uuid[], $9::jsonb[], $10::jsonb[], $11::varchar[],
+            $12::varchar[], $13::timestamptz[], $14::bytea[], $15::bytea[])
+            AS r(id, actor_id, org_id, ticket_id, action, entity_type, entity_id, old_value,
+                 new_value, ip, request_id, created_at, prev_hash, hash)
+        RETURNING seq
+    ), head AS (
+        UPDATE audit_chain_heads SET seq = (SELECT max(seq) FROM ins), hash = $16
+        WHERE chain = $1::smallint AND hash = $17
+        RETURNING chain
+    ), events AS (
+        INSERT INTO live_events (ticket_id, org_id, kind, staff_only)
+        SELECT * FROM unnest($18::uuid[], $19::uuid[], $20::varchar[], $21::boolean[])
+        RETURNING id, ticket_id, org_id, kind, staff_only
+    )
+    SELECT audit_chain_advanced((SELECT count(*) FROM head)),
+        (SELECT count(pg_notify('atum_live',
+            json_build_array(id, ticket_id, org_id, kind, staff_only)::text)) FROM events)
+"""
 _COLUMNS = (
     "id",
     "actor_id",
@@ -157,9 +186,14 @@ async def _link_and_insert(
     column["old_value"] = [None if v is None else dumps(v) for v in column["old_value"]]
     column["new_value"] = [None if v is None else dumps(v) for v in column["new_value"]]
     _counted(2)
-    await driver.fetchval(_INSERT, chain, *(column[c] for c in _COLUMNS), head, prev)
-    # The live-update events of these rows (ticket changes), announced at commit.
-    _counted(await live.emit(driver, rows))
+    values = [chain, *(column[c] for c in _COLUMNS), head, prev]
+    # The live-update events of these rows (ticket changes), in the same statement.
+    events = live.event_columns(rows)
+    if events:
+        await driver.fetchval(_INSERT_WITH_EVENTS, *values, *events)
+    else:
+        await driver.fetchval(_INSERT, *values)
+    _counted(await live.check_sessions(driver, rows))
 
 
 async def write(session: AsyncSession, *entries: dict[str, Any]) -> None:

@@ -1,9 +1,10 @@
 """Live updates (GET /api/events, docs/RUNBOOK.md "Live updates (SSE) behind nginx").
 
-Producer: ``emit`` runs inside ``audit.write``, the one place every ticket change passes through,
-in the change's own transaction. It inserts one ``live_events`` row per changed ticket (its
-identity id is the stream's event id) and announces it with ``pg_notify``. PostgreSQL delivers a
-notification only when its transaction commits: a change that rolls back never reaches a stream.
+Producer: ``audit.write``, the one place every ticket change passes through, inserts the events
+(``event_columns``) in the statement that inserts the audit rows, in the change's own transaction:
+one ``live_events`` row per changed ticket (its identity id is the stream's event id), announced
+with ``pg_notify``. PostgreSQL delivers a notification only when its transaction commits: a change
+that rolls back never reaches a stream.
 Events carry ids only; the browser fetches what changed through the ordinary endpoints, so the
 visibility rules are applied once, where they are written.
 
@@ -74,15 +75,6 @@ _SESSION_ACTIONS = frozenset(
     }
 )
 
-_EMIT = """
-    WITH ins AS (
-        INSERT INTO live_events (ticket_id, org_id, kind, staff_only)
-        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::boolean[])
-        RETURNING id, ticket_id, org_id, kind, staff_only
-    )
-    SELECT count(pg_notify('atum_live',
-        json_build_array(id, ticket_id, org_id, kind, staff_only)::text)) FROM ins
-"""
 _CHECK = "SELECT pg_notify('atum_live', '\"check\"')"
 
 Event = tuple[uuid.UUID, uuid.UUID | None, str, bool]
@@ -120,18 +112,22 @@ def events_of(rows: Iterable[dict[str, Any]]) -> list[Event]:
     return found
 
 
-async def emit(driver: asyncpg.Connection, rows: list[dict[str, Any]]) -> int:
-    """Record and announce the live events of *rows* (audit rows being written) on *driver*,
-    inside its transaction. Returns the number of statements run."""
-    statements = 0
+def event_columns(rows: Iterable[dict[str, Any]]) -> list[list[Any]]:
+    """The live events of *rows* as four arrays (ticket ids, organization ids, kinds, staff only;
+    none when there is no event): the parameters of the ``events`` part of the statement that
+    inserts the audit rows (services/audit.py), which inserts one ``live_events`` row each and
+    announces it with ``pg_notify`` (delivered at commit)."""
     events = events_of(rows)
-    if events:
-        await driver.fetchval(_EMIT, *(list(column) for column in zip(*events, strict=True)))
-        statements += 1
+    return [list(column) for column in zip(*events, strict=True)] if events else []
+
+
+async def check_sessions(driver: asyncpg.Connection, rows: list[dict[str, Any]]) -> int:
+    """After an action that may end sessions (a logout, a deactivation), tell the open streams
+    to check theirs at once. Returns the number of statements run (0 or 1)."""
     if any(row["action"] in _SESSION_ACTIONS for row in rows):
         await driver.fetchval(_CHECK)
-        statements += 1
-    return statements
+        return 1
+    return 0
 
 
 # ---------------------------------------------------------------- messages

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import or_, select, text
+from sqlalchemy import ARRAY, and_, any_, bindparam, func, or_, select, text
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -180,11 +181,21 @@ _OUTBOX_COLUMNS = (
     "events",
     "sealed_link",
 )
-# Every row of a command and the workers' wake-up in one statement, the same statement whatever
-# the number of rows (one array per column): prepared once per connection, never recompiled.
+# Every row of a command, the mails held back that its events join (``_join_held_back``: their
+# events and bodies replaced) and the workers' wake-up in one statement, the same statement
+# whatever the number of rows (one array per column): prepared once per connection, never
+# recompiled.
 _QUEUE = text(
     """
-    WITH queued AS (
+    WITH grown AS (
+        UPDATE notification_outbox AS o SET events = g.events, subject = g.subject,
+            body_text = g.body_text, body_html = g.body_html, sealed_link = g.sealed_link
+        FROM unnest(CAST(:grow_id AS uuid[]), CAST(:grow_events AS jsonb[]),
+            CAST(:grow_subject AS text[]), CAST(:grow_body_text AS text[]),
+            CAST(:grow_body_html AS text[]), CAST(:grow_sealed_link AS text[]))
+            AS g(id, events, subject, body_text, body_html, sealed_link)
+        WHERE o.id = g.id AND o.status = 'pending'
+    ), queued AS (
         INSERT INTO notification_outbox (id, idempotency_key, recipient_id, recipient_email,
             template, ticket_id, org_id, subject, body_text, body_html, status, next_attempt_at,
             last_error, message_id, reply_token, events, sealed_link)
@@ -200,6 +211,7 @@ _QUEUE = text(
     SELECT pg_notify('atum_outbox', '')
     """
 )
+_GROWN_COLUMNS = ("id", "events", "subject", "body_text", "body_html", "sealed_link")
 # Mails of earlier commands still held back (not yet due, not claimed) for the same recipients of
 # the same ticket: a new event joins them instead of making another mail. Locked, so a worker
 # cannot claim one while it grows (a claimed one is no longer 'pending' and is left alone).
@@ -210,13 +222,6 @@ _HELD_BACK = text(
       AND status = 'pending' AND next_attempt_at > clock_timestamp() AND events IS NOT NULL
     ORDER BY created_at
     FOR UPDATE SKIP LOCKED
-    """
-)
-_GROW = text(
-    """
-    UPDATE notification_outbox SET events = CAST(:events AS jsonb), subject = :subject,
-        body_text = :body_text, body_html = :body_html, sealed_link = :sealed_link
-    WHERE id = :id AND status = 'pending'
     """
 )
 
@@ -243,43 +248,39 @@ class Mail:
     copy_ccs: bool = False
 
 
-async def _recipients(
-    session: AsyncSession, ids: set[uuid.UUID], managers: bool
-) -> dict[uuid.UUID, Recipient]:
-    """Every active user a command's mails name, and every active manager if one of them goes to
-    the managers (with whether their address bounces): one statement whatever the number."""
-    conditions: list[ColumnElement[bool]] = []
-    if ids:
-        conditions.append(User.id.in_(ids))
+async def _people(
+    session: AsyncSession, ids: set[uuid.UUID], managers: bool, copied_on: set[uuid.UUID]
+) -> tuple[dict[uuid.UUID, Recipient], dict[uuid.UUID, tuple[uuid.UUID, ...]]]:
+    """Every active user a command's mails name, every active manager if one of them goes to the
+    managers, and the active users copied on each ticket of *copied_on* (those of a mail to the
+    customer, in the order they were copied), each with whether their address bounces: one
+    statement whatever the number."""
+    wanted: ColumnElement[Any] = bindparam("ids", list(ids), type_=ARRAY(PgUUID(as_uuid=True)))
+    cc_of = TicketCc.ticket_id.in_(copied_on)
+    if copied_on:
+        cc_users = select(TicketCc.user_id).where(cc_of).scalar_subquery()
+        wanted = func.array(cc_users).op("||")(wanted)
+    elif not ids and not managers:
+        return {}, {}
+    named: ColumnElement[bool] = User.id == any_(wanted)
+    stmt = select(*_RECIPIENT_COLUMNS, MailBounce.address.is_not(None)).outerjoin(
+        MailBounce, MailBounce.address == User.email
+    )
+    if copied_on:
+        stmt = stmt.add_columns(TicketCc.ticket_id, TicketCc.created_at).outerjoin(
+            TicketCc, and_(TicketCc.user_id == User.id, cc_of)
+        )
     if managers:
-        conditions.append(User.role == Role.MANAGER.value)
-    if not conditions:
-        return {}
-    wanted = or_(*conditions)
-    rows = await session.execute(
-        select(*_RECIPIENT_COLUMNS, MailBounce.address.is_not(None))
-        .outerjoin(MailBounce, MailBounce.address == User.email)
-        .where(wanted, User.is_active.is_(True))
-        .order_by(User.email)
-    )
-    return {r[0]: Recipient(r[0], r[1], r[2], Role(r[3]), r[4], bool(r[5])) for r in rows}
-
-
-async def _copied(
-    session: AsyncSession, ticket_ids: set[uuid.UUID]
-) -> dict[uuid.UUID, tuple[uuid.UUID, ...]]:
-    """The users copied on each ticket (one statement, none without a customer mail)."""
-    if not ticket_ids:
-        return {}
-    rows = await session.execute(
-        select(TicketCc.ticket_id, TicketCc.user_id)
-        .where(TicketCc.ticket_id.in_(ticket_ids))
-        .order_by(TicketCc.created_at, TicketCc.user_id)
-    )
-    found: dict[uuid.UUID, tuple[uuid.UUID, ...]] = {}
-    for ticket_id, user_id in rows.all():
-        found[ticket_id] = (*found.get(ticket_id, ()), user_id)
-    return found
+        named = or_(named, User.role == Role.MANAGER.value)
+    rows: Sequence[Any] = (
+        await session.execute(stmt.where(named, User.is_active.is_(True)).order_by(User.email))
+    ).all()
+    people = {r[0]: Recipient(r[0], r[1], r[2], Role(r[3]), r[4], bool(r[5])) for r in rows}
+    copied: dict[uuid.UUID, tuple[uuid.UUID, ...]] = {}
+    if copied_on:
+        for r in sorted((r for r in rows if r[6] is not None), key=lambda r: (r[7], r[0])):
+            copied[r[6]] = (*copied.get(r[6], ()), r[0])
+    return people, copied
 
 
 def _wanted(mail: Mail, recipients: Iterable[Recipient]) -> list[Recipient]:
@@ -337,17 +338,21 @@ def _row(
     }
 
 
-async def send(session: AsyncSession, mails: Iterable[Mail]) -> int:
-    """Write the mails of one command to the outbox: one statement for the recipients and one
-    that inserts every row and wakes the workers (``pg_notify`` is delivered when, and only if,
-    the transaction commits). The events of a command for one recipient on one ticket make one
-    mail, and join a mail of an earlier command still held back for them
-    (``ATUM_MAIL_COALESCE_SECONDS``). Returns the number of new mails queued."""
+async def send(session: AsyncSession, mails: Iterable[Mail], *, new_tickets: bool = False) -> int:
+    """Write the mails of one command to the outbox: one statement for the recipients (and the
+    users copied on the tickets) and one that inserts every row and wakes the workers
+    (``pg_notify`` is delivered when, and only if, the transaction commits). The events of a
+    command for one recipient on one ticket make one mail, and join a mail of an earlier command
+    still held back for them (``ATUM_MAIL_COALESCE_SECONDS``: one more statement per ticket
+    finds those; the insert statement rewrites them; *new_tickets*: the tickets were created by
+    this command, nothing of theirs can be held back). Returns the number of new mails queued."""
     mails = list(mails)
-    copied = await _copied(session, {m.ticket.id for m in mails if m.copy_ccs})
-    ids = {i for m in mails for i in m.to if i is not None}
-    ids |= {i for m in mails if m.copy_ccs for i in copied.get(m.ticket.id, ())}
-    people = await _recipients(session, ids, any(m.managers for m in mails))
+    people, copied = await _people(
+        session,
+        {i for m in mails for i in m.to if i is not None},
+        any(m.managers for m in mails),
+        {m.ticket.id for m in mails if m.copy_ccs},
+    )
     managers = [p for p in people.values() if p.role is Role.MANAGER]
     grouped: dict[tuple[uuid.UUID, uuid.UUID], tuple[Ticket, Recipient, list[dict[str, object]]]]
     grouped = {}
@@ -361,23 +366,26 @@ async def send(session: AsyncSession, mails: Iterable[Mail]) -> int:
             grouped[key][2].append(_event(mail))
     if not grouped:
         return 0
-    if get_settings().mail_coalesce_seconds > 0:
-        await _join_held_back(session, grouped)
+    grown: list[dict[str, Any]] = []
+    if get_settings().mail_coalesce_seconds > 0 and not new_tickets:
+        grown = await _join_held_back(session, grouped)
     event = uuid.uuid4()
     rows = [_row(ticket, r, events, event) for ticket, r, events in grouped.values() if events]
-    if rows:
-        await session.execute(
-            _QUEUE, {column: [row[column] for row in rows] for column in _OUTBOX_COLUMNS}
-        )
+    if rows or grown:
+        values = {column: [row[column] for row in rows] for column in _OUTBOX_COLUMNS}
+        values |= {f"grow_{column}": [g[column] for g in grown] for column in _GROWN_COLUMNS}
+        await session.execute(_QUEUE, values)
     return len(rows)
 
 
 async def _join_held_back(
     session: AsyncSession,
     grouped: dict[tuple[uuid.UUID, uuid.UUID], tuple[Ticket, Recipient, list[dict[str, object]]]],
-) -> None:
+) -> list[dict[str, Any]]:
     """Append this command's events to the mails still held back for the same recipients of the
-    same ticket (same thread kind); the events left over make new mails."""
+    same ticket (same thread kind): the held-back rows' new contents, which ``_QUEUE`` writes;
+    the events left over make new mails."""
+    grown: list[dict[str, Any]] = []
     by_ticket: dict[uuid.UUID, list[uuid.UUID]] = {}
     for ticket_id, recipient_id in grouped:
         by_ticket.setdefault(ticket_id, []).append(recipient_id)
@@ -393,8 +401,7 @@ async def _join_held_back(
             combined = [*earlier, *events]
             mark, sealed = _csat_link(ticket, r, combined, row_id)
             subject, body_text, body_html = render_events(ticket, r, combined, mark)
-            await session.execute(
-                _GROW,
+            grown.append(
                 {
                     "id": row_id,
                     "events": json.dumps(combined),
@@ -402,9 +409,10 @@ async def _join_held_back(
                     "body_text": body_text,
                     "body_html": body_html,
                     "sealed_link": sealed,
-                },
+                }
             )
             events.clear()
+    return grown
 
 
 # ---------------------------------------------------------------- the mails of each event

@@ -183,7 +183,9 @@ def newest(actor: CurrentUser, filtered: Select[Any], limit: ColumnElement[Any])
     found = select(func.count()).select_from(walked).scalar_subquery()
     seen = select(func.count()).select_from(listed).scalar_subquery()
     # The walk settled it: enough matches, or the whole list was walked.
-    settled = or_(found >= limit, seen < _WINDOW)
+    # Decided once (a CTE read by both branches' one-time filters).
+    decision = select(or_(found >= limit, seen < _WINDOW).label("settled")).cte("decision")
+    settled = select(decision.c.settled).scalar_subquery()
     everything = collected(actor, filtered).cte("collected").prefix_with("MATERIALIZED")
     gathered = (
         select(everything.c.id, everything.c.created_at)

@@ -930,22 +930,33 @@ class Locked(_Row):  # type: ignore[misc,valid-type]
         self._values[name] = value
         self._changed[name] = value
 
+    @property
+    def _fields(self) -> tuple[str, ...]:
+        return tuple(self._values)
+
+    def refer(self, **names: str | None) -> None:
+        """The names the views show for references the command changed (``assignee_name``...):
+        they come with the command's own reads, not from reading the row again."""
+        self._values.update(names)
+
 
 @lru_cache(maxsize=16)
 def _lock_row(role: Role | None) -> Select[Any]:
-    rows = visible_tickets(_stand_in(role)) if role is not None else select(Ticket)
-    return (
-        rows.with_only_columns(*_VIEW_COLUMNS)
-        .where(Ticket.id == bindparam("ticket_id"))
-        .with_for_update(of=Ticket)
-    )
+    if role is None:
+        return (
+            select(*_VIEW_COLUMNS)
+            .where(Ticket.id == bindparam("ticket_id"))
+            .with_for_update(of=Ticket)
+        )
+    return _one(role).with_for_update(of=Ticket)
 
 
 async def lock_row(
     session: AsyncSession, actor: CurrentUser | None, ticket_id: uuid.UUID
 ) -> Locked:
-    """``lock`` as a plain row (``Locked``): the ticket, row-locked for the rest of the
-    transaction; 404 when not visible."""
+    """``lock`` as a plain row (``Locked``): the ticket with the names its views show (as
+    ``get_row``), row-locked for the rest of the transaction; 404 when not visible. After the
+    command, ``locked_view`` is its view without another read."""
     if session.new or session.dirty or session.deleted:
         await session.flush()  # as session.execute() would: the row may have pending changes
     values = _bound(actor, ticket_id=ticket_id) if actor is not None else {"ticket_id": ticket_id}
@@ -974,6 +985,12 @@ async def save(session: AsyncSession, ticket: Locked, *, inserting: Any = None) 
         for key, value in changed.items():
             set_committed_value(instance, key, value)
     changed.clear()
+
+
+async def locked_view(session: AsyncSession, ticket: Locked, now: datetime) -> dict[str, Any]:
+    """The view of a ticket a command changed (``view``), from its locked row as written."""
+    await calendar_cache.prime(session, (ticket,))
+    return view(ticket, now)
 
 
 def _status_entry(
@@ -1089,7 +1106,7 @@ async def create(
     if mail is not None:
         entries.append(_mail_entry(actor, ticket, "ticket", ticket.id, mail))
     await audit.write(session, *entries)
-    await notifications.send(session, notifications.created(ticket))
+    await notifications.send(session, notifications.created(ticket), new_tickets=True)
     await ai_queue.enqueue(session, ticket.id, "created")
     return ticket
 
@@ -1123,6 +1140,7 @@ async def accept(
     if terms is None:
         raise Conflict(f"No SLA policy for priority {ticket.priority}")
     change = workflow.transition(ticket, S.ACCEPTED, actor, now, terms=terms)
+    ticket.refer(acceptor_name=actor.name)
     await save(session, ticket)
     old, new = audit.changes(before, {"priority": ticket.priority, "category": ticket.category})
     await audit.record(
@@ -1162,7 +1180,7 @@ async def assign(
     if body.assignee_id is not None:
         assignee = (
             await session.execute(
-                select(User.id, User.role).where(
+                select(User.id, User.role, User.name).where(
                     User.id == body.assignee_id,
                     User.is_active.is_(True),
                     User.role.in_([Role.AGENT.value, Role.MANAGER.value]),
@@ -1173,11 +1191,12 @@ async def assign(
             raise Invalid("assignee_id", "The assignee must be an active agent or manager")
         if actor.role is Role.AGENT and assignee.role != Role.AGENT.value:
             raise Forbidden("Agents may assign tickets to agents only")
-    if (
-        body.team_id is not None
-        and (await session.execute(select(Team.id).where(Team.id == body.team_id))).first() is None
-    ):
-        raise Invalid("team_id", "Unknown team")
+        ticket.refer(assignee_name=assignee.name)
+    if body.team_id is not None:
+        team = (await session.execute(select(Team.name).where(Team.id == body.team_id))).first()
+        if team is None:
+            raise Invalid("team_id", "Unknown team")
+        ticket.refer(team_name=team.name)
 
     before = {"assigned_to": ticket.assigned_to, "assigned_team_id": ticket.assigned_team_id}
     if body.assignee_id is not None:
