@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.auth.deps import CurrentUser
@@ -35,7 +35,7 @@ from app.config import Settings
 from app.errors import DomainError
 from app.mail import tokens
 from app.mail.parse import Attachment, ParsedMail, parse
-from app.models import InboundMessage, InboundRaw, Organization, Ticket, User
+from app.models import InboundMessage, InboundRaw, Organization, Ticket, TicketComment, User
 from app.models.enums import Role
 from app.models.enums import TicketStatus as S
 from app.schemas.ticket import TicketCreate
@@ -561,8 +561,14 @@ async def _reply(
         stored_files=stored_files,
     )
     if refused:
+        # The comment was written by a Core INSERT (tickets.add_comment): not a session object.
         comment.refused_files = refused
-        await session.flush()
+        await session.execute(
+            update(TicketComment)
+            .where(TicketComment.id == comment.id)
+            .values(refused_files=refused)
+            .execution_options(synchronize_session=False)
+        )
     return Outcome("done", f"matched by {found.how}", ticket.id, comment.id)
 
 
