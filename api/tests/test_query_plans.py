@@ -258,7 +258,8 @@ async def test_list_queries_use_their_indexes(
         assert answer.json()["items"], f"{c.name}: the corpus has no match"
         (sql, bound), *more = recorder.ticket_queries()
         assert not more, more
-        assert "LIMIT" in sql and 51 in bound, (sql, bound)
+        # A page of 50 and one more (a text search writes it into its statement).
+        assert 51 in bound or "LIMIT 51" in sql, (sql, bound)
         plan = await explain(connection, sql, bound)
         reads = plan.on_tickets()
         if ("Seq Scan", None) in reads or not any(
