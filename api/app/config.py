@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     mfa_login_minutes: int = Field(default=5, ge=1, le=30)
     # WebAuthn relying party (default: the host of ATUM_PUBLIC_URL; an IP address cannot be one).
     webauthn_rp_id: str | None = None
-    db_pool_size: int = Field(default=20, ge=1)
+    db_pool_size: int = Field(default=10, ge=1)
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_username: str | None = None

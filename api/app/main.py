@@ -212,3 +212,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeadersMiddleware)
     return app
+
+
+def production_app() -> FastAPI:
+    """The application as the API unit serves it: gunicorn loads it once in its master process
+    (``--preload``) and forks the workers from there, so the code, the compiled schemas and the
+    routes (~100 MB per process) are pages the workers share instead of copies. Frozen before the
+    fork: a full collection in a worker would otherwise write to every object's header and copy
+    those pages one by one."""
+    app = create_app()
+    gc.collect()
+    gc.freeze()
+    return app

@@ -31,7 +31,7 @@ SPARE_CONNECTIONS = 10
 OTHER_POOLED_PROCESSES = 2
 DEFAULT_API_WORKERS = 2
 # app/config.py's db_pool_size default (a test keeps them equal; this module imports nothing).
-DEFAULT_POOL_SIZE = 20
+DEFAULT_POOL_SIZE = 10
 
 # The tables that change all day long. Big ones (tickets, comments, the audit trail) are vacuumed
 # and analysed after a small fraction of their rows changed instead of PostgreSQL's 20 % / 10 %
@@ -94,7 +94,7 @@ def settings(
     *,
     embedded: bool = False,
     api_workers: int = DEFAULT_API_WORKERS,
-    pool_size: int = 20,
+    pool_size: int = DEFAULT_POOL_SIZE,
 ) -> dict[str, str]:
     """The server settings for *host*, in postgresql.conf syntax (values as PostgreSQL takes
     them). *embedded*: the development server's caps apply on top."""
@@ -169,7 +169,7 @@ def render(
     *,
     embedded: bool = False,
     api_workers: int = DEFAULT_API_WORKERS,
-    pool_size: int = 20,
+    pool_size: int = DEFAULT_POOL_SIZE,
 ) -> str:
     """The configuration file: a header saying what it was sized for, then one line a setting.
     Deterministic (no date): writing it again for the same host changes nothing."""

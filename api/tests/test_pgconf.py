@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 SIZES = (1, 2, 8, 64)
 
 # (RAM GiB) -> shared_buffers, effective_cache_size, work_mem, maintenance_work_mem,
-# max_wal_size, min_wal_size for two API workers of 20 connections (max_connections 100).
+# max_wal_size, min_wal_size for two API workers of 10 connections (max_connections 100).
 EXPECTED = {
     1: ("256MB", "768MB", "4MB", "64MB", "2048MB", "256MB"),
     2: ("512MB", "1536MB", "5MB", "128MB", "2048MB", "256MB"),
@@ -92,8 +92,8 @@ class TestRules:
             # API processes (+ two LISTEN connections each), worker and LMTP (+ one each).
             pools = workers * (pool + 2) + 2 * (pool + 1)
             assert pools + 10 <= pgconf.max_connections(workers, pool) < pools + 20
-        values = pgconf.settings(Host(8 * GiB, 4), api_workers=8)
-        assert values["max_connections"] == "230"
+        values = pgconf.settings(Host(8 * GiB, 4), api_workers=16)
+        assert values["max_connections"] == "230"  # 16 x 12 + 2 x 11 + 10 = 224
         assert Settings.model_fields["db_pool_size"].default == pgconf.DEFAULT_POOL_SIZE
         # More connections: less memory for each one's sorts.
         assert int(values["work_mem"].removesuffix("MB")) < 20
@@ -285,8 +285,9 @@ class TestCommand:
         )
         assert done.returncode == 0, done.stderr
         host = pgconf.detect_host(tmp_path, "ssd")
-        assert done.stdout == pgconf.render(host, api_workers=8, pool_size=20)
-        assert "max_connections = '230'" in done.stdout
+        assert done.stdout == pgconf.render(host, api_workers=8, pool_size=10)
+        # 8 API workers x (10 + 2 listeners), worker and LMTP 2 x (10 + 1), 10 spare: 128.
+        assert "max_connections = '130'" in done.stdout
         refused = subprocess.run(
             [*argv, "--disk", "floppy"], capture_output=True, text=True, env=env, check=False
         )
