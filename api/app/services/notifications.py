@@ -74,6 +74,8 @@ def _env() -> Environment:
         loader=FileSystemLoader(str(_TEMPLATES)),
         autoescape=select_autoescape(["html", "html.j2"]),
         keep_trailing_newline=True,
+        # The templates ship with the code: no stat() of each file on every mail.
+        auto_reload=False,
     )
 
 
@@ -248,6 +250,28 @@ class Mail:
     copy_ccs: bool = False
 
 
+@lru_cache(maxsize=8)
+def _people_statement(copied: bool, managers: bool) -> Any:
+    """The statement of ``_people`` for its shape (built once: building and hashing it cost more
+    than running it), with ``ids`` and ``copied_on`` bound at each execution."""
+    wanted: ColumnElement[Any] = bindparam("ids", type_=ARRAY(PgUUID(as_uuid=True)))
+    cc_of = TicketCc.ticket_id == any_(bindparam("copied_on", type_=ARRAY(PgUUID(as_uuid=True))))
+    if copied:
+        cc_users = select(TicketCc.user_id).where(cc_of).scalar_subquery()
+        wanted = func.array(cc_users).op("||")(wanted)
+    named: ColumnElement[bool] = User.id == any_(wanted)
+    stmt = select(*_RECIPIENT_COLUMNS, MailBounce.address.is_not(None)).outerjoin(
+        MailBounce, MailBounce.address == User.email
+    )
+    if copied:
+        stmt = stmt.add_columns(TicketCc.ticket_id, TicketCc.created_at).outerjoin(
+            TicketCc, and_(TicketCc.user_id == User.id, cc_of)
+        )
+    if managers:
+        named = or_(named, User.role == Role.MANAGER.value)
+    return stmt.where(named, User.is_active.is_(True)).order_by(User.email)
+
+
 async def _people(
     session: AsyncSession, ids: set[uuid.UUID], managers: bool, copied_on: set[uuid.UUID]
 ) -> tuple[dict[uuid.UUID, Recipient], dict[uuid.UUID, tuple[uuid.UUID, ...]]]:
@@ -255,26 +279,11 @@ async def _people(
     managers, and the active users copied on each ticket of *copied_on* (those of a mail to the
     customer, in the order they were copied), each with whether their address bounces: one
     statement whatever the number."""
-    wanted: ColumnElement[Any] = bindparam("ids", list(ids), type_=ARRAY(PgUUID(as_uuid=True)))
-    cc_of = TicketCc.ticket_id.in_(copied_on)
-    if copied_on:
-        cc_users = select(TicketCc.user_id).where(cc_of).scalar_subquery()
-        wanted = func.array(cc_users).op("||")(wanted)
-    elif not ids and not managers:
+    if not copied_on and not ids and not managers:
         return {}, {}
-    named: ColumnElement[bool] = User.id == any_(wanted)
-    stmt = select(*_RECIPIENT_COLUMNS, MailBounce.address.is_not(None)).outerjoin(
-        MailBounce, MailBounce.address == User.email
-    )
-    if copied_on:
-        stmt = stmt.add_columns(TicketCc.ticket_id, TicketCc.created_at).outerjoin(
-            TicketCc, and_(TicketCc.user_id == User.id, cc_of)
-        )
-    if managers:
-        named = or_(named, User.role == Role.MANAGER.value)
-    rows: Sequence[Any] = (
-        await session.execute(stmt.where(named, User.is_active.is_(True)).order_by(User.email))
-    ).all()
+    stmt = _people_statement(bool(copied_on), managers)
+    values = {"ids": list(ids), "copied_on": list(copied_on)} if copied_on else {"ids": list(ids)}
+    rows: Sequence[Any] = (await session.execute(stmt, values)).all()
     people = {r[0]: Recipient(r[0], r[1], r[2], Role(r[3]), r[4], bool(r[5])) for r in rows}
     copied: dict[uuid.UUID, tuple[uuid.UUID, ...]] = {}
     if copied_on:
