@@ -8,7 +8,7 @@ import uuid
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy import any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.engine import Result
@@ -21,43 +21,17 @@ from app.config import get_settings
 from app.errors import NotFound
 from app.models import AiJob, AiSuggestion, Organization, Ticket
 from app.models.enums import Role
-from app.services.visibility import visible_tickets
+from app.services.visibility import actor_values, stand_in, visible_tickets
+
 
 # Both statements are built once per role and run as Core (building and hashing a statement per
-# request cost more than running it): the visibility rules are applied to a stand-in for every
-# caller of the role whose id, organization and portal visibility are bound at execution, as the
-# ticket views do (services/tickets.py, which the triage code does not import).
-_ACTOR_ID = bindparam("actor_id", type_=PgUUID(as_uuid=True))
-_ACTOR_ORG = bindparam("actor_org_id", type_=PgUUID(as_uuid=True))
-_ACTOR_PORTAL_VISIBILITY = bindparam("actor_portal_visibility", type_=String)
-
-
-@lru_cache(maxsize=16)
-def _stand_in(role: Role) -> CurrentUser:
-    unbound: Any = (_ACTOR_ID, _ACTOR_ORG, _ACTOR_PORTAL_VISIBILITY)
-    return CurrentUser(
-        id=unbound[0],
-        email="",
-        name="",
-        role=role,
-        org_id=unbound[1],
-        org_name=None,
-        session_id=uuid.UUID(int=0),
-        portal_visibility=unbound[2],
-    )
-
-
+# request cost more than running it), with the visibility rules applied to a stand-in of the
+# caller's role (services/visibility.py: stand_in, actor_values).
 async def _core(
     session: AsyncSession, stmt: Select[Any], actor: CurrentUser, **values: Any
 ) -> Result[Any]:
     connection = await session.connection()
-    bound = {
-        "actor_id": actor.id,
-        "actor_org_id": actor.org_id,
-        "actor_portal_visibility": actor.portal_visibility,
-        **values,
-    }
-    result: Result[Any] = await connection.execute(stmt, bound)
+    result: Result[Any] = await connection.execute(stmt, actor_values(actor, **values))
     return result
 
 
@@ -67,7 +41,7 @@ def _similar_statement(role: Role) -> Select[Any]:
     stmt = cast(
         Select[Any],
         (
-            visible_tickets(_stand_in(role))
+            visible_tickets(stand_in(role))
             .with_only_columns(
                 Ticket.id, Ticket.number, Ticket.title, Ticket.resolution, Organization.name
             )
@@ -88,7 +62,7 @@ def _suggestion_statement(role: Role) -> Select[Any]:
     stmt = cast(
         Select[Any],
         (
-            visible_tickets(_stand_in(role))
+            visible_tickets(stand_in(role))
             .with_only_columns(
                 Ticket.id,
                 waiting.label("waiting"),

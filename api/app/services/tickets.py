@@ -18,7 +18,6 @@ from sqlalchemy import (
     Result,
     Row,
     Select,
-    String,
     and_,
     bindparam,
     func,
@@ -70,7 +69,9 @@ from app.services import (
     workflow,
 )
 from app.services.visibility import (
+    actor_values,
     opened_or_copied,
+    stand_in,
     visible_attachments,
     visible_comments,
     visible_services,
@@ -253,41 +254,12 @@ def _left(clock: business_time.Clock, calendar: Any, now: datetime) -> int | Non
     return None if left is None else int(left)
 
 
-# The read statements are built once per shape and kept: building and hashing a SQLAlchemy
-# statement costs more than PostgreSQL needs to run it. The visibility rules still come from
-# services/visibility.py, applied to a stand-in for every caller of a role whose id,
-# organization and portal visibility are bound parameters; each execution binds the caller's own.
-_ACTOR_ID = bindparam("actor_id", type_=PgUUID(as_uuid=True))
-_ACTOR_ORG = bindparam("actor_org_id", type_=PgUUID(as_uuid=True))
-_ACTOR_PORTAL_VISIBILITY = bindparam("actor_portal_visibility", type_=String)
 _AFTER_CREATED = bindparam("after_created", type_=DateTime(timezone=True))
 _AFTER_ID = bindparam("after_id", type_=PgUUID(as_uuid=True))
 Uploader = aliased(User)
 Rater = aliased(User)
-
-
-@lru_cache(maxsize=16)
-def _stand_in(role: Role) -> CurrentUser:
-    unbound: Any = (_ACTOR_ID, _ACTOR_ORG, _ACTOR_PORTAL_VISIBILITY)
-    return CurrentUser(
-        id=unbound[0],
-        email="",
-        name="",
-        role=role,
-        org_id=unbound[1],
-        org_name=None,
-        session_id=uuid.UUID(int=0),
-        portal_visibility=unbound[2],
-    )
-
-
-def _bound(actor: CurrentUser, **values: Any) -> dict[str, Any]:
-    return {
-        "actor_id": actor.id,
-        "actor_org_id": actor.org_id,
-        "actor_portal_visibility": actor.portal_visibility,
-        **values,
-    }
+# The read statements are built once per shape and kept, for a stand-in of the caller's role
+# (services/visibility.py: stand_in, actor_values).
 
 
 async def _core(session: AsyncSession, stmt: Select[Any], values: dict[str, Any]) -> Result[Any]:
@@ -300,12 +272,14 @@ async def _core(session: AsyncSession, stmt: Select[Any], values: dict[str, Any]
 
 @lru_cache(maxsize=16)
 def _one(role: Role) -> Select[Any]:
-    actor = _stand_in(role)
+    actor = stand_in(role)
     return _with_refs(visible_tickets(actor), actor).where(Ticket.id == bindparam("ticket_id"))
 
 
 async def get_row(session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID) -> Row[Any]:
-    row = (await _core(session, _one(actor.role), _bound(actor, ticket_id=ticket_id))).one_or_none()
+    row = (
+        await _core(session, _one(actor.role), actor_values(actor, ticket_id=ticket_id))
+    ).one_or_none()
     if row is None:
         raise NotFound("Ticket not found")
     await calendar_cache.prime(session, (row,))
@@ -381,7 +355,7 @@ def _filtered(
     """The tickets matching one shape of filter (which filters are set): the one place the list
     query's filters are written; the lists, the saved views and their counts all start here.
     *search*: None, "number" (``#1042``) or "text" (words: services/search.py)."""
-    actor = _stand_in(role)
+    actor = stand_in(role)
     stmt = visible_tickets(actor)
     if status:
         stmt = stmt.where(Ticket.status.in_(bindparam("statuses", expanding=True)))
@@ -453,7 +427,7 @@ def _filter_values(
     due_before = None
     if flt.due_within_hours is not None:
         due_before = (now or datetime.now(UTC)) + timedelta(hours=flt.due_within_hours)
-    return _bound(
+    return actor_values(
         actor,
         statuses=[s.value for s in flt.status],
         priorities=[p.value for p in flt.priority],
@@ -480,7 +454,7 @@ def _list_by_due(role: Role, shape: tuple[Any, ...], after: str | None) -> Selec
     """The list statement of one shape, soonest SLA due first, tickets whose clocks do not run
     (paused, done, not accepted) last; keyset on (sla_next_due_at NULLS LAST, id) through
     ix_tickets_sla_next_due. *after*: None, "due" (the cursor's row has a due time) or "null"."""
-    actor = _stand_in(role)
+    actor = stand_in(role)
     stmt = _filtered(role, *shape)
     if shape[_SEARCH] == "text":
         stmt = stmt.where(search.matches(actor, Ticket))
@@ -513,7 +487,7 @@ def _list(role: Role, shape: tuple[Any, ...], after: bool, page: int | None = No
     """The list statement of one shape, newest first (a text search: the newest matches found
     by services/search.py, then read like any list page). *page*: the page size written into a
     text search's statement (``search_page``)."""
-    actor = _stand_in(role)
+    actor = stand_in(role)
     stmt = _filtered(role, *shape)
     if after:
         stmt = stmt.where(
@@ -537,7 +511,7 @@ def _count(role: Role, shape: tuple[Any, ...]) -> Select[Any]:
     search: its matches collected through the indexes, services/search.py)."""
     stmt = _filtered(role, *shape)
     if shape[_SEARCH] == "text":
-        return select(func.count()).select_from(search.collected(_stand_in(role), stmt).subquery())
+        return select(func.count()).select_from(search.collected(stand_in(role), stmt).subquery())
     return stmt.with_only_columns(func.count(), maintain_column_froms=True)
 
 
@@ -621,7 +595,7 @@ async def count_rows(
 @lru_cache(maxsize=32)
 def _queue(role: Role, after: bool) -> Select[Any]:
     # A literal, not a parameter: only then can a generic (cached) plan use the partial index.
-    actor = _stand_in(role)
+    actor = stand_in(role)
     stmt = visible_tickets(actor).where(Ticket.status == literal_column("'NEW'"))
     if after:
         stmt = stmt.where(
@@ -638,7 +612,7 @@ async def new_queue(
     session: AsyncSession, actor: CurrentUser, *, cursor: str | None, limit: int
 ) -> tuple[list[Row[Any]], str | None]:
     """The unaccepted queue, oldest first (partial index on NEW tickets)."""
-    values = _bound(actor, limit=limit + 1)
+    values = actor_values(actor, limit=limit + 1)
     if cursor:
         values["after_created"], values["after_id"] = decode_cursor(cursor, [datetime, uuid.UUID])
     rows = list((await _core(session, _queue(actor.role, bool(cursor)), values)).all())
@@ -701,7 +675,7 @@ def _attachment(a: Any) -> dict[str, Any]:
 @lru_cache(maxsize=16)
 def _detail(role: Role) -> Select[Any]:
     """One ticket with the comments and attachments the role may see, as arrays of rows."""
-    actor = _stand_in(role)
+    actor = stand_in(role)
     comments = (
         visible_comments(actor)
         .with_only_columns(
@@ -844,7 +818,7 @@ async def detail(
     """The detail view: the ticket, the comments and attachments *actor* may see (oldest first)
     and the actions open to *actor*, read in one statement."""
     row = (
-        await _core(session, _detail(actor.role), _bound(actor, ticket_id=ticket_id))
+        await _core(session, _detail(actor.role), actor_values(actor, ticket_id=ticket_id))
     ).one_or_none()
     if row is None:
         raise NotFound("Ticket not found")
@@ -969,7 +943,9 @@ async def lock_row(
     command, ``locked_view`` is its view without another read."""
     if session.new or session.dirty or session.deleted:
         await session.flush()  # as session.execute() would: the row may have pending changes
-    values = _bound(actor, ticket_id=ticket_id) if actor is not None else {"ticket_id": ticket_id}
+    values = (
+        actor_values(actor, ticket_id=ticket_id) if actor is not None else {"ticket_id": ticket_id}
+    )
     role = actor.role if actor is not None else None
     row = (await _core(session, _lock_row(role), values)).one_or_none()
     if row is None:
