@@ -78,7 +78,7 @@ _HELD_HEAD = "SELECT chain, seq, hash FROM audit_chain_heads WHERE chain = $1 FO
 # The rows and the head's move in one statement. The head only moves from the hash the rows were
 # chained to (always so while this transaction holds it); otherwise audit_chain_advanced() raises
 # serialization_failure and nothing is written: a chain never forks, whatever the caller did.
-_INSERT = """
+_ROWS_AND_HEAD = """
     WITH ins AS (
         INSERT INTO audit_log (id, chain, actor_id, org_id, ticket_id, action, entity_type,
             entity_id, old_value, new_value, ip, request_id, created_at, prev_hash, hash)
@@ -95,30 +95,13 @@ _INSERT = """
         UPDATE audit_chain_heads SET seq = (SELECT max(seq) FROM ins), hash = $16
         WHERE chain = $1::smallint AND hash = $17
         RETURNING chain
-    )
-    SELECT audit_chain_advanced(count(*)) FROM head
-"""
+    )"""
+# (S608: constants joined, nothing is formatted into them.)
+_INSERT = _ROWS_AND_HEAD + "\n    SELECT audit_chain_advanced(count(*)) FROM head\n"  # noqa: S608
 # The same, with the rows' live events (services/live.py ``event_columns``: one ``live_events`` row
 # each, announced by the NOTIFYs the selected count makes run, delivered at commit): a ticket
 # change's events cost no statement of their own.
-_INSERT_WITH_EVENTS = """
-    WITH ins AS (
-        INSERT INTO audit_log (id, chain, actor_id, org_id, ticket_id, action, entity_type,
-            entity_id, old_value, new_value, ip, request_id, created_at, prev_hash, hash)
-        SELECT r.id, $1::smallint, r.actor_id, r.org_id, r.ticket_id, r.action, r.entity_type,
-            r.entity_id, r.old_value, r.new_value, r.ip, r.request_id, r.created_at,
-            r.prev_hash, r.hash
-        FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::varchar[],
-            $7::varchar[], $8::uuid[], $9::jsonb[], $10::jsonb[], $11::varchar[],
-            $12::varchar[], $13::timestamptz[], $14::bytea[], $15::bytea[])
-            AS r(id, actor_id, org_id, ticket_id, action, entity_type, entity_id, old_value,
-                 new_value, ip, request_id, created_at, prev_hash, hash)
-        RETURNING seq
-    ), head AS (
-        UPDATE audit_chain_heads SET seq = (SELECT max(seq) FROM ins), hash = $16
-        WHERE chain = $1::smallint AND hash = $17
-        RETURNING chain
-    ), events AS (
+_EVENTS = """, events AS (
         INSERT INTO live_events (ticket_id, org_id, kind, staff_only)
         SELECT * FROM unnest($18::uuid[], $19::uuid[], $20::varchar[], $21::boolean[])
         RETURNING id, ticket_id, org_id, kind, staff_only
@@ -127,6 +110,7 @@ _INSERT_WITH_EVENTS = """
         (SELECT count(pg_notify('atum_live',
             json_build_array(id, ticket_id, org_id, kind, staff_only)::text)) FROM events)
 """
+_INSERT_WITH_EVENTS = _ROWS_AND_HEAD + _EVENTS
 _COLUMNS = (
     "id",
     "actor_id",
