@@ -234,7 +234,8 @@ class TestSystemdUnits:
         assert "--worker-class uvicorn_worker.UvicornWorker" in exec_start
         assert "--workers ${ATUM_API_WORKERS}" in exec_start
         assert "--bind unix:/run/atum-desk/api.sock" in exec_start
-        assert exec_start.endswith(" app.main:create_app()")
+        # Loaded once in the master, the workers forked from it (app.main.production_app).
+        assert exec_start.endswith(" --preload app.main:production_app()")
         assert values(api, "Service", "Type") == ["notify"]
         assert values(api, "Service", "ExecReload") == ["/bin/kill -s HUP $MAINPID"]
 
@@ -407,7 +408,7 @@ class TestInstaller:
         workers = int(re.search(r"^ATUM_API_WORKERS=(\d+)$", env, re.M).group(1))  # type: ignore[union-attr]
         text = conf.read_text()
         host = pgconf.detect_host(Path(data))
-        assert text == pgconf.render(host, api_workers=workers, pool_size=20)
+        assert text == pgconf.render(host, api_workers=workers, pool_size=pgconf.DEFAULT_POOL_SIZE)
         values = dict(re.findall(r"^(\w+) = '([^']*)'$", text, re.M))
         ram_mb = host.ram_bytes // 2**20
 
@@ -419,7 +420,8 @@ class TestInstaller:
         assert mb("shared_buffers") < mb("effective_cache_size") < ram_mb
         assert 4 <= mb("work_mem") <= 64
         assert 64 <= mb("maintenance_work_mem") <= 1024
-        assert int(values["max_connections"]) >= (workers + 2) * 21 + 10
+        pool = pgconf.DEFAULT_POOL_SIZE  # every API process: its pool + 2 listeners
+        assert int(values["max_connections"]) >= workers * (pool + 2) + 2 * (pool + 1) + 10
         assert values["random_page_cost"] == ("1.1" if host.ssd else "4")
         assert mb("min_wal_size") < mb("max_wal_size")
         assert "sized for this host" in text.splitlines()[0]

@@ -26,7 +26,7 @@ from app.models import User
 from app.models.enums import Role
 
 API_DIR = Path(__file__).resolve().parents[1]
-STARTUP_SECONDS = 30
+STARTUP_SECONDS = 120  # a deadline: a slow machine needs ~20 s to start one
 STOP_SECONDS = 10
 PASSWORD = "process test passphrase"
 # The servers trust the loopback peer as a proxy, so each test run can name its own client

@@ -30,24 +30,10 @@ from tests.test_ratelimit_processes import (
     Server,
     start_server,
     stop_server,
+    wait_until_healthy,
 )
 
 DEADLINE_SECONDS = 1.0
-STARTUP_SECONDS = 120
-
-
-async def wait_until_healthy(http: httpx.AsyncClient, server: Server) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"API process exited early:\n{server.log.read_text()}")
-        try:
-            if (await http.get(f"{server.url}/api/health")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.1)
-    pytest.fail(f"API process not healthy after {STARTUP_SECONDS}s:\n{server.log.read_text()}")
 
 
 @pytest.fixture
