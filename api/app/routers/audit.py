@@ -11,10 +11,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BeforeValidator
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.deps import AuditReader, DbSession
 from app.errors import Invalid
-from app.routers.common import DEFAULT, Cursor, Limit, StorableText
+from app.routers.common import DEFAULT, ClosingStream, Cursor, Limit, StorableText
 from app.schemas.audit import AuditEntry
 from app.schemas.common import Page
 from app.services import audit
@@ -96,12 +97,17 @@ async def export_audit(actor: AuditReader, session: DbSession, flt: Filter) -> S
         new_value={"filters": flt.as_json()},
     )
 
+    bind = session.bind
+
     async def body() -> AsyncIterator[bytes]:
-        async for chunk in export_csv(session, flt):
-            yield chunk.encode()
+        # The request's session is handed back when the endpoint returns: the stream reads
+        # through a session of its own on the same bind, closed when done or cut off.
+        async with AsyncSession(bind=bind, expire_on_commit=False, autoflush=False) as reader:
+            async for chunk in export_csv(reader, flt):
+                yield chunk.encode()
 
     filename = f"audit-{datetime.now(UTC).date().isoformat()}.csv"
-    return StreamingResponse(
+    return ClosingStream(
         body(),
         media_type="text/csv; charset=utf-8",
         headers={

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.deps import DbSession, DeskUser, ReportReader
 from app.errors import Invalid, NotFound
-from app.routers.common import StorableText
+from app.routers.common import ClosingStream, StorableText
 from app.schemas.reports import (
     DashboardCounts,
     ReportBacklog,
@@ -172,7 +172,7 @@ async def export_csv(
                 yield chunk
 
     filename = f"{name}-{datetime.now(UTC).date().isoformat()}.csv"
-    return StreamingResponse(
+    return ClosingStream(
         body(),
         media_type="text/csv; charset=utf-8",
         headers={
