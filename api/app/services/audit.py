@@ -96,8 +96,8 @@ _ROWS_AND_HEAD = """
         WHERE chain = $1::smallint AND hash = $17
         RETURNING chain
     )"""
-# (S608: constants joined, nothing is formatted into them.)
-_INSERT = _ROWS_AND_HEAD + "\n    SELECT audit_chain_advanced(count(*)) FROM head\n"  # noqa: S608
+_SELECT_ADVANCED = "\n    SELECT audit_chain_advanced(count(*)) FROM head\n"
+_INSERT = _ROWS_AND_HEAD + _SELECT_ADVANCED
 # The same, with the rows' live events (services/live.py ``event_columns``: one ``live_events`` row
 # each, announced by the NOTIFYs the selected count makes run, delivered at commit): a ticket
 # change's events cost no statement of their own.
