@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from functools import lru_cache
 
-import anyio
 from fastapi import Request
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
@@ -82,23 +81,14 @@ class KeepChanges(Exception):
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     maker = get_read_sessionmaker() if request.method in _READS else get_sessionmaker()
-    session = maker()
-    try:
+    async with maker() as session:
         try:
             yield session
         except KeepChanges:
             await session.commit()
             raise
         except BaseException:
-            with anyio.CancelScope(shield=True):
-                await session.rollback()
+            await session.rollback()
             raise
         else:
             await session.commit()
-    finally:
-        # A client that goes away cancels its request, and a cancelled scope cancels every await
-        # in it, the cleanup's too: unshielded, the connection never went back to the pool (the
-        # garbage collector closed it much later) and a pool of 10 ran dry within minutes of
-        # aborted requests. Shielded, the rollback and the return of the connection complete.
-        with anyio.CancelScope(shield=True):
-            await session.close()

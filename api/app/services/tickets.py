@@ -254,12 +254,12 @@ def _left(clock: business_time.Clock, calendar: Any, now: datetime) -> int | Non
     return None if left is None else int(left)
 
 
+# The read statements are built once per shape and kept, for a stand-in of the caller's role
+# (services/visibility.py: stand_in, actor_values).
 _AFTER_CREATED = bindparam("after_created", type_=DateTime(timezone=True))
 _AFTER_ID = bindparam("after_id", type_=PgUUID(as_uuid=True))
 Uploader = aliased(User)
 Rater = aliased(User)
-# The read statements are built once per shape and kept, for a stand-in of the caller's role
-# (services/visibility.py: stand_in, actor_values).
 
 
 async def _core(session: AsyncSession, stmt: Select[Any], values: dict[str, Any]) -> Result[Any]:
