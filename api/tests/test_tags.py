@@ -5,17 +5,20 @@ suggestions."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from app.models import AuditLog, OutboxMessage, Tag, Team, TicketTag
+from app.db.session import get_engine
+from app.models import AuditLog, OutboxMessage, Tag, Team, Ticket, TicketTag
 from app.models.enums import Role
+from app.services import tags
 from tests.factories import bearer_headers as headers_for
 from tests.factories import make_org, make_user
 from tests.test_query_plans import INDEX_NODES, Recorder, explain, nodes, populate
@@ -87,6 +90,19 @@ class TestTicketTags:
         assert ok(await tag(client, desk, ticket["id"], [net]))["tags"] == [net]
         assert await db.scalar(select(func.count()).where(Tag.name == vpn)) == 1
         assert ok(await tag(client, desk, ticket["id"], []))["tags"] == []
+
+    async def test_a_change_writes_the_ticket_without_reading_its_document_back(
+        self, client: AsyncClient, desk: Desk, plans: Recorder
+    ) -> None:
+        """The ticket's UPDATE returns nothing: the search document the server recomputes is
+        never read through the model (Ticket's eager_defaults "auto"), and a bulk action
+        changes a thousand tickets."""
+        ticket = await open_ticket(client, desk.h["customer"])
+        plans.statements.clear()
+        ok(await tag(client, desk, ticket["id"], [unique("doc")]))
+        updates = [s for s, _ in plans.statements if s.startswith("UPDATE tickets")]
+        assert updates, plans.statements
+        assert not [s for s in updates if "RETURNING" in s], updates
 
     async def test_bad_names_and_too_many_tags_are_422_naming_the_field(
         self, client: AsyncClient, db: AsyncSession, desk: Desk
@@ -442,3 +458,36 @@ class TestAdmin:
         assert entry.new_value["into_id"] == str(target) and entry.new_value["tickets"] == 2
         gone = await client.post(path, json={"into_id": str(target)}, headers=desk.h["admin"])
         assert gone.status_code == 404
+
+
+async def test_a_name_another_transaction_creates_meanwhile_is_still_linked() -> None:
+    """A ticket's new tags are created and linked in one statement, whose snapshot predates a
+    name another transaction commits while the statement waits for it: the link must not be
+    lost (tags.set_for_ticket links what the statement missed)."""
+    name = unique("race")
+    engine = get_engine()
+    async with engine.connect() as other:
+        await other.begin()
+        await other.execute(insert(Tag).values(id=uuid.uuid4(), name=name))  # not committed yet
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            org = await make_org(session)
+            customer = await make_user(session, role=Role.CUSTOMER_USER, org=org)
+            ticket = Ticket(
+                org_id=org.id,
+                created_by=customer.id,
+                priority="P3",
+                title="Race",
+                description="Race",
+            )
+            session.add(ticket)
+            await session.flush()
+            # Waits on the other transaction's uncommitted name (ON CONFLICT), which commits.
+            linking = asyncio.create_task(tags.set_for_ticket(session, ticket.id, [], [name]))
+            await asyncio.sleep(0.5)
+            assert not linking.done()
+            await other.commit()
+            await asyncio.wait_for(linking, 10)
+            assert await tags.names_of(session, ticket.id) == [name]
+            await session.rollback()
+    async with engine.begin() as cleanup:
+        await cleanup.execute(delete(Tag).where(Tag.name == name))

@@ -39,6 +39,10 @@ SEARCH_DOCUMENT = (
 
 class Ticket(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "tickets"
+    # Server values are read back after an INSERT (the number, the defaults), not after an
+    # UPDATE: the only column the server computes on change is the search document, which no
+    # code reads through the model (an UPDATE returned it, a tsvector per changed ticket).
+    __mapper_args__ = {"eager_defaults": "auto"}  # noqa: RUF012
     __table_args__ = (
         CheckConstraint(f"status IN ({sql_in(TicketStatus)})", name="status"),
         CheckConstraint(f"priority IN ({sql_in(Priority)})", name="priority"),

@@ -16,6 +16,8 @@ the same insert statement), so every ticket change reaches the open streams from
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -180,9 +182,44 @@ async def _link_and_insert(
     _counted(await live.check_sessions(driver, rows))
 
 
+_HOLDING = "audit_holding"
+
+
+class Held:
+    """The entries written while ``held`` is open: kept in order, in memory, until it closes."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def mark(self) -> int:
+        """Where the entries stand now (for ``discard``)."""
+        return len(self.rows)
+
+    def discard(self, mark: int) -> None:
+        """Forget the entries written since *mark*: the caller rolled their changes back."""
+        del self.rows[mark:]
+
+
+@asynccontextmanager
+async def held(session: AsyncSession) -> AsyncIterator[Held]:
+    """Every entry written on *session* inside the block is held back and written, in order, in
+    one chain link and one statement when the block ends without an error (nothing when it
+    raises: the transaction is failing anyway). For a command that audits many changes in one
+    transaction (a bulk action: two statements per ticket otherwise). Changes the caller undoes
+    inside (a rolled-back savepoint) must be dropped with ``Held.discard``."""
+    if _HOLDING in session.info:
+        raise RuntimeError("audit entries are held already")
+    holding = session.info[_HOLDING] = Held()
+    try:
+        yield holding
+    finally:
+        del session.info[_HOLDING]
+    await _insert(session, holding.rows)
+
+
 async def write(session: AsyncSession, *entries: dict[str, Any]) -> None:
     """Insert the entries, in the given order, linked into a hash chain: two statements (lock a
-    chain head, then insert the rows and move the head)."""
+    chain head, then insert the rows and move the head); inside ``held``, none until it ends."""
     if not entries:
         return
     now = datetime.now(UTC)
@@ -195,6 +232,16 @@ async def write(session: AsyncSession, *entries: dict[str, Any]) -> None:
         for column in ("actor_id", "org_id", "ticket_id", "entity_id", "ip", "request_id"):
             row.setdefault(column, None)
         rows.append(row)
+    holding = session.info.get(_HOLDING)
+    if holding is not None:
+        holding.rows.extend(rows)
+        return
+    await _insert(session, rows)
+
+
+async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
     if session.autoflush:
         await session.flush()  # as session.execute() would: the rows may refer to new objects
     sync = (await session.connection()).sync_connection

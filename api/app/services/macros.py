@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -34,7 +34,7 @@ from app.schemas.workspace import (
     StatusAction,
     TagsAction,
 )
-from app.services import audit, canned_replies, tags, tickets
+from app.services import audit, canned_replies, tickets
 from app.services.visibility import visible_canned_replies, visible_macros
 
 _ACTIONS: TypeAdapter[list[MacroAction]] = TypeAdapter(list[MacroAction])
@@ -146,17 +146,9 @@ async def _tags(
     run: Run,
     now: datetime,
 ) -> None:
-    if ticket_id not in run.locked:  # the current tags, read under the row lock
-        await tickets.lock(session, actor, ticket_id)
-    current = set(await tags.names_of(session, ticket_id))
-    wanted = (current | set(action.add)) - set(action.remove)
-    if wanted == current:
-        return
-    try:
-        update_ = TicketUpdate(tags=sorted(wanted))
-    except ValidationError as exc:
-        raise Invalid("tags", exc.errors()[0].get("msg", "Invalid tags")) from None
-    await tickets.update_fields(session, actor, ticket_id, update_, now)
+    await tickets.update_fields(
+        session, actor, ticket_id, TicketUpdate(), now, tag_delta=(action.add, action.remove)
+    )
 
 
 async def apply_one(

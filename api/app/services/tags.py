@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy import bindparam, delete, func, literal, select, text
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,13 +79,18 @@ async def categories(session: AsyncSession, actor: CurrentUser, q: str | None) -
     return [{"name": r.name, "count": r.count} for r in (await session.execute(stmt)).all()]
 
 
+# Built once: a bulk action reads every ticket's tags, and building the statement cost as much
+# as running it.
+_NAMES_OF = (
+    select(Tag.name)
+    .join(TicketTag, TicketTag.tag_id == Tag.id)
+    .where(TicketTag.ticket_id == bindparam("ticket_id"))
+    .order_by(Tag.name)
+)
+
+
 async def names_of(session: AsyncSession, ticket_id: uuid.UUID) -> list[str]:
-    rows = await session.execute(
-        select(Tag.name)
-        .join(TicketTag, TicketTag.tag_id == Tag.id)
-        .where(TicketTag.ticket_id == ticket_id)
-        .order_by(Tag.name)
-    )
+    rows = await session.execute(_NAMES_OF, {"ticket_id": ticket_id})
     return list(rows.scalars())
 
 
@@ -102,17 +107,38 @@ async def set_for_ticket(
             )
         )
     if added:
+        values = {"ticket_id": ticket_id, "names": added}
+        linked = await session.execute(_CREATE_AND_LINK, values)
+        if linked.rowcount == len(added):  # type: ignore[attr-defined]
+            return
+        # A name another transaction created meanwhile: invisible to the statement above (its
+        # snapshot predates that commit), visible to the next one. Link what is missing.
         await session.execute(
-            pg_insert(Tag)
-            .values([{"name": name} for name in added])
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
-        await session.execute(
-            insert(TicketTag).from_select(
+            pg_insert(TicketTag)
+            .from_select(
                 ["ticket_id", "tag_id"],
                 select(literal(ticket_id, PgUUID(as_uuid=True)), Tag.id).where(Tag.name.in_(added)),
             )
+            .on_conflict_do_nothing()
         )
+
+
+# A ticket's new tags in one statement: the names not known yet are created, and every name is
+# linked to the ticket (a bulk action runs this once per ticket).
+_CREATE_AND_LINK = text(
+    """
+    WITH created AS (
+        INSERT INTO tags (id, name)
+        SELECT gen_random_uuid(), name FROM unnest(CAST(:names AS varchar[])) AS name
+        ON CONFLICT (name) DO NOTHING
+        RETURNING id
+    )
+    INSERT INTO ticket_tags (ticket_id, tag_id)
+    SELECT :ticket_id, id FROM created
+    UNION ALL
+    SELECT :ticket_id, id FROM tags WHERE name = ANY(CAST(:names AS varchar[]))
+    """
+).bindparams(bindparam("ticket_id", type_=PgUUID(as_uuid=True)))
 
 
 async def _get(session: AsyncSession, actor: CurrentUser, tag_id: uuid.UUID) -> Tag:

@@ -8,11 +8,13 @@ ticket row (``FOR UPDATE``), so two managers accepting at once get exactly one s
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
 from sqlalchemy import (
     DateTime,
     Result,
@@ -1272,11 +1274,28 @@ async def update_fields(
     ticket_id: uuid.UUID,
     body: TicketUpdate,
     now: datetime,
+    *,
+    tag_delta: tuple[Collection[str], Collection[str]] | None = None,
 ) -> Ticket:
     """The desk's in-place edit: priority (retargets the SLA), category, service, tags (the
     whole set; new names are created) in one ``ticket.updated`` entry. A team goes through
-    ``assign`` — the same command, rules and ``ticket.assigned`` entry as POST /assign."""
+    ``assign`` — the same command, rules and ``ticket.assigned`` entry as POST /assign.
+
+    *tag_delta* (names to add, names to remove: a macro's or a bulk action's tags) changes the
+    tags relative to the set read under the row lock; when it changes nothing, nothing happens,
+    whatever the ticket's status."""
     ticket = await lock(session, actor, ticket_id)
+    current_tags: list[str] | None = None
+    if tag_delta is not None:
+        current_tags = await tags.names_of(session, ticket.id)
+        add, remove = tag_delta
+        wanted = sorted((set(current_tags) | set(add)) - set(remove))
+        if wanted == current_tags:
+            return ticket
+        try:
+            body = body.model_copy(update={"tags": TicketUpdate(tags=wanted).tags})
+        except ValidationError as exc:
+            raise Invalid("tags", exc.errors()[0].get("msg", "Invalid tags")) from None
     if S(ticket.status) in workflow.FINAL:
         raise Conflict(f"A {ticket.status} ticket cannot be changed")
     fields = body.model_dump(exclude_unset=True)
@@ -1306,7 +1325,9 @@ async def update_fields(
     after_tags: list[str] = []
     clocks_before: sla.Clocks | None = None
     if body.tags is not None:
-        before["tags"] = await tags.names_of(session, ticket.id)
+        before["tags"] = (
+            current_tags if current_tags is not None else await tags.names_of(session, ticket.id)
+        )
         after_tags = body.tags  # normalised, distinct and sorted by the schema
     if body.priority is not None and body.priority.value != ticket.priority:
         ticket.priority = body.priority.value
