@@ -22,9 +22,11 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.ai import retrieval
+from app.auth.deps import CurrentUser
 from app.models import Organization, User
 from app.models.enums import Role
-from app.services import search, sla_sweep
+from app.services import search, sla_sweep, tickets
+from app.services.tickets import TicketFilter
 from tests.factories import bearer_headers as headers_for
 from tests.factories import make_org, make_user
 
@@ -344,6 +346,33 @@ async def test_search_chooses_its_plan_from_the_data(
                 and "ANY" in (node.get("Index Cond") or "")
             ]
             assert by_key, (word, plan.describe())
+
+
+async def test_the_breached_count_of_an_agent_reads_an_index_alone(
+    connection: AsyncConnection, db: AsyncSession, recorder: Recorder
+) -> None:
+    """The saved view "mine, breached" counts an agent's breached tickets through
+    ix_tickets_assignee_breached (index-only once vacuum has marked the pages all-visible, which
+    the test's open transaction cannot show), not through all of the agent's tickets."""
+    corpus = await populate(db, connection)
+    agent = corpus.agents[3]
+    actor = CurrentUser(
+        id=agent.id,
+        email=agent.email,
+        name=agent.name,
+        role=Role.AGENT,
+        org_id=None,
+        org_name=None,
+        session_id=uuid.uuid4(),
+    )
+    recorder.statements.clear()
+    found = await tickets.count_rows(db, actor, TicketFilter(assigned_to=agent.id, breached=True))
+    assert found > 0
+    (sql, bound), *more = recorder.ticket_queries()
+    assert not more, more
+    plan = await explain(connection, sql, bound)
+    scans = [n for n in nodes(plan.tree) if n.get("Index Name") == "ix_tickets_assignee_breached"]
+    assert scans, plan.describe()
 
 
 SWEEP_INDEXES = {

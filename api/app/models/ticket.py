@@ -154,6 +154,16 @@ class Ticket(UUIDPrimaryKey, Timestamps, Base):
                 "OR sla_resolution_breached_at IS NOT NULL"
             ),
         ),
+        # An agent's breached tickets, counted from the index alone (the saved view "mine,
+        # breached": reading each ticket cost 70 ms for an agent with 17,000 of them).
+        Index(
+            "ix_tickets_assignee_breached",
+            "assigned_to",
+            postgresql_where=text(
+                "sla_first_response_breached_at IS NOT NULL "
+                "OR sla_resolution_breached_at IS NOT NULL"
+            ),
+        ),
     )
 
     number: Mapped[int] = mapped_column(
