@@ -487,7 +487,12 @@ async def test_a_name_another_transaction_creates_meanwhile_is_still_linked() ->
             assert not linking.done()
             await other.commit()
             await asyncio.wait_for(linking, 10)
-            assert await tags.names_of(session, ticket.id) == [name]
+            linked = await session.execute(
+                select(Tag.name)
+                .join(TicketTag, TicketTag.tag_id == Tag.id)
+                .where(TicketTag.ticket_id == ticket.id)
+            )
+            assert list(linked.scalars()) == [name]
             await session.rollback()
     async with engine.begin() as cleanup:
         await cleanup.execute(delete(Tag).where(Tag.name == name))

@@ -1,8 +1,8 @@
 """Tags: suggestions for the desk, the tags of tickets, and the admins' rename and merge.
 
 A ticket's tags are changed by ``tickets.update_fields`` (the one place ticket changes are made),
-which uses ``ensure`` and ``names_of`` here. Tags are global labels, not scoped to organizations:
-only staff see them (``visible_tags``).
+which reads them with the ticket's row lock and writes them with ``set_for_ticket`` here. Tags
+are global labels, not scoped to organizations: only staff see them (``visible_tags``).
 """
 
 from __future__ import annotations
@@ -77,21 +77,6 @@ async def categories(session: AsyncSession, actor: CurrentUser, q: str | None) -
     if terms:
         stmt = stmt.where(Ticket.category.ilike(f"%{_escape_like(terms)}%", escape="\\"))
     return [{"name": r.name, "count": r.count} for r in (await session.execute(stmt)).all()]
-
-
-# Built once: a bulk action reads every ticket's tags, and building the statement cost as much
-# as running it.
-_NAMES_OF = (
-    select(Tag.name)
-    .join(TicketTag, TicketTag.tag_id == Tag.id)
-    .where(TicketTag.ticket_id == bindparam("ticket_id"))
-    .order_by(Tag.name)
-)
-
-
-async def names_of(session: AsyncSession, ticket_id: uuid.UUID) -> list[str]:
-    rows = await session.execute(_NAMES_OF, {"ticket_id": ticket_id})
-    return list(rows.scalars())
 
 
 async def set_for_ticket(

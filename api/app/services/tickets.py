@@ -870,17 +870,31 @@ async def audit_trail(session: AsyncSession, ticket_id: uuid.UUID) -> list[dict[
 # ---------------------------------------------------------------- commands
 
 
-async def lock(session: AsyncSession, actor: CurrentUser | None, ticket_id: uuid.UUID) -> Ticket:
-    """The ticket, row-locked for the rest of the transaction; 404 when not visible."""
-    stmt = (
+def _lock(actor: CurrentUser | None, ticket_id: uuid.UUID) -> Select[Ticket]:
+    return (
         (visible_tickets(actor) if actor is not None else select(Ticket))
         .where(Ticket.id == ticket_id)
         .with_for_update(of=Ticket)
     )
-    ticket = (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def lock(session: AsyncSession, actor: CurrentUser | None, ticket_id: uuid.UUID) -> Ticket:
+    """The ticket, row-locked for the rest of the transaction; 404 when not visible."""
+    ticket = (await session.execute(_lock(actor, ticket_id))).scalar_one_or_none()
     if ticket is None:
         raise NotFound("Ticket not found")
     return ticket
+
+
+async def _lock_with_tags(
+    session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID
+) -> tuple[Ticket, list[str]]:
+    """``lock`` and the ticket's current tag names (sorted) in the same statement."""
+    stmt = _lock(actor, ticket_id).add_columns(_tag_names(actor))
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
+        raise NotFound("Ticket not found")
+    return row[0], list(row[1])
 
 
 # What a command reads of the ticket it changes: the columns of the views (not the search document).
@@ -1284,10 +1298,13 @@ async def update_fields(
     *tag_delta* (names to add, names to remove: a macro's or a bulk action's tags) changes the
     tags relative to the set read under the row lock; when it changes nothing, nothing happens,
     whatever the ticket's status."""
-    ticket = await lock(session, actor, ticket_id)
     current_tags: list[str] | None = None
+    if body.tags is not None or tag_delta is not None:
+        ticket, current_tags = await _lock_with_tags(session, actor, ticket_id)
+    else:
+        ticket = await lock(session, actor, ticket_id)
     if tag_delta is not None:
-        current_tags = await tags.names_of(session, ticket.id)
+        assert current_tags is not None
         add, remove = tag_delta
         wanted = sorted((set(current_tags) | set(add)) - set(remove))
         if wanted == current_tags:
@@ -1325,9 +1342,8 @@ async def update_fields(
     after_tags: list[str] = []
     clocks_before: sla.Clocks | None = None
     if body.tags is not None:
-        before["tags"] = (
-            current_tags if current_tags is not None else await tags.names_of(session, ticket.id)
-        )
+        assert current_tags is not None
+        before["tags"] = current_tags
         after_tags = body.tags  # normalised, distinct and sorted by the schema
     if body.priority is not None and body.priority.value != ticket.priority:
         ticket.priority = body.priority.value
