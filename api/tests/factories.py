@@ -18,6 +18,7 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.deps import CurrentUser
 from app.auth.passwords import hash_password
 from app.auth.tokens import create_access_token
 from app.config import get_settings
@@ -177,3 +178,16 @@ async def audit_rows(
     if action is not None:
         stmt = stmt.where(AuditLog.action == action)
     return list((await db.execute(stmt)).scalars())
+
+
+def staff(user: User) -> CurrentUser:
+    """A staff member as the services see them (a command outside a request has no session)."""
+    return CurrentUser(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=Role(user.role),
+        org_id=None,
+        org_name=None,
+        session_id=uuid.UUID(int=0),
+    )

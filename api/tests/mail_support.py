@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.auth.deps import CurrentUser
 from app.config import Settings, get_settings
 from app.mail import inbound, lmtp
 from app.models import (
@@ -35,7 +34,7 @@ from app.schemas.ticket import Accept, Assign, StatusChange
 from app.services import tickets
 from app.services.mail_admin import ensure_default_mailbox
 from app.utils.clock import utcnow
-from tests.factories import make_org, make_user
+from tests.factories import make_org, make_user, staff
 from tests.test_worker import free_port
 
 DOMAIN = "desk.test"
@@ -264,19 +263,6 @@ async def outbox(engine: AsyncEngine, ticket_id: uuid.UUID | None = None) -> lis
         if ticket_id is not None:
             stmt = stmt.where(OutboxMessage.ticket_id == ticket_id)
         return list((await session.execute(stmt)).scalars())
-
-
-def staff(user: User) -> CurrentUser:
-    """A staff member as the services see them (a command outside a request has no session)."""
-    return CurrentUser(
-        id=user.id,
-        email=user.email,
-        name=user.name,
-        role=Role(user.role),
-        org_id=None,
-        org_name=None,
-        session_id=uuid.UUID(int=0),
-    )
 
 
 async def accept_and_assign(engine: AsyncEngine, people: People, t: Ticket) -> None:

@@ -22,13 +22,12 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.ai import retrieval
-from app.auth.deps import CurrentUser
 from app.models import Organization, User
 from app.models.enums import Role
 from app.services import search, sla_sweep, tickets
 from app.services.tickets import TicketFilter
 from tests.factories import bearer_headers as headers_for
-from tests.factories import make_org, make_user
+from tests.factories import make_org, make_user, staff
 
 TICKETS = 30_000
 ORGS = 20
@@ -356,17 +355,9 @@ async def test_the_breached_count_of_an_agent_reads_an_index_alone(
     the test's open transaction cannot show), not through all of the agent's tickets."""
     corpus = await populate(db, connection)
     agent = corpus.agents[3]
-    actor = CurrentUser(
-        id=agent.id,
-        email=agent.email,
-        name=agent.name,
-        role=Role.AGENT,
-        org_id=None,
-        org_name=None,
-        session_id=uuid.uuid4(),
-    )
     recorder.statements.clear()
-    found = await tickets.count_rows(db, actor, TicketFilter(assigned_to=agent.id, breached=True))
+    flt = TicketFilter(assigned_to=agent.id, breached=True)
+    found = await tickets.count_rows(db, staff(agent), flt)
     assert found > 0
     (sql, bound), *more = recorder.ticket_queries()
     assert not more, more

@@ -95,8 +95,8 @@ class TestTicketTags:
         self, client: AsyncClient, desk: Desk, plans: Recorder
     ) -> None:
         """The ticket's UPDATE returns nothing: the search document the server recomputes is
-        never read through the model (Ticket's eager_defaults "auto"), and a bulk action
-        changes a thousand tickets."""
+        never read through the model (Ticket's eager_defaults "auto"); a bulk action would
+        otherwise fetch a thousand of them."""
         ticket = await open_ticket(client, desk.h["customer"])
         plans.statements.clear()
         ok(await tag(client, desk, ticket["id"], [unique("doc")]))

@@ -61,8 +61,6 @@ class Run:
     # The placeholders' values per ticket, read ahead (bulk) and dropped once an action changed
     # the ticket.
     contexts: dict[uuid.UUID, dict[str, dict[str, str]]] = field(default_factory=dict)
-    # Tickets this transaction has locked (every ticket service locks its row first).
-    locked: set[uuid.UUID] = field(default_factory=set)
 
     def uses_placeholders(self, actions: list[MacroAction]) -> bool:
         for action in actions:
@@ -192,19 +190,13 @@ async def apply_actions(
 ) -> None:
     """Every action on the ticket, in order; the first refusal is raised naming its action (the
     caller holds the SAVEPOINT that undoes the others)."""
-    try:
-        for index, action in enumerate(actions):
-            try:
-                await apply_one(session, actor, ticket_id, action, run, now)
-            except DomainError as exc:
-                raise _named(exc, index, action) from None
-            run.locked.add(ticket_id)
-            if not isinstance(action, CommentAction):
-                run.contexts.pop(ticket_id, None)
-    except BaseException:
-        # The caller's SAVEPOINT rollback releases the row lock taken for this ticket.
-        run.locked.discard(ticket_id)
-        raise
+    for index, action in enumerate(actions):
+        try:
+            await apply_one(session, actor, ticket_id, action, run, now)
+        except DomainError as exc:
+            raise _named(exc, index, action) from None
+        if not isinstance(action, CommentAction):
+            run.contexts.pop(ticket_id, None)
 
 
 def applied_entry(
