@@ -26,6 +26,11 @@ web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
 
 web: web/dist/index.html
 
+# The single-sign-on tests' OpenID Provider (api/tests/ssoservers.py): npm ci when its lock changes.
+api/tests/oidc_provider/node_modules/.installed: api/tests/oidc_provider/package-lock.json
+	npm --prefix api/tests/oidc_provider ci --no-audit --no-fund
+	@touch $@
+
 ## make run: set everything up and serve on http://127.0.0.1:8000 (Ctrl-C stops it all)
 run: deps web
 	./atum-desk dev
@@ -43,7 +48,7 @@ test-packages:
 	@infra/scripts/test-packages.sh
 
 ## make test: the whole suite on a real PostgreSQL (and a real browser, nginx, Postfix, Dovecot)
-test: test-packages deps web web-check
+test: test-packages deps web web-check api/tests/oidc_provider/node_modules/.installed
 	cd $(API) && $(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .
 	cd $(API) && $(UV) run --frozen mypy
 	cd $(API) && $(UV) run --frozen pytest

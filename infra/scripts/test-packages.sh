@@ -19,6 +19,8 @@ declare -A package_of=(
   [/usr/sbin/postfix]=postfix        # the e-mail channel: SMTP -> Postfix -> LMTP
   [/usr/sbin/dovecot]=dovecot-imapd  # the e-mail channel: the IMAP poller against Dovecot
   [wrk]=wrk                          # the bench harness at smoke size (make bench's load tool)
+  [/usr/sbin/slapd]=slapd            # sign-in against a directory: a real OpenLDAP on loopback
+  [ldapadd]=ldap-utils               # loads the directory's users and groups for those tests
 )
 
 if [ "${1:-}" = "--list" ]; then

@@ -17,6 +17,7 @@ from app.config import get_settings
 MAILBOX = b"atum-desk mailbox passwords v1"
 TOTP = b"atum-desk totp seeds v1"
 LINK = b"atum-desk account links v1"
+SSO = b"atum-desk identity provider secrets v1"
 
 
 @lru_cache(maxsize=8)

@@ -16,6 +16,7 @@ from app.models.outbox import OutboxMessage
 from app.models.rate_limit import RateLimitCounter
 from app.models.service import Service
 from app.models.sla_policy import SlaPolicy
+from app.models.sso import IdentityProvider, SigninPolicy, SsoLogin, UserIdentity
 from app.models.tag import Tag, TicketTag
 from app.models.team import Team, TeamMember
 from app.models.ticket import Ticket
@@ -36,6 +37,7 @@ __all__ = [
     "AuditLog",
     "AuthSession",
     "CannedReply",
+    "IdentityProvider",
     "InboundMessage",
     "InboundRaw",
     "KbArticle",
@@ -52,8 +54,10 @@ __all__ = [
     "RecoveryCode",
     "SavedView",
     "Service",
+    "SigninPolicy",
     "SlaCalendar",
     "SlaPolicy",
+    "SsoLogin",
     "Tag",
     "Team",
     "TeamMember",
@@ -67,5 +71,6 @@ __all__ = [
     "TicketPresence",
     "TicketTag",
     "User",
+    "UserIdentity",
     "WebAuthnCredential",
 ]

@@ -29,7 +29,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, CreatedAt, UUIDPrimaryKey
 
-TOKEN_PURPOSES = ("invitation", "password_reset", "email_change", "mfa_login", "webauthn_register")
+TOKEN_PURPOSES = (
+    "invitation",
+    "password_reset",
+    "email_change",
+    "mfa_login",
+    "webauthn_register",
+    "sso_link",
+)
 
 
 class AccountToken(UUIDPrimaryKey, CreatedAt, Base):

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, func, text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, CreatedAt, UUIDPrimaryKey
@@ -36,3 +36,10 @@ class AuthSession(UUIDPrimaryKey, CreatedAt, Base):
     # that requires two factors is over).
     mfa: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     restricted: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    # Signed in through an identity provider: which, and what it said of the authentication
+    # (OpenID Connect amr/acr; a directory: ["pwd"]).
+    provider_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("identity_providers.id"), nullable=True
+    )
+    amr: Mapped[list[str] | None] = mapped_column(JSONB, nullable=True)
+    acr: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -42,6 +42,14 @@ class User(UUIDPrimaryKey, Timestamps, Base):
         Index("ix_users_role_active", "role", postgresql_where=text("is_active")),
         # Staff search finds tickets by the requester's name or e-mail (services/search.py).
         Index("ix_users_search", "search", postgresql_using="gin"),
+        # At most one break-glass administrator (docs/SSO.md "Break-glass").
+        Index(
+            "uq_users_break_glass",
+            "break_glass",
+            unique=True,
+            postgresql_where=text("break_glass"),
+        ),
+        CheckConstraint("NOT break_glass OR role = 'admin'", name="break_glass_admin"),
     )
 
     org_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -82,6 +90,9 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     password_changed_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), nullable=True
     )
+    # The administrator who may always sign in with a password and a second factor, even when
+    # local passwords are off for admins and every identity provider is down.
+    break_glass: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
 
     @property
     def status(self) -> str:

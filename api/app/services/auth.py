@@ -20,10 +20,10 @@ from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.auth.tokens import create_access_token
 from app.config import Settings
 from app.db.session import KeepChanges
-from app.errors import LoginFailed, RateLimited, Unauthorized
+from app.errors import Forbidden, LoginFailed, RateLimited, Unauthorized
 from app.models import AuthSession, Organization, User
 from app.models.enums import Role
-from app.services import account_tokens, audit, mfa, ratelimit
+from app.services import account_tokens, audit, mfa, ratelimit, signin_policy
 from app.utils.clock import utcnow
 
 
@@ -50,6 +50,43 @@ class MfaChallenge:
 
 # Wrong second factors one half-login may take before it dies (the password is asked again).
 MFA_ATTEMPTS_PER_TOKEN = 5
+
+
+class PasswordSignInDisabled(KeepChanges, Forbidden):
+    """The sign-in policy allows this role no local password (only identity providers)."""
+
+    code = "password_sign_in_disabled"
+    default_detail = "Sign in with your organization's account: local passwords are turned off"
+
+
+@dataclass(frozen=True, slots=True)
+class Via:
+    """How a session is being signed in, when not with a local password: the identity provider
+    and what it said of the authentication (kept on the session and in the audit entry)."""
+
+    provider_id: uuid.UUID
+    provider: str
+    amr: list[str] | None = None
+    acr: str | None = None
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "provider_id": str(self.provider_id),
+            "provider": self.provider,
+            "amr": self.amr,
+            "acr": self.acr,
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any] | None) -> Via | None:
+        if not data or not data.get("provider_id"):
+            return None
+        return cls(
+            uuid.UUID(str(data["provider_id"])),
+            str(data.get("provider") or ""),
+            data.get("amr"),
+            data.get("acr"),
+        )
 
 
 def _account_key(email: str) -> str:
@@ -110,18 +147,28 @@ async def login(
         raise LoginFailed()
 
     await ratelimit.clear(session, account_key)
+    # The policy is told only to whoever proved the password (it says what role the user has).
+    policy_rule = await signin_policy.rule_for(session, user.role)
+    break_glass = False
+    if not policy_rule.password_allowed:
+        if not (user.break_glass and user.mfa_enabled):
+            await audit.record(
+                session,
+                actor=user.id,
+                action="auth.login_failed",
+                entity_type="user",
+                entity_id=user.id,
+                org_id=user.org_id,
+                new_value={"reason": "password_sign_in_disabled"},
+            )
+            raise PasswordSignInDisabled()
+        break_glass = True
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     if user.mfa_enabled:
-        options = await mfa.login_options(session, user)
-        issued = await account_tokens.issue(
-            session,
-            user.id,
-            "mfa_login",
-            timedelta(minutes=settings.mfa_login_minutes),
-            data={"challenge": options["challenge"]} if options else None,
+        return await mfa_challenge(
+            session, settings, user, {"break_glass": True} if break_glass else {}
         )
-        return MfaChallenge(issued.token, mfa.methods(user, options is not None), options)
     rule = await mfa.enforcement(session, user)
     return await _start_session(
         session,
@@ -135,6 +182,54 @@ async def login(
     )
 
 
+async def mfa_challenge(
+    session: AsyncSession, settings: Settings, user: User, data: dict[str, Any]
+) -> MfaChallenge:
+    """The half-login of a user with a second factor: what the second step needs, and *data*
+    (how the first step went) for it."""
+    options = await mfa.login_options(session, user)
+    if options:
+        data = {**data, "challenge": options["challenge"]}
+    issued = await account_tokens.issue(
+        session,
+        user.id,
+        "mfa_login",
+        timedelta(minutes=settings.mfa_login_minutes),
+        data=data or None,
+    )
+    return MfaChallenge(issued.token, mfa.methods(user, options is not None), options)
+
+
+async def start_session(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    *,
+    ip: str | None,
+    user_agent: str | None,
+    second_factor: str | None,
+    via: Via | None,
+    enforcement: mfa.Enforcement | None = None,
+) -> LoginResult:
+    """A session for a user signed in through an identity provider (services/sso.py)."""
+    org_name = (
+        await session.scalar(select(Organization.name).where(Organization.id == user.org_id))
+        if user.org_id is not None
+        else None
+    )
+    return await _start_session(
+        session,
+        settings,
+        user,
+        org_name=org_name,
+        ip=ip,
+        user_agent=user_agent,
+        second_factor=second_factor,
+        enforcement=enforcement,
+        via=via,
+    )
+
+
 async def _start_session(
     session: AsyncSession,
     settings: Settings,
@@ -145,6 +240,8 @@ async def _start_session(
     user_agent: str | None,
     second_factor: str | None,
     enforcement: mfa.Enforcement | None = None,
+    via: Via | None = None,
+    break_glass: bool = False,
 ) -> LoginResult:
     """A new session (a new id at every sign-in) and its access token."""
     now = utcnow()
@@ -159,6 +256,9 @@ async def _start_session(
         last_seen_at=now,
         mfa=second_factor is not None,
         restricted=restricted,
+        provider_id=via.provider_id if via else None,
+        amr=via.amr if via else None,
+        acr=via.acr if via else None,
     )
     session.add(auth_session)
     await session.flush()
@@ -185,6 +285,12 @@ async def _start_session(
         details["mfa"] = second_factor
     if restricted:
         details["restricted"] = "mfa_enrolment"
+    if via is not None:
+        details["provider"] = via.provider
+        if via.amr is not None:
+            details["amr"] = via.amr
+        if via.acr is not None:
+            details["acr"] = via.acr
     await audit.record(
         session,
         actor=current,
@@ -194,6 +300,16 @@ async def _start_session(
         org_id=user.org_id,
         new_value=details or None,
     )
+    if break_glass:
+        await audit.record(
+            session,
+            actor=current,
+            action="auth.break_glass",
+            entity_type="user",
+            entity_id=user.id,
+            org_id=user.org_id,
+            new_value={"mfa": second_factor},
+        )
     token = create_access_token(
         secret=settings.resolved_secret_key() or "",
         user_id=user.id,
@@ -289,6 +405,20 @@ async def login_mfa(
             entity_id=user.id,
             org_id=user.org_id,
         )
+    data = token_row.data or {}
+    via = Via.from_data(data.get("via"))
+    if data.get("link"):
+        from app.services import sso  # (sso builds on this module)
+
+        return await sso.finish_link(
+            session,
+            settings,
+            user,
+            data["link"],
+            second_factor=method,
+            ip=ip,
+            user_agent=user_agent,
+        )
     org_name = (
         await session.scalar(select(Organization.name).where(Organization.id == user.org_id))
         if user.org_id is not None
@@ -302,6 +432,8 @@ async def login_mfa(
         ip=ip,
         user_agent=user_agent,
         second_factor=method,
+        via=via,
+        break_glass=bool(data.get("break_glass")),
     )
 
 

@@ -119,6 +119,7 @@ async def _insert(
     role: Role,
     org_id: uuid.UUID | None,
     password_hash: str,
+    action: str = "user.created",
     **audited: str,
 ) -> User:
     """A new active user with its ``user.created`` entry (an e-mail is one user's only)."""
@@ -139,13 +140,99 @@ async def _insert(
     await audit.record(
         session,
         actor=actor,
-        action="user.created",
+        action=action,
         entity_type="user",
         entity_id=user.id,
         org_id=user.org_id,
         new_value={"email": user.email, **_snapshot(user), **audited},
     )
     return user
+
+
+async def provision(
+    session: AsyncSession,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    org_id: uuid.UUID | None,
+    via: str,
+) -> User:
+    """A user created at their first sign-in through an identity provider (``user.provisioned``):
+    no local password; role and organization from the provider's group mapping."""
+    return await _insert(
+        session,
+        None,
+        email=email,
+        name=(" ".join(name.split()) or email.partition("@")[0])[:200],
+        role=role,
+        org_id=org_id,
+        password_hash=NO_PASSWORD,
+        action="user.provisioned",
+        via=via,
+    )
+
+
+async def apply_directory(
+    session: AsyncSession,
+    user: User,
+    *,
+    via: str,
+    name: str | None = None,
+    email: str | None = None,
+    role: Role | None = None,
+    org_id: uuid.UUID | None = None,
+    is_active: bool | None = None,
+) -> dict[str, object]:
+    """What an identity provider says of a user it manages (a sign-in there, or the directory
+    sync): name, address, role and organization (from the group mapping; the provider is the
+    authority, so a customer may become staff), active or not. Audited as ``user.updated`` with
+    ``via``; a deactivation or a change of role or organization ends the user's sessions.
+    Returns the changes."""
+    before = {**_snapshot(user), "email": user.email, "org_id": user.org_id}
+    if name is not None and " ".join(name.split()):
+        user.name = " ".join(name.split())[:200]
+    if email is not None and email.lower() != user.email:
+        taken = await session.scalar(
+            select(User.id).where(User.email == email.lower(), User.id != user.id)
+        )
+        if taken is None:
+            user.email = email.lower()
+    if role is not None:
+        user.role = role.value
+        user.org_id = org_id if role in CUSTOMER_ROLES else None
+        if role is not Role.ADMIN:
+            user.break_glass = False
+    if is_active is not None:
+        user.is_active = is_active
+    after = {**_snapshot(user), "email": user.email, "org_id": user.org_id}
+    old, new = audit.changes(before, after)
+    if not new:
+        return {}
+    await session.flush()
+    if not user.is_active or "role" in new or "org_id" in new:
+        await revoke_all_sessions(session, user.id)
+    await audit.record(
+        session,
+        actor=None,
+        action="user.updated",
+        entity_type="user",
+        entity_id=user.id,
+        org_id=user.org_id,
+        old_value=old,
+        new_value={**new, "via": via},
+    )
+    if new.get("is_active") is False:
+        await audit.record(
+            session,
+            actor=None,
+            action="user.deactivated",
+            entity_type="user",
+            entity_id=user.id,
+            org_id=user.org_id,
+            new_value={"via": via},
+        )
+    return new
 
 
 async def create_contact(
