@@ -40,6 +40,7 @@ from app.routers import (
     reports,
     services,
     sla,
+    sso,
     suggestions,
     tags,
     teams,
@@ -120,6 +121,7 @@ _ROUTERS = (
     (events, (400, 401, 403, 404, 503)),
     (views, (400, 401, 403, 404, 503)),
     (csat, (400, 404, 429, 503)),
+    (sso, (400, 401, 403, 404, 409, 429, 503)),
 )
 
 

@@ -56,6 +56,7 @@ from app.services import (
     presence,
     ratelimit,
     sla_sweep,
+    sso,
 )
 from app.services.audit_chain import Head, export_line
 from app.utils.clock import utcnow
@@ -121,6 +122,7 @@ _RELEASE = text(
     """
 )
 _HEADS = text("SELECT chain, seq, hash FROM audit_chain_heads ORDER BY chain")
+_PRUNE_SSO_LOGINS = text("DELETE FROM sso_logins WHERE expires_at < now() - interval '1 day'")
 _RETRY = text(
     """
     UPDATE notification_outbox SET status = :status, lease_token = NULL, lease_until = NULL,
@@ -455,6 +457,8 @@ class Worker:
             # Live-update events older than the replay window, presence whose heartbeats stopped.
             await live.prune(conn)
             await presence.prune(conn)
+            # OpenID Connect sign-ins that were never completed.
+            await conn.execute(_PRUNE_SSO_LOGINS)
         if pruned:
             log.info("rate_limit_pruned", rows=pruned)
         if tokens:
@@ -512,6 +516,8 @@ class Worker:
                     await self.drain(slice_)
                     # IMAP mailboxes that are due are polled (bounded in time per cycle).
                     fetched = await imap.poll_due(self.engine, self.settings)
+                    # Directories (LDAP) due for their user sync (services/sso.py).
+                    await sso.sync_due(self.engine)
                     # Advisory AI triage (app/ai/jobs.py): bounded time per cycle.
                     triaged = await ai_jobs.process_due(
                         self.engine,
