@@ -10,6 +10,7 @@ blocking: callers run these methods in a thread.
 
 from __future__ import annotations
 
+import math
 import ssl
 import uuid
 from dataclasses import dataclass, field
@@ -79,6 +80,8 @@ class Ldap3Directory:
     def __init__(self, settings: LdapSettings, bind_password: str | None) -> None:
         self.settings = settings
         self.bind_password = bind_password or ""
+        # ldap3 packs the receive timeout as an integer (whole seconds).
+        self.timeout = max(1, math.ceil(settings.timeout_seconds))
         tls = None
         if settings.url.startswith("ldaps://") or settings.starttls:
             tls = Tls(
@@ -91,7 +94,7 @@ class Ldap3Directory:
             use_ssl=settings.url.startswith("ldaps://"),
             tls=tls,
             get_info=NONE,
-            connect_timeout=settings.timeout_seconds,
+            connect_timeout=self.timeout,
         )
 
     def _connect(self, dn: str, password: str) -> Connection | None:
@@ -100,7 +103,7 @@ class Ldap3Directory:
             self.server,
             user=dn,
             password=password,
-            receive_timeout=self.settings.timeout_seconds,
+            receive_timeout=self.timeout,
             read_only=True,
             raise_exceptions=False,
             auto_referrals=False,
