@@ -29,6 +29,7 @@ from starlette.routing import Mount, Route
 from app.models import (
     AuditLog,
     CannedReply,
+    IdentityProvider,
     KbArticle,
     Macro,
     MailBounce,
@@ -46,6 +47,7 @@ from app.models import (
     TicketComment,
     TicketLink,
     User,
+    UserIdentity,
 )
 from app.models.enums import Role
 from app.services.attachments import file_store
@@ -278,6 +280,9 @@ SIGNED_IN_CONFLICT: Statuses = (401, 409, 409, 409, 409, 409)
 SIGNED_IN_INVALID: Statuses = (401, 422, 422, 422, 422, 422)
 SIGNED_IN_NOT_FOUND: Statuses = (401, 404, 404, 404, 404, 404)
 USER = {"user_id": "user"}
+IDP = {"provider_id": "idp"}
+REDIRECT: Statuses = (303, 303, 303, 303, 303, 303)
+UNAVAILABLE: Statuses = (503, 503, 503, 503, 503, 503)
 TABLE += (
     Entry("POST", "/api/auth/login/mfa", (401, 401, 401, 401, 401, 401)),
     Entry("POST", "/api/auth/invitation/inspect", NEUTRAL_400),
@@ -305,6 +310,37 @@ TABLE += (
     Entry("POST", "/api/me/mfa/recovery-codes", SIGNED_IN_CONFLICT),
     Entry("GET", "/api/admin/mfa-policy", ADMIN_ONLY),
     Entry("PUT", "/api/admin/mfa-policy", ADMIN_ONLY),
+    # Single sign-on: the sign-in page's providers and the sign-in routes answer everyone alike
+    # (the redirects go to /login?sso_error=... here: the provider cannot be reached).
+    Entry("GET", "/api/auth/providers", PUBLIC),
+    Entry("GET", "/api/auth/sso/{slug}/start", REDIRECT, None, {"slug": "idp_slug"}),
+    Entry("GET", "/api/auth/sso/{slug}/callback", REDIRECT, None, {"slug": "idp_slug"}),
+    Entry("POST", "/api/auth/ldap/{slug}/login", UNAVAILABLE, None, {"slug": "ldap_slug"}),
+    Entry("POST", "/api/auth/sso/link", NEUTRAL_400),
+    Entry("GET", "/api/admin/sso/providers", ADMIN_ONLY),
+    Entry("POST", "/api/admin/sso/providers", ADMIN_CREATE),
+    Entry("GET", "/api/admin/sso/providers/{provider_id}", ADMIN_ONLY, None, IDP),
+    Entry("PATCH", "/api/admin/sso/providers/{provider_id}", ADMIN_ONLY, None, IDP),
+    Entry("DELETE", "/api/admin/sso/providers/{provider_id}", ADMIN_DELETE, None, IDP),
+    Entry("POST", "/api/admin/sso/providers/{provider_id}/check", ADMIN_ONLY, None, IDP),
+    Entry(
+        "POST",
+        "/api/admin/sso/providers/{provider_id}/sync",
+        (401, 403, 403, 403, 403, 503),
+        None,
+        {"provider_id": "ldap_idp"},
+    ),
+    Entry("GET", "/api/admin/signin-policy", ADMIN_ONLY),
+    Entry("PUT", "/api/admin/signin-policy", ADMIN_ONLY),
+    Entry("GET", "/api/users/{user_id}/identities", ADMIN_ONLY, ADMIN_ONLY, USER),
+    Entry("POST", "/api/users/{user_id}/identities", ADMIN_CREATE, ADMIN_CREATE, USER),
+    Entry(
+        "DELETE",
+        "/api/users/{user_id}/identities/{identity_id}",
+        ADMIN_DELETE,
+        ADMIN_DELETE,
+        {"user_id": "user", "identity_id": "identity"},
+    ),
     Entry(
         "POST",
         "/api/users/{user_id}/invitation",
@@ -692,6 +728,49 @@ async def build_world(db: AsyncSession, caller_role: str, stored: StoredFile) ->
     await db.flush()
     objects.update({(side, "reply"): reply.id for side, reply in replies.items()})
     objects.update({(side, "macro"): macro.id for side, macro in macros.items()})
+    # Single sign-on: providers that cannot be reached (a closed loopback port), and a link of
+    # each side's customer an administrator approved.
+    providers = {
+        "idp": IdentityProvider(
+            id=uuid.uuid4(),
+            kind="oidc",
+            slug="coverage-oidc",
+            name="Coverage SSO",
+            settings={"issuer": "http://127.0.0.1:9", "client_id": "atum-desk"},
+            mappings=[],
+        ),
+        "ldap_idp": IdentityProvider(
+            id=uuid.uuid4(),
+            kind="ldap",
+            slug="coverage-ldap",
+            name="Coverage directory",
+            settings={
+                "url": "ldap://127.0.0.1:9",
+                "starttls": False,
+                "allow_plain": True,
+                "bind_dn": "cn=svc,dc=example,dc=test",
+                "user_base": "dc=example,dc=test",
+                "timeout_seconds": 2,
+            },
+            mappings=[],
+        ),
+    }
+    db.add_all(providers.values())
+    await db.flush()
+    objects.update({(OWN, name): p.id for name, p in providers.items()})
+    objects[(OWN, "idp_slug")] = "coverage-oidc"  # type: ignore[assignment]
+    objects[(OWN, "ldap_slug")] = "coverage-ldap"  # type: ignore[assignment]
+    for side, customer in customers.items():
+        link = UserIdentity(
+            id=uuid.uuid4(),
+            user_id=customer.id,
+            provider_id=providers["idp"].id,
+            issuer="http://127.0.0.1:9",
+            subject=None,
+        )
+        db.add(link)
+        objects[(side, "identity")] = link.id
+    await db.flush()
     headers = await token_for(db, caller) if caller is not None else {}
     return World(
         caller=caller,
@@ -797,6 +876,22 @@ def request_kwargs(entry: Entry, world: World, side: str) -> dict[str, Any]:
         ("POST", "/api/admin/mailboxes"): {"address": f"box-{tag}@desk.test", "kind": "lmtp"},
         ("PATCH", "/api/admin/mailboxes/{mailbox_id}"): {"active": False},
         ("POST", "/api/auth/login/mfa"): {"mfa_token": "x" * 43, "code": "123456"},
+        ("POST", "/api/auth/ldap/{slug}/login"): {"username": "someone", "password": "whatever-1"},
+        ("POST", "/api/auth/sso/link"): {"link_token": "x" * 43, "password": "whatever-1"},
+        ("POST", "/api/admin/sso/providers"): {
+            "kind": "oidc",
+            "slug": f"cov-{tag}",
+            "name": f"Coverage {tag}",
+            "settings": {"issuer": "https://idp.example.com", "client_id": "atum-desk"},
+        },
+        ("PATCH", "/api/admin/sso/providers/{provider_id}"): {"name": f"Renamed {tag}"},
+        ("PUT", "/api/admin/signin-policy"): {
+            "roles": [{"role": "agent", "password_allowed": True, "idp_mfa_required": True}],
+            "break_glass_user_id": None,
+        },
+        ("POST", "/api/users/{user_id}/identities"): {
+            "provider_id": str(world.target(OWN, "ldap_idp"))
+        },
         ("POST", "/api/auth/invitation/inspect"): {"token": "x" * 43},
         ("POST", "/api/auth/invitation/accept"): {"token": "x" * 43, "password": NEW_PASSWORD},
         ("POST", "/api/auth/password/forgot"): {"email": f"nobody-{tag}@example.test"},

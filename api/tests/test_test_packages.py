@@ -19,7 +19,7 @@ SCRIPT = REPO / "infra" / "scripts" / "test-packages.sh"
 ABSENT = ("nginx", "shellcheck")
 # What the script itself runs, and the commands it checks for (all but the absent ones).
 TOOLS = ("bash", "env", "sort", "id", "grep", "openssl", "psql", "pg_dump", "pg_restore")
-TOOLS_CHECKED = ("systemd-analyze", "wrk")
+TOOLS_CHECKED = ("systemd-analyze", "wrk", "ldapadd")
 AS_NOBODY = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 

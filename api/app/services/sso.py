@@ -669,8 +669,9 @@ async def ldap_login(
     try:
         found = await asyncio.to_thread(directory_of(provider).authenticate, username, password)
     except DirectoryError as exc:
+        # An outage, not an authentication event: logged, and kept for the admin page.
         provider.last_error = str(exc)[:500]
-        await _refused(session, provider, "provider_unavailable", detail=str(exc))
+        log.warning("directory_unavailable", provider=provider.slug, error=str(exc)[:300])
         raise ProviderUnavailable() from exc
     if found is None:
         await ratelimit.hit(session, account_key, window)

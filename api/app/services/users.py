@@ -270,10 +270,14 @@ async def update(
             raise Invalid("role", "A customer cannot become staff or the other way round")
         if user.id == actor.id:
             raise Conflict("You cannot change your own role")
+        if user.break_glass:
+            raise Conflict("This is the break-glass administrator: choose another one first")
         user.role = body.role.value
     if body.is_active is not None and body.is_active != user.is_active:
         if user.id == actor.id and not body.is_active:
             raise Conflict("You cannot deactivate your own account")
+        if user.break_glass and not body.is_active:
+            raise Conflict("This is the break-glass administrator: choose another one first")
         user.is_active = body.is_active
     if body.name is not None:
         user.name = body.name
