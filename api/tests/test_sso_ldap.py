@@ -7,6 +7,7 @@ acting on an empty answer), and the sign-in policy with its break-glass administ
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,12 +17,16 @@ import pyotp
 import pytest
 from httpx import AsyncClient, Response
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from app.auth.directory import directory
-from app.models import AuthSession, User, UserIdentity
+from app.db.embedded import to_async_url
+from app.mail import secretbox
+from app.models import AuthSession, IdentityProvider, User, UserIdentity
 from app.models.enums import Role
+from app.models.user import NO_PASSWORD
 from app.schemas.sso import LdapSettings
+from app.services import sso
 from tests.factories import (
     PASSWORD,
     audit_rows,
@@ -40,6 +45,7 @@ from tests.ssoservers import (
     Ldap,
     slapd,
 )
+from tests.test_worker import worker_database
 
 SLUG = "corp"
 
@@ -371,3 +377,73 @@ async def test_break_glass_admin_signs_in_when_passwords_are_off_and_providers_a
     )
     assert second.status_code == 200, second.text
     assert len(await audit_rows(db, keeper.id, "auth.break_glass")) == 1
+
+
+async def test_groups_found_by_search_instead_of_member_of(
+    client: AsyncClient, db: AsyncSession, admin: dict[str, str], ldap: Ldap
+) -> None:
+    await _provider(
+        client,
+        db,
+        admin,
+        ldap,
+        settings={"group_mode": "search", "group_base": "ou=groups,dc=example,dc=test"},
+    )
+    assert (await _login(client, "bob")).json()["user"]["role"] == "admin"
+    assert (await _login(client, "erin")).json()["user"]["role"] == "agent"
+
+
+async def test_the_worker_syncs_each_due_directory_once(server_url: str, ldap: Ldap) -> None:
+    """Two workers at once: the directory is synchronised by one of them, then not again until
+    its interval has passed."""
+    settings = LdapSettings.model_validate(_settings(ldap))
+    erin = directory(settings, DIRECTORY_PASSWORDS["atum-svc"]).authenticate(
+        "erin", DIRECTORY_PASSWORDS["erin"]
+    )
+    assert erin is not None
+    async with worker_database(server_url) as url:
+        engine = create_async_engine(to_async_url(url))
+        try:
+            async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+                provider = IdentityProvider(
+                    id=uuid.uuid4(),
+                    kind="ldap",
+                    slug=SLUG,
+                    name="Corporate directory",
+                    settings=settings.model_dump(mode="json"),
+                    secret_sealed=secretbox.seal(DIRECTORY_PASSWORDS["atum-svc"], secretbox.SSO),
+                    mappings=[{"group": "helpdesk-agents", "role": "agent", "org_id": None}],
+                )
+                user = User(
+                    id=uuid.uuid4(),
+                    email="erin@example.test",
+                    name="Erin",
+                    role="agent",
+                    password_hash=NO_PASSWORD,
+                )
+                session.add_all([provider, user])
+                await session.flush()
+                session.add(
+                    UserIdentity(
+                        id=uuid.uuid4(),
+                        user_id=user.id,
+                        provider_id=provider.id,
+                        issuer=f"ldap:{SLUG}",
+                        subject=erin.subject,
+                    )
+                )
+            ldap.delete(DIRECTORY_DNS["erin"])
+            done = await asyncio.gather(sso.sync_due(engine), sso.sync_due(engine))
+            assert sorted(done) == [0, 1]
+            assert await sso.sync_due(engine) == 0  # not due again for sync_minutes
+            async with AsyncSession(engine) as session:
+                synced = await session.get(IdentityProvider, provider.id)
+                assert synced is not None and synced.last_sync_result == {
+                    "checked": 1,
+                    "updated": 0,
+                    "deactivated": 1,
+                    "reactivated": 0,
+                }
+                assert (await session.get(User, user.id)).is_active is False  # type: ignore[union-attr]
+        finally:
+            await engine.dispose()
