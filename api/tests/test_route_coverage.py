@@ -317,6 +317,9 @@ TABLE += (
     Entry("GET", "/api/auth/sso/{slug}/callback", REDIRECT, None, {"slug": "idp_slug"}),
     Entry("POST", "/api/auth/ldap/{slug}/login", UNAVAILABLE, None, {"slug": "ldap_slug"}),
     Entry("POST", "/api/auth/sso/link", NEUTRAL_400),
+    Entry(
+        "POST", "/api/auth/sso/{slug}/backchannel-logout", NEUTRAL_400, None, {"slug": "idp_slug"}
+    ),
     Entry("GET", "/api/admin/sso/providers", ADMIN_ONLY),
     Entry("POST", "/api/admin/sso/providers", ADMIN_CREATE),
     Entry("GET", "/api/admin/sso/providers/{provider_id}", ADMIN_ONLY, None, IDP),
@@ -799,6 +802,8 @@ def request_kwargs(entry: Entry, world: World, side: str) -> dict[str, Any]:
     path, method = entry.path, entry.method
     if method == "GET" or method == "DELETE":
         return {}
+    if path.endswith("/backchannel-logout"):
+        return {"data": {"logout_token": "not.a.token"}}
     if path.endswith("/attachments"):
         return {"files": {"file": (f"probe-{tag}.txt", f"probe {tag}\n".encode(), "text/plain")}}
     org = str(world.orgs[side].id)

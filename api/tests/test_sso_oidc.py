@@ -533,3 +533,59 @@ async def test_provider_settings_are_validated_and_the_secret_never_answered(
         f"/api/admin/sso/providers/{provider_id}", json={"client_secret": "x"}, headers=admin
     )
     assert unknown.status_code == 422
+
+
+def _logout_token(idp: Idp, **change: Any) -> str:
+    claims: dict[str, Any] = {
+        "iss": idp.issuer,
+        "aud": CLIENT_ID,
+        "iat": int(time.time()),
+        "jti": uuid.uuid4().hex,
+        "events": {oidc.BACKCHANNEL_EVENT: {}},
+        "sub": idp.users["alice"]["sub"],
+    }
+    for key, value in change.items():
+        if value is None:
+            claims.pop(key)
+        else:
+            claims[key] = value
+    return idp.sign(claims)
+
+
+async def test_back_channel_logout_ends_the_users_sessions_here(
+    client: AsyncClient, admin: dict[str, str], idp: Idp
+) -> None:
+    await _provider(client, admin, idp)
+    alice = _session_token(await Flow(client, idp).sign_in("alice"))
+    mia = _session_token(await Flow(client, idp).sign_in("mia"))
+    url = f"/api/auth/sso/{SLUG}/backchannel-logout"
+    for refused in (
+        _logout_token(idp, nonce="an-id-token"),
+        _logout_token(idp, events=None),
+        _logout_token(idp, aud="someone-else"),
+        _logout_token(idp, iss="http://127.0.0.1:1/other"),
+        _logout_token(idp, sub=None),
+        _logout_token(idp, jti=None),
+        idp.sign(
+            {
+                "iss": idp.issuer,
+                "aud": CLIENT_ID,
+                "iat": int(time.time()),
+                "jti": "x",
+                "events": {oidc.BACKCHANNEL_EVENT: {}},
+                "sub": "s",
+            },
+            key=generate_rsa_jwk("stranger"),
+        ),
+    ):
+        answer = await client.post(url, data={"logout_token": refused})
+        assert answer.status_code == 400, answer.text
+        assert answer.headers["cache-control"] == "no-store"
+    me = await client.get("/api/me", headers={"Authorization": f"Bearer {alice}"})
+    assert me.status_code == 200  # nothing ended by the refused ones
+    done = await client.post(url, data={"logout_token": _logout_token(idp)})
+    assert done.status_code == 200, done.text
+    gone = await client.get("/api/me", headers={"Authorization": f"Bearer {alice}"})
+    assert gone.status_code == 401
+    other = await client.get("/api/me", headers={"Authorization": f"Bearer {mia}"})
+    assert other.status_code == 200

@@ -11,7 +11,6 @@ timeout; a provider that cannot be reached is ``provider_unavailable``.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -249,6 +248,45 @@ async def verify_id_token(
     return dict(claims)
 
 
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+
+
+async def verify_logout_token(
+    meta: Metadata, *, client_id: str, logout_token: str, now: float | None = None
+) -> dict[str, Any]:
+    """A back-channel logout token's claims once its checks passed: signed by the provider,
+    exact issuer, our audience, recent, the logout event, a ``sub`` or ``sid``, and no nonce
+    (so an ID token cannot be passed off as one)."""
+    kid, alg = _kid(logout_token)
+    if alg not in meta.algorithms:
+        raise OidcError("logout_token_invalid", f"The logout token is signed with {alg[:20]}")
+    keys = await _keyset(meta.jwks_uri, fresh=False)
+    if kid is not None and kid not in {k.kid for k in keys.keys}:
+        keys = await _keyset(meta.jwks_uri, fresh=True)
+    try:
+        claims = dict(jwt.decode(logout_token, keys, algorithms=sorted(meta.algorithms)).claims)
+        JWTClaimsRegistry(
+            now=int(now if now is not None else time.time()),
+            leeway=LEEWAY_SECONDS,
+            iss={"essential": True, "value": meta.issuer},
+            aud={"essential": True, "value": client_id},
+            iat={"essential": True},
+            jti={"essential": True},
+        ).validate(claims)
+    except (JoseError, ValueError) as exc:
+        raise OidcError("logout_token_invalid", f"The logout token was refused: {exc}") from exc
+    events = claims.get("events")
+    if not isinstance(events, dict) or not isinstance(events.get(BACKCHANNEL_EVENT), dict):
+        raise OidcError("logout_token_invalid", "The token is not a logout token")
+    if "nonce" in claims:
+        raise OidcError("logout_token_invalid", "A logout token carries no nonce")
+    if not isinstance(claims.get("sub"), str) and not isinstance(claims.get("sid"), str):
+        raise OidcError("logout_token_invalid", "The logout token names no user or session")
+    if int(claims["iat"]) < int(now if now is not None else time.time()) - 600:
+        raise OidcError("logout_token_invalid", "The logout token is too old")
+    return claims
+
+
 def claim(claims: dict[str, Any], name: str) -> Any:
     """A claim by name; a dotted name reads a nested one (Keycloak's realm_access.roles)."""
     value: Any = claims
@@ -266,7 +304,3 @@ def groups_of(claims: dict[str, Any], name: str) -> list[str]:
     if isinstance(value, list):
         return [str(v) for v in value if isinstance(v, str | int)][:500]
     return []
-
-
-def as_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)

@@ -43,3 +43,6 @@ class AuthSession(UUIDPrimaryKey, CreatedAt, Base):
     )
     amr: Mapped[list[str] | None] = mapped_column(JSONB, nullable=True)
     acr: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The provider's session id (OpenID Connect ``sid``): a back-channel logout naming it ends
+    # this session.
+    idp_sid: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -5,12 +5,14 @@ the sign-in policy and users' identities."""
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Form, Query, Request, Response, status
+from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import select
 
+from app.auth import oidc
 from app.auth.cookies import set_session_cookies
 from app.auth.deps import DbSession, SecurityAdmin
 from app.config import get_settings
@@ -155,6 +157,29 @@ async def sso_callback(
         )
     response.delete_cookie(sso.BROWSER_COOKIE, path="/api/auth/sso", secure=_secure())
     return response
+
+
+@router.post(
+    "/auth/sso/{slug}/backchannel-logout",
+    status_code=status.HTTP_200_OK,
+    response_class=Response,
+    responses={200: {"description": "Sessions ended"}, 400: {"description": "Not a valid token"}},
+)
+async def backchannel_logout(
+    slug: str, session: DbSession, logout_token: Annotated[str, Form(max_length=8000)]
+) -> Response:
+    """OpenID Connect Back-Channel Logout: the provider posts a signed logout token when a user
+    signs out there (or is removed); their sessions here end at once."""
+    headers = {"Cache-Control": "no-store"}
+    try:
+        await sso.backchannel_logout(session, slug[:40], logout_token)
+    except oidc.OidcError as exc:
+        return JSONResponse(
+            {"error": "invalid_request", "error_description": exc.detail[:300]},
+            status_code=status.HTTP_400_BAD_REQUEST,
+            headers=headers,
+        )
+    return Response(status_code=status.HTTP_200_OK, headers=headers)
 
 
 @router.post("/auth/ldap/{slug}/login", response_model=LoginResponse | MfaChallengeOut)

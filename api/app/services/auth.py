@@ -68,6 +68,7 @@ class Via:
     provider: str
     amr: list[str] | None = None
     acr: str | None = None
+    sid: str | None = None
 
     def as_data(self) -> dict[str, Any]:
         return {
@@ -75,6 +76,7 @@ class Via:
             "provider": self.provider,
             "amr": self.amr,
             "acr": self.acr,
+            "sid": self.sid,
         }
 
     @classmethod
@@ -86,6 +88,7 @@ class Via:
             str(data.get("provider") or ""),
             data.get("amr"),
             data.get("acr"),
+            data.get("sid"),
         )
 
 
@@ -259,6 +262,7 @@ async def _start_session(
         provider_id=via.provider_id if via else None,
         amr=via.amr if via else None,
         acr=via.acr if via else None,
+        idp_sid=via.sid if via else None,
     )
     session.add(auth_session)
     await session.flush()

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.auth import oidc
@@ -37,7 +37,14 @@ from app.config import Settings
 from app.db.session import KeepChanges
 from app.errors import Conflict, DomainError, Forbidden, LoginFailed, NotFound, RateLimited
 from app.mail import secretbox
-from app.models import IdentityProvider, Organization, SsoLogin, User, UserIdentity
+from app.models import (
+    AuthSession,
+    IdentityProvider,
+    Organization,
+    SsoLogin,
+    User,
+    UserIdentity,
+)
 from app.models.enums import Role
 from app.models.user import NO_PASSWORD
 from app.schemas.sso import LdapSettings, OidcSettings
@@ -122,6 +129,8 @@ class Identity:
     amr: list[str] | None = None
     acr: str | None = None
     disabled: bool = False
+    # The provider's session (OpenID Connect sid), for back-channel logout.
+    sid: str | None = None
 
     def as_data(self) -> dict[str, Any]:
         return {
@@ -291,7 +300,7 @@ async def sign_in(
     link.deactivated_by_sync = False
     link.groups = identity.groups[:200]
     link.last_login_at = utcnow()
-    via = Via(provider.id, provider.slug, identity.amr, identity.acr)
+    via = Via(provider.id, provider.slug, identity.amr, identity.acr, identity.sid)
     if provider.kind == "ldap":
         if second_factor is None and user.mfa_enabled:
             return await mfa_challenge(session, settings, user, {"via": via.as_data()})
@@ -631,6 +640,7 @@ async def oidc_callback(
         groups=oidc.groups_of(claims, cfg.groups_claim),
         amr=[str(a) for a in amr][:20] if isinstance(amr, list) else None,
         acr=str(claims["acr"])[:200] if claims.get("acr") is not None else None,
+        sid=str(claims["sid"])[:200] if isinstance(claims.get("sid"), str) else None,
     )
     try:
         result = await sign_in(session, settings, identity, ip=ip, user_agent=user_agent)
@@ -640,6 +650,52 @@ async def oidc_callback(
         return LinkOffer(str(exc.extra["link_token"])), return_to
     assert isinstance(result, LoginResult)
     return result, return_to
+
+
+async def backchannel_logout(session: AsyncSession, slug: str, logout_token: str) -> int:
+    """The provider says a user (``sub``) or one of its sessions (``sid``) signed out there
+    (OpenID Connect Back-Channel Logout 1.0): end the matching sessions here. The number ended;
+    ``oidc.OidcError`` when the token is not a valid logout token for us."""
+    provider = await enabled_provider(session, slug, "oidc")
+    cfg = oidc_settings(provider)
+    meta = await oidc.discover(cfg.issuer)
+    claims = await oidc.verify_logout_token(
+        meta, client_id=cfg.client_id, logout_token=logout_token
+    )
+    stmt = update(AuthSession).where(
+        AuthSession.provider_id == provider.id, AuthSession.revoked_at.is_(None)
+    )
+    sid, sub = claims.get("sid"), claims.get("sub")
+    if isinstance(sid, str):
+        stmt = stmt.where(AuthSession.idp_sid == sid)
+    if isinstance(sub, str):
+        user_id = await session.scalar(
+            select(UserIdentity.user_id).where(
+                UserIdentity.issuer == meta.issuer, UserIdentity.subject == sub
+            )
+        )
+        if user_id is None:
+            return 0
+        stmt = stmt.where(AuthSession.user_id == user_id)
+    ended = (
+        (await session.execute(stmt.values(revoked_at=func.now()).returning(AuthSession.user_id)))
+        .scalars()
+        .all()
+    )
+    for user_id in sorted(set(ended)):
+        await audit.record(
+            session,
+            actor=None,
+            action="auth.session_revoked",
+            entity_type="user",
+            entity_id=user_id,
+            new_value={
+                "provider": provider.slug,
+                "backchannel": True,
+                "count": ended.count(user_id),
+            },
+        )
+    return len(ended)
 
 
 # --- LDAP --------------------------------------------------------------------------------------

@@ -144,6 +144,7 @@ def upgrade() -> None:
     )
     op.add_column("auth_sessions", sa.Column("amr", postgresql.JSONB(), nullable=True))
     op.add_column("auth_sessions", sa.Column("acr", sa.String(200), nullable=True))
+    op.add_column("auth_sessions", sa.Column("idp_sid", sa.String(200), nullable=True))
     op.drop_constraint(op.f("ck_account_tokens_purpose"), "account_tokens")
     op.create_check_constraint(op.f("ck_account_tokens_purpose"), "account_tokens", _purposes(_NEW))
 
@@ -152,6 +153,7 @@ def downgrade() -> None:
     op.execute("DELETE FROM account_tokens WHERE purpose = 'sso_link'")
     op.drop_constraint(op.f("ck_account_tokens_purpose"), "account_tokens")
     op.create_check_constraint(op.f("ck_account_tokens_purpose"), "account_tokens", _purposes(_OLD))
+    op.drop_column("auth_sessions", "idp_sid")
     op.drop_column("auth_sessions", "acr")
     op.drop_column("auth_sessions", "amr")
     op.drop_constraint(
