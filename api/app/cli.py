@@ -160,6 +160,29 @@ def _print_logins(logins: list[tuple[str, str, str]]) -> None:
         typer.echo(f"  {role:<15} {email:<28} {password}")
 
 
+@cli.command("allow-passwords")
+def allow_passwords(
+    role: Annotated[
+        str, typer.Option("--role", help="the role whose users may sign in with a password")
+    ] = "admin",
+) -> None:
+    """Allow a role's local passwords again (when no administrator can sign in: docs/RUNBOOK.md
+    "Break-glass administrator"). Audited as done from the command line."""
+    from app.models.enums import Role
+    from app.services import signin_policy
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        _fail(f"unknown role {role!r} (one of: {', '.join(r.value for r in Role)})")
+    changed = _run(lambda session: signin_policy.allow_passwords(session, chosen))
+    typer.echo(
+        f"local passwords allowed again for {chosen.value}"
+        if changed
+        else f"local passwords were already allowed for {chosen.value}"
+    )
+
+
 @cli.command("grant-app-role")
 def grant_app_role(
     role: Annotated[str, typer.Argument(help="database role the API runs as")],

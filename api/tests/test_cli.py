@@ -231,3 +231,40 @@ class TestOtherCommands:
         assert await fetchval(database_url, "SELECT count(*) FROM users") == users_before
         demo_admin = "SELECT count(*) FROM users WHERE email = 'admin@atum.test'"
         assert await fetchval(database_url, demo_admin) == 0
+
+
+class TestAllowPasswords:
+    async def test_allows_a_roles_passwords_again_and_audits_it(self, database_url: str) -> None:
+        url = make_url(database_url)
+        conn = await asyncpg.connect(
+            user=url.username,
+            password=url.password,
+            database=url.database,
+            host=url.query.get("host") or url.host,
+            port=url.port,
+        )
+        try:
+            await conn.execute(
+                "INSERT INTO signin_policy (role, password_allowed) VALUES ('manager', false)"
+            )
+            audits = await conn.fetchval(
+                "SELECT count(*) FROM audit_log WHERE action = 'sso.policy_updated'"
+            )
+            result = await atum("allow-passwords", "--role", "manager")
+            assert result.code == 0, result.stderr
+            assert result.last_line == "local passwords allowed again for manager"
+            assert await conn.fetchval(
+                "SELECT password_allowed FROM signin_policy WHERE role = 'manager'"
+            )
+            assert (
+                await conn.fetchval(
+                    "SELECT count(*) FROM audit_log WHERE action = 'sso.policy_updated'"
+                )
+                == audits + 1
+            )
+            again = await atum("allow-passwords", "--role", "manager")
+            assert again.last_line == "local passwords were already allowed for manager"
+            assert_clean_failure(await atum("allow-passwords", "--role", "boss"), "unknown role")
+        finally:
+            await conn.execute("DELETE FROM signin_policy WHERE role = 'manager'")
+            await conn.close()

@@ -125,3 +125,22 @@ async def set_rules(
             entity_id=None,
             new_value=changed,
         )
+
+
+async def allow_passwords(session: AsyncSession, role: Role) -> bool:
+    """The operator's way back in (``atum-desk allow-passwords``): local passwords allowed again
+    for *role*, audited as done from the command line. False when they already were."""
+    row = await session.get(SigninPolicy, role.value, with_for_update=True)
+    if row is None or row.password_allowed:
+        return False
+    row.password_allowed = True
+    await session.flush()
+    await audit.record(
+        session,
+        actor=None,
+        action="sso.policy_updated",
+        entity_type="signin_policy",
+        entity_id=None,
+        new_value={role.value: {"password_allowed": True}, "via": "command line"},
+    )
+    return True
