@@ -447,3 +447,11 @@ async def test_the_worker_syncs_each_due_directory_once(server_url: str, ldap: L
                 assert (await session.get(User, user.id)).is_active is False  # type: ignore[union-attr]
         finally:
             await engine.dispose()
+
+
+async def test_ldaps_with_the_directorys_ca(
+    client: AsyncClient, db: AsyncSession, admin: dict[str, str], ldap: Ldap
+) -> None:
+    assert ldap.ldaps_url is not None
+    await _provider(client, db, admin, ldap, settings={"url": ldap.ldaps_url, "starttls": False})
+    assert (await _login(client, "alice")).status_code == 200
