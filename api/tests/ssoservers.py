@@ -29,10 +29,8 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +43,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from joserfc import jwt
 from joserfc.jwk import KeyParameters, KeySetSerialization, RSAKey
 
-from tests.mailservers import HOST, free_port
+from tests.mailservers import HOST, MailServerError, _listening, _tail, _wait, free_port
 
 OIDC_DIR = Path(__file__).resolve().parent / "oidc_provider"
 NODE_BIN = shutil.which("node") or "/usr/bin/node"
@@ -58,34 +56,8 @@ STARTUP_TIMEOUT = 20.0
 STOP_TIMEOUT = 5.0
 
 
-class SsoServerError(RuntimeError):
+class SsoServerError(MailServerError):
     """A server did not start, stop or answer in time; the message carries its log tail."""
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except FileNotFoundError:
-        return f"({path} does not exist)"
-    return "\n".join(text.splitlines()[-lines:]) or f"({path} is empty)"
-
-
-def _wait(
-    ready: Callable[[], bool], what: str, log: Path, timeout: float = STARTUP_TIMEOUT
-) -> None:
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if time.monotonic() > deadline:
-            raise SsoServerError(f"{what}: not done after {timeout:g} s; {log}:\n{_tail(log)}")
-        time.sleep(0.02)
-
-
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection((HOST, port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def _terminate(process: subprocess.Popen[bytes], pid: int | None = None) -> None:

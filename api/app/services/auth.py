@@ -113,13 +113,14 @@ async def login(
     window = settings.login_window_seconds
     account_key, ip_key = _account_key(email), _ip_key(ip)
 
-    usage = await ratelimit.peek(session, [account_key, ip_key], window)
-    for key, limit in (
-        (account_key, settings.login_max_failures_per_account),
-        (ip_key, settings.login_max_failures_per_ip),
-    ):
-        if key in usage and usage[key].hits >= limit:
-            raise RateLimited(usage[key].retry_after)
+    await ratelimit.refuse_over(
+        session,
+        {
+            account_key: settings.login_max_failures_per_account,
+            ip_key: settings.login_max_failures_per_ip,
+        },
+        window,
+    )
 
     row = (
         await session.execute(
@@ -213,8 +214,10 @@ async def start_session(
     second_factor: str | None,
     via: Via | None,
     enforcement: mfa.Enforcement | None = None,
+    break_glass: bool = False,
 ) -> LoginResult:
-    """A session for a user signed in through an identity provider (services/sso.py)."""
+    """A session for *user* (its organization's name read here): the second step of a sign-in,
+    or a sign-in through an identity provider (services/sso.py)."""
     org_name = (
         await session.scalar(select(Organization.name).where(Organization.id == user.org_id))
         if user.org_id is not None
@@ -230,6 +233,7 @@ async def start_session(
         second_factor=second_factor,
         enforcement=enforcement,
         via=via,
+        break_glass=break_glass,
     )
 
 
@@ -423,16 +427,10 @@ async def login_mfa(
             ip=ip,
             user_agent=user_agent,
         )
-    org_name = (
-        await session.scalar(select(Organization.name).where(Organization.id == user.org_id))
-        if user.org_id is not None
-        else None
-    )
-    return await _start_session(
+    return await start_session(
         session,
         settings,
         user,
-        org_name=org_name,
         ip=ip,
         user_agent=user_agent,
         second_factor=method,

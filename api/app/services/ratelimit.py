@@ -8,6 +8,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from app.errors import RateLimited
+
 _HIT = text(
     """
     INSERT INTO rate_limit_counters AS c (key, window_started_at, hits)
@@ -60,6 +62,14 @@ async def peek(session: AsyncSession, keys: list[str], window: int) -> dict[str,
     """Current counts of the live windows of *keys* (one statement)."""
     rows = await session.execute(_PEEK, {"keys": keys, "window": window})
     return {r.key: Usage(r.key, r.hits, r.retry_after) for r in rows}
+
+
+async def refuse_over(session: AsyncSession, limits: dict[str, int], window: int) -> None:
+    """``RateLimited`` when any key already reached its limit within the window."""
+    usage = await peek(session, list(limits), window)
+    for key, limit in limits.items():
+        if key in usage and usage[key].hits >= limit:
+            raise RateLimited(usage[key].retry_after)
 
 
 async def hit(session: AsyncSession, key: str, window: int) -> tuple[int, datetime]:

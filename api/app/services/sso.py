@@ -35,7 +35,7 @@ from app.auth.directory import Directory, DirectoryError, directory
 from app.auth.passwords import verify_password
 from app.config import Settings
 from app.db.session import KeepChanges
-from app.errors import Conflict, DomainError, Forbidden, LoginFailed, NotFound, RateLimited
+from app.errors import Conflict, DomainError, Forbidden, LoginFailed, NotFound
 from app.mail import secretbox
 from app.models import (
     AuthSession,
@@ -468,14 +468,12 @@ async def complete_link(
     factor enrolled, the second step (``POST /api/auth/login/mfa``) completes the link."""
     window = settings.login_window_seconds
     ip_key = f"login:ip:{ip or 'unknown'}"
-    usage = await ratelimit.peek(session, [ip_key], window)
-    if ip_key in usage and usage[ip_key].hits >= settings.login_max_failures_per_ip:
-        raise RateLimited(usage[ip_key].retry_after)
+    await ratelimit.refuse_over(session, {ip_key: settings.login_max_failures_per_ip}, window)
     token_row, user = await account_tokens.find(session, link_token, "sso_link", lock=True)
     account_key = f"login:account:{user.email}"
-    usage = await ratelimit.peek(session, [account_key], window)
-    if account_key in usage and usage[account_key].hits >= settings.login_max_failures_per_account:
-        raise RateLimited(usage[account_key].retry_after)
+    await ratelimit.refuse_over(
+        session, {account_key: settings.login_max_failures_per_account}, window
+    )
     if not verify_password(user.password_hash, password):
         await ratelimit.hit(session, account_key, window)
         await ratelimit.hit(session, ip_key, window)
@@ -715,13 +713,14 @@ async def ldap_login(
     window = settings.login_window_seconds
     account_key = f"login:ldap:{provider.slug}:{username.strip().lower()[:200]}"
     ip_key = f"login:ip:{ip or 'unknown'}"
-    usage = await ratelimit.peek(session, [account_key, ip_key], window)
-    for key, limit in (
-        (account_key, settings.login_max_failures_per_account),
-        (ip_key, settings.login_max_failures_per_ip),
-    ):
-        if key in usage and usage[key].hits >= limit:
-            raise RateLimited(usage[key].retry_after)
+    await ratelimit.refuse_over(
+        session,
+        {
+            account_key: settings.login_max_failures_per_account,
+            ip_key: settings.login_max_failures_per_ip,
+        },
+        window,
+    )
     try:
         found = await asyncio.to_thread(directory_of(provider).authenticate, username, password)
     except DirectoryError as exc:
