@@ -142,7 +142,7 @@ export function useDeleteProvider() {
   const invalidate = useInvalidateProviders();
   return useMutation({
     mutationFn: (id: string) => request("delete", "/api/admin/sso/providers/{provider_id}", { path: { provider_id: id } }),
-    meta: { success: "Provider deleted" },
+    meta: { silent: true, success: "Provider deleted" }, // the dialog shows a refusal
     onSuccess: invalidate,
   });
 }
@@ -152,6 +152,7 @@ export function useCheckProvider() {
   const invalidate = useInvalidateProviders();
   return useMutation({
     mutationFn: (id: string) => request("post", "/api/admin/sso/providers/{provider_id}/check", { path: { provider_id: id } }),
+    meta: { silent: true }, // the page shows the result
     onSettled: invalidate,
   });
 }
@@ -162,6 +163,7 @@ export function useSyncProvider() {
   const invalidate = useInvalidateProviders();
   return useMutation({
     mutationFn: (id: string) => request("post", "/api/admin/sso/providers/{provider_id}/sync", { path: { provider_id: id } }),
+    meta: { silent: true }, // the page shows the result
     onSettled: () => Promise.all([invalidate(), queryClient.invalidateQueries({ queryKey: userKeys.all })]),
   });
 }

@@ -41,6 +41,7 @@ const ResetPassword = lazyPage(() => import("../pages/account"), "ResetPasswordP
 const Welcome = lazyPage(() => import("../pages/account"), "WelcomePage");
 const ConfirmEmail = lazyPage(() => import("../pages/account"), "ConfirmEmailPage");
 const Csat = lazyPage(() => import("../pages/csat"), "CsatPage");
+const LinkAccount = lazyPage(() => import("../pages/auth/LinkAccountPage"), "LinkAccountPage");
 
 const AdminLayout = lazyPage(() => import("../pages/admin"), "AdminLayout");
 const AdminOrgs = lazyPage(() => import("../pages/admin"), "AdminOrgsPage");
@@ -53,6 +54,7 @@ const AdminMail = lazyPage(() => import("../pages/admin"), "AdminMailPage");
 const AdminSecurity = lazyPage(() => import("../pages/admin"), "AdminSecurityPage");
 const AdminTeams = lazyPage(() => import("../pages/admin"), "AdminTeamsPage");
 const AdminTags = lazyPage(() => import("../pages/admin"), "AdminTagsPage");
+const AdminSso = lazyPage(() => import("../pages/admin"), "AdminSsoPage");
 
 function Page({ children }: { children: ReactNode }) {
   return <Suspense fallback={<Loading label="Loading page" />}>{children}</Suspense>;
@@ -76,6 +78,8 @@ export const routes: RouteObject[] = [
     children: [
       { path: "/", element: <LandingPage /> },
       { path: "/login", element: <LoginPage /> },
+      // A provider signed in someone whose e-mail address has an account here (token in the hash).
+      { path: "/login/link", element: el(LinkAccount) },
       // Opened from mails; no session needed.
       { path: "/forgot-password", element: el(ForgotPassword) },
       { path: "/reset-password/:token", element: el(ResetPassword) },
@@ -173,6 +177,7 @@ export const routes: RouteObject[] = [
               { path: "notifications", element: el(AdminNotifications) },
               { path: "mail", element: el(AdminMail) },
               { path: "security", element: el(AdminSecurity) },
+              { path: "sso", element: el(AdminSso) },
               { path: "*", element: <NotFoundPage inline /> },
             ],
           },

@@ -88,10 +88,13 @@ export interface StubAnswer {
   body?: unknown;
 }
 
+/** GETs that answer a plain list (not a page): their default answer is an empty list. */
+const LIST_ENDPOINTS = [/^\/api\/auth\/providers$/, /^\/api\/admin\/sso\/providers$/, /^\/api\/users\/[^/?]+\/identities$/];
+
 /**
  * A fetch stub answering by "METHOD /path" prefix (the longest matching key wins), e.g.
  * `{ "POST /api/x": { status: 204 }, "GET /api/x": { body: {...} } }`; records the calls.
- * Anything else answers an empty page.
+ * Anything else answers an empty page (an empty list for LIST_ENDPOINTS).
  */
 export function stubApi(routes: Record<string, StubAnswer>) {
   const calls: { method: string; url: string; body: unknown }[] = [];
@@ -100,11 +103,14 @@ export function stubApi(routes: Record<string, StubAnswer>) {
     const url = String(input);
     const method = (init.method ?? "GET").toUpperCase();
     calls.push({ method, url, body: typeof init.body === "string" ? JSON.parse(init.body) : undefined });
+    // A list endpoint is answered only by a key naming it (not by a shorter prefix such as "/api/users").
+    const list = method === "GET" ? LIST_ENDPOINTS.find((re) => re.test(url.split("?")[0]!)) : undefined;
     const key = keys.find((k) => {
       const [m, path] = k.split(" ");
-      return m === method && path !== undefined && url.startsWith(path);
+      if (m !== method || path === undefined || !url.startsWith(path)) return false;
+      return !list || list.test(path.split("?")[0]!);
     });
-    const answer = key ? routes[key]! : { body: { items: [], next_cursor: null } };
+    const answer = key ? routes[key]! : { body: list ? [] : { items: [], next_cursor: null } };
     const status = answer.status ?? 200;
     if (status === 204) return new Response(null, { status });
     return new Response(JSON.stringify(answer.body ?? null), { status, headers: { "Content-Type": "application/json" } });

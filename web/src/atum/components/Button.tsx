@@ -1,4 +1,4 @@
-import { forwardRef, type ButtonHTMLAttributes, type ReactNode } from "react";
+import { forwardRef, type AnchorHTMLAttributes, type ButtonHTMLAttributes, type ReactNode } from "react";
 import { Link, type LinkProps } from "react-router";
 import { Icon, type IconName } from "./Icon";
 
@@ -56,5 +56,24 @@ export function ButtonLink({ variant = "secondary", size = "md", icon, iconAfter
       {children}
       {iconAfter ? <Icon name={iconAfter} size="sm" /> : null}
     </Link>
+  );
+}
+
+export interface ButtonAnchorProps extends AnchorHTMLAttributes<HTMLAnchorElement> {
+  href: string;
+  variant?: ButtonVariant;
+  size?: ButtonSize;
+  icon?: IconName;
+  block?: boolean;
+  children: ReactNode;
+}
+
+/** A plain link styled as a button, for a full navigation that leaves the app (e.g. to a sign-in provider). */
+export function ButtonAnchor({ variant = "secondary", size = "md", icon, block, className, children, ...rest }: ButtonAnchorProps) {
+  return (
+    <a className={classes(variant, size, block, className)} {...rest}>
+      {icon ? <Icon name={icon} size="sm" /> : null}
+      {children}
+    </a>
   );
 }

@@ -13,12 +13,13 @@ const SECTIONS = [
   { to: "/desk/admin/notifications", label: "Notifications" },
   { to: "/desk/admin/mail", label: "Mail" },
   { to: "/desk/admin/security", label: "Security" },
+  { to: "/desk/admin/sso", label: "Sign-in & SSO" },
 ];
 
 export function AdminLayout() {
   return (
     <>
-      <PageHeader title="Administration" subtitle="Organizations, people, teams, ticket tags, SLA policies and business hours, the service catalogue, outgoing mail, the mailboxes the desk reads, and two-factor sign-in." />
+      <PageHeader title="Administration" subtitle="Organizations, people, teams, ticket tags, SLA policies and business hours, the service catalogue, outgoing mail, the mailboxes the desk reads, two-factor sign-in, and single sign-on." />
       <nav aria-label="Administration" className="admin-nav">
         <ul>
           {SECTIONS.map((s) => (

@@ -30,6 +30,7 @@ import {
   type Column,
 } from "../../atum";
 import { TwoFactorPill, UserStatusPill } from "./shared";
+import { UserIdentities } from "./UserIdentities";
 
 const ALL_ROLES: Role[] = [...STAFF_ROLES, ...CUSTOMER_ROLES];
 // New users: least privileged first, and the default.
@@ -321,6 +322,7 @@ function UserDialog({
             </div>
           </fieldset>
         ) : null}
+        {user && mayResetMfa ? <UserIdentities user={user} /> : null}
         <div className="atum-form__actions">
           <Button variant="ghost" onClick={onClose} disabled={pending}>
             Cancel

@@ -7,6 +7,7 @@ export { AdminOrgsPage } from "./AdminOrgsPage";
 export { AdminSecurityPage } from "./AdminSecurityPage";
 export { AdminServicesPage } from "./AdminServicesPage";
 export { AdminSlaPage } from "./AdminSlaPage";
+export { AdminSsoPage } from "./AdminSsoPage";
 export { AdminTagsPage } from "./AdminTagsPage";
 export { AdminTeamsPage } from "./AdminTeamsPage";
 export { AdminUsersPage } from "./AdminUsersPage";

@@ -18,7 +18,8 @@ export function SecondFactorStep({
   onRestart,
 }: {
   challenge: MfaChallenge;
-  email: string;
+  /** Whose password was right (the e-mail or directory username), when the page knows it. */
+  email?: string;
   onDone: (answer: SessionAnswer) => void;
   onRestart: () => void;
 }) {
@@ -99,7 +100,14 @@ export function SecondFactorStep({
         Two-factor sign-in
       </h1>
       <p className="login__sub">
-        The password for <strong className="login__who">{email}</strong> was right. Confirm it is you with your second factor.
+        {email ? (
+          <>
+            The password for <strong className="login__who">{email}</strong> was right.
+          </>
+        ) : (
+          "The password was right."
+        )}{" "}
+        Confirm it is you with your second factor.
       </p>
 
       {mode === "totp" ? (
