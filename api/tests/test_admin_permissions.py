@@ -351,7 +351,19 @@ async def test_role_access(
         assert set(response.json()) == {"items", "next_cursor"}
 
 
+# Single sign-on's administration (providers, the sign-in policy, users' identities) answers
+# lists and objects of its own shape: its every-role table is test_route_coverage.py's, which
+# this test checks covers each of these routes.
+SSO_ADMIN = ("/api/admin/sso", "/api/admin/signin-policy")
+
+
+def _sso_admin(path: str) -> bool:
+    return path.startswith(SSO_ADMIN) or (path.startswith("/api/users/{user_id}/identities"))
+
+
 def _in_admin_area(path: str) -> bool:
+    if _sso_admin(path):
+        return False
     return any(path == area or path.startswith(area + "/") for area in ADMIN_AREAS)
 
 
@@ -359,7 +371,8 @@ def _openapi_admin_routes(app: FastAPI) -> set[tuple[str, str]]:
     routes: set[tuple[str, str]] = set()
     for path, operations in app.openapi()["paths"].items():
         for method, operation in operations.items():
-            if _in_admin_area(path) or ADMIN_TAGS & set(operation.get("tags", [])):
+            tagged = ADMIN_TAGS & set(operation.get("tags", [])) and not _sso_admin(path)
+            if _in_admin_area(path) or tagged:
                 routes.add((method.upper(), path))
     return routes
 
@@ -380,6 +393,14 @@ def test_table_covers_every_admin_route(app: FastAPI) -> None:
     assert _openapi_admin_routes(app) == table
     walked = {(m, p) for m, p in _walk(app.routes) if _in_admin_area(p)}
     assert walked == table, "an admin route is hidden from the schema or missing from the table"
+
+
+def test_sso_administration_is_in_the_route_coverage_table(app: FastAPI) -> None:
+    from tests.test_route_coverage import TABLE as COVERAGE
+
+    sso = {(m, p) for m, p in _walk(app.routes) if _sso_admin(p)}
+    assert len(sso) >= 12
+    assert sso <= {entry.route for entry in COVERAGE}
 
 
 def test_table_has_one_column_per_role() -> None:
