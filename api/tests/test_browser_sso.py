@@ -86,9 +86,7 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-async def stack(
-    server_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Stack]:
+async def stack(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     require_built_ui()
     data_dir = tmp_path_factory.mktemp("browser-sso-data")
     # The app at http://localhost:<port> (its ATUM_PUBLIC_URL, which names the redirect URI), the
@@ -161,9 +159,7 @@ async def test_the_sign_in_page_offers_the_provider_and_the_admin_page_lists_it(
         await page.goto("/login")
         button = page.get_by_role("link", name=f"Sign in with {IDP_NAME}")
         await expect(button).to_be_visible()
-        assert await button.get_attribute("href") == (
-            f"/api/auth/sso/{SLUG}/start?next=%2Flogin"
-        )
+        assert await button.get_attribute("href") == (f"/api/auth/sso/{SLUG}/start?next=%2Flogin")
         # The password sign-in is still there.
         await expect(page.get_by_label("E-mail")).to_be_visible()
         await expect(page.get_by_role("button", name="Sign in")).to_be_visible()
@@ -173,9 +169,11 @@ async def test_the_sign_in_page_offers_the_provider_and_the_admin_page_lists_it(
         await sign_in(page, ADMIN)
         await expect(page).to_have_url(re.compile(r"/desk/inbox$"))
         await page.goto("/desk/admin")
-        await page.get_by_role("navigation", name="Administration").get_by_role(
-            "link", name="Sign-in & SSO"
-        ).click()
+        await (
+            page.get_by_role("navigation", name="Administration")
+            .get_by_role("link", name="Sign-in & SSO")
+            .click()
+        )
         await expect(page).to_have_url(re.compile(r"/desk/admin/sso$"))
         row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=IDP_NAME))
         await expect(row.get_by_text(stack.redirect_uri, exact=True)).to_be_visible()
