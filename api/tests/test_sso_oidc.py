@@ -589,3 +589,15 @@ async def test_back_channel_logout_ends_the_users_sessions_here(
     assert gone.status_code == 401
     other = await client.get("/api/me", headers={"Authorization": f"Bearer {mia}"})
     assert other.status_code == 200
+
+
+async def test_starting_sign_ins_is_rate_limited_per_address(
+    client: AsyncClient, admin: dict[str, str], idp: Idp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _provider(client, admin, idp)
+    monkeypatch.setattr(get_settings(), "login_max_failures_per_ip", 3)
+    async with client_at(client._transport.app, unique_ip()) as browser:  # type: ignore[attr-defined]
+        answers = [(await browser.get(f"/api/auth/sso/{SLUG}/start")).status_code for _ in range(4)]
+    assert answers == [303, 303, 303, 429]
+    # Another address is not affected.
+    assert (await client.get(f"/api/auth/sso/{SLUG}/start")).status_code == 303

@@ -95,7 +95,7 @@ async def sso_start(
 ) -> RedirectResponse:
     """Sends the browser to the provider (authorization code with PKCE, state and nonce), bound
     to this browser by a short-lived cookie."""
-    outcome = await sso.oidc_start(session, get_settings(), slug[:40], next)
+    outcome = await sso.oidc_start(session, get_settings(), slug[:40], next, ip=client_ip_var.get())
     if isinstance(outcome, sso.Refusal):
         return _to_login(outcome.code)
     response = RedirectResponse(outcome.url, status_code=status.HTTP_303_SEE_OTHER)

@@ -528,9 +528,18 @@ def safe_return_to(value: str | None) -> str:
 
 
 async def oidc_start(
-    session: AsyncSession, settings: Settings, slug: str, return_to: str | None
+    session: AsyncSession,
+    settings: Settings,
+    slug: str,
+    return_to: str | None,
+    *,
+    ip: str | None = None,
 ) -> Start | Refusal:
     provider = await enabled_provider(session, slug, "oidc")
+    # Each start stores a sign-in under way: limited per client address like failed sign-ins.
+    key, window = f"sso:start:{ip or 'unknown'}", settings.login_window_seconds
+    await ratelimit.refuse_over(session, {key: settings.login_max_failures_per_ip}, window)
+    await ratelimit.hit(session, key, window)
     cfg = oidc_settings(provider)
     try:
         meta = await oidc.discover(cfg.issuer)
