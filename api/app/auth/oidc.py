@@ -196,48 +196,66 @@ async def _keyset(jwks_uri: str, *, fresh: bool) -> KeySet:
     return keys
 
 
-def _kid(id_token: str) -> tuple[str | None, str]:
+async def _verified(
+    meta: Metadata,
+    token: str,
+    *,
+    client_id: str,
+    moment: int,
+    code: str,
+    what: str,
+    **required: Any,
+) -> dict[str, Any]:
+    """The claims of a JWT from the provider once these hold: an accepted algorithm, a key of
+    the provider's key set (fetched again once when the key id is unknown: the provider rotated
+    its keys), a valid signature, the exact issuer, our client id among the audiences, and the
+    *required* claims (joserfc claim options)."""
     try:
-        header = extract_compact(id_token.encode()).protected
+        header = extract_compact(token.encode()).protected
     except (JoseError, ValueError) as exc:
-        raise OidcError("id_token_invalid", "The ID token is not a signed JWT") from exc
-    kid = header.get("kid")
-    return (str(kid) if kid is not None else None), str(header.get("alg"))
+        raise OidcError(code, f"The {what} is not a signed JWT") from exc
+    kid, alg = header.get("kid"), str(header.get("alg"))
+    if alg not in meta.algorithms:
+        raise OidcError(code, f"The {what} is signed with {alg[:20]}")
+    keys = await _keyset(meta.jwks_uri, fresh=False)
+    if kid is not None and kid not in {k.kid for k in keys.keys}:
+        keys = await _keyset(meta.jwks_uri, fresh=True)
+        if kid not in {k.kid for k in keys.keys}:
+            raise OidcError(code, f"The {what} is signed by an unknown key")
+    try:
+        claims = dict(jwt.decode(token, keys, algorithms=sorted(meta.algorithms)).claims)
+    except (JoseError, ValueError) as exc:
+        raise OidcError(code, f"The {what}'s signature is not valid") from exc
+    try:
+        JWTClaimsRegistry(
+            now=moment,
+            leeway=LEEWAY_SECONDS,
+            iss={"essential": True, "value": meta.issuer},
+            aud={"essential": True, "value": client_id},
+            iat={"essential": True},
+            **required,
+        ).validate(claims)
+    except JoseError as exc:
+        raise OidcError(code, f"The {what} was refused: {exc}") from exc
+    return claims
 
 
 async def verify_id_token(
     meta: Metadata, *, client_id: str, id_token: str, nonce: str, now: float | None = None
 ) -> dict[str, Any]:
     """The ID token's claims once every check passed (``OidcError`` otherwise)."""
-    kid, alg = _kid(id_token)
-    if alg not in meta.algorithms:
-        raise OidcError("id_token_invalid", f"The ID token is signed with {alg[:20]}")
-    keys = await _keyset(meta.jwks_uri, fresh=False)
-    known = {k.kid for k in keys.keys}
-    if kid is not None and kid not in known:
-        keys = await _keyset(meta.jwks_uri, fresh=True)  # the provider rotated its keys
-        if kid not in {k.kid for k in keys.keys}:
-            raise OidcError("id_token_invalid", "The ID token is signed by an unknown key")
-    try:
-        token = jwt.decode(id_token, keys, algorithms=sorted(meta.algorithms))
-    except (JoseError, ValueError) as exc:
-        raise OidcError("id_token_invalid", "The ID token's signature is not valid") from exc
-    claims = token.claims
     moment = int(now if now is not None else time.time())
-    registry = JWTClaimsRegistry(
-        now=moment,
-        leeway=LEEWAY_SECONDS,
-        iss={"essential": True, "value": meta.issuer},
-        aud={"essential": True, "value": client_id},
+    claims = await _verified(
+        meta,
+        id_token,
+        client_id=client_id,
+        moment=moment,
+        code="id_token_invalid",
+        what="ID token",
         sub={"essential": True},
         exp={"essential": True},
-        iat={"essential": True},
         nonce={"essential": True, "value": nonce},
     )
-    try:
-        registry.validate(claims)
-    except JoseError as exc:
-        raise OidcError("id_token_invalid", f"The ID token was refused: {exc}") from exc
     audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
     if len(audiences) > 1 and claims.get("azp") != client_id:
         raise OidcError("id_token_invalid", "The ID token was issued to another party (azp)")
@@ -245,10 +263,12 @@ async def verify_id_token(
         raise OidcError("id_token_invalid", "The ID token was issued in the future")
     if not isinstance(claims["sub"], str) or not claims["sub"] or len(claims["sub"]) > 255:
         raise OidcError("id_token_invalid", "The ID token's subject is not usable")
-    return dict(claims)
+    return claims
 
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+# How old a back-channel logout token may be (seconds).
+LOGOUT_TOKEN_MAX_AGE = 600
 
 
 async def verify_logout_token(
@@ -257,24 +277,16 @@ async def verify_logout_token(
     """A back-channel logout token's claims once its checks passed: signed by the provider,
     exact issuer, our audience, recent, the logout event, a ``sub`` or ``sid``, and no nonce
     (so an ID token cannot be passed off as one)."""
-    kid, alg = _kid(logout_token)
-    if alg not in meta.algorithms:
-        raise OidcError("logout_token_invalid", f"The logout token is signed with {alg[:20]}")
-    keys = await _keyset(meta.jwks_uri, fresh=False)
-    if kid is not None and kid not in {k.kid for k in keys.keys}:
-        keys = await _keyset(meta.jwks_uri, fresh=True)
-    try:
-        claims = dict(jwt.decode(logout_token, keys, algorithms=sorted(meta.algorithms)).claims)
-        JWTClaimsRegistry(
-            now=int(now if now is not None else time.time()),
-            leeway=LEEWAY_SECONDS,
-            iss={"essential": True, "value": meta.issuer},
-            aud={"essential": True, "value": client_id},
-            iat={"essential": True},
-            jti={"essential": True},
-        ).validate(claims)
-    except (JoseError, ValueError) as exc:
-        raise OidcError("logout_token_invalid", f"The logout token was refused: {exc}") from exc
+    moment = int(now if now is not None else time.time())
+    claims = await _verified(
+        meta,
+        logout_token,
+        client_id=client_id,
+        moment=moment,
+        code="logout_token_invalid",
+        what="logout token",
+        jti={"essential": True},
+    )
     events = claims.get("events")
     if not isinstance(events, dict) or not isinstance(events.get(BACKCHANNEL_EVENT), dict):
         raise OidcError("logout_token_invalid", "The token is not a logout token")
@@ -282,7 +294,7 @@ async def verify_logout_token(
         raise OidcError("logout_token_invalid", "A logout token carries no nonce")
     if not isinstance(claims.get("sub"), str) and not isinstance(claims.get("sid"), str):
         raise OidcError("logout_token_invalid", "The logout token names no user or session")
-    if int(claims["iat"]) < int(now if now is not None else time.time()) - 600:
+    if int(claims["iat"]) < moment - LOGOUT_TOKEN_MAX_AGE:
         raise OidcError("logout_token_invalid", "The logout token is too old")
     return claims
 

@@ -21,6 +21,7 @@ from app.schemas.account import (
     InvitationInfo,
     InvitationInspect,
     LoginMfaRequest,
+    MfaChallengeOut,
     MfaPolicyItem,
     MfaPolicyOut,
     MfaPolicyUpdate,
@@ -49,6 +50,20 @@ _204 = status.HTTP_204_NO_CONTENT
 
 def _user_agent(request: Request) -> str | None:
     return request.headers.get("user-agent")
+
+
+def sign_in_answer(
+    result: auth_service.LoginResult | auth_service.MfaChallenge, response: Response
+) -> LoginResponse | MfaChallengeOut:
+    """The answer of a first sign-in step (local, directory, account link): a session, or the
+    second step a user with a second factor still owes."""
+    if isinstance(result, auth_service.MfaChallenge):
+        return MfaChallengeOut(
+            mfa_token=result.mfa_token,
+            methods=result.methods,
+            webauthn_options=result.webauthn_options,
+        )
+    return login_answer(result, response)
 
 
 def login_answer(result: auth_service.LoginResult, response: Response) -> LoginResponse:

@@ -8,7 +8,7 @@ from app.auth.cookies import clear_session_cookies
 from app.auth.deps import Authenticated, CurrentUser, DbSession, portal_visibility_of
 from app.config import get_settings
 from app.context import client_ip_var
-from app.routers.account import login_answer
+from app.routers.account import sign_in_answer
 from app.schemas.account import MfaChallengeOut
 from app.schemas.auth import LoginRequest, LoginResponse, Me
 from app.services import auth as auth_service
@@ -46,13 +46,7 @@ async def login(
         ip=client_ip_var.get(),
         user_agent=request.headers.get("user-agent"),
     )
-    if isinstance(result, auth_service.MfaChallenge):
-        return MfaChallengeOut(
-            mfa_token=result.mfa_token,
-            methods=result.methods,
-            webauthn_options=result.webauthn_options,
-        )
-    return login_answer(result, response)
+    return sign_in_answer(result, response)
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)

@@ -10,7 +10,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request, Response, status
 from fastapi.responses import JSONResponse, RedirectResponse
-from sqlalchemy import select
 
 from app.auth import oidc
 from app.auth.cookies import set_session_cookies
@@ -19,7 +18,7 @@ from app.config import get_settings
 from app.context import client_ip_var
 from app.models import IdentityProvider
 from app.models.enums import Role
-from app.routers.account import login_answer
+from app.routers.account import sign_in_answer
 from app.schemas.account import MfaChallengeOut
 from app.schemas.auth import LoginResponse
 from app.schemas.sso import (
@@ -40,7 +39,6 @@ from app.schemas.sso import (
     SyncOut,
 )
 from app.services import signin_policy, sso, sso_admin
-from app.services.auth import LoginResult, MfaChallenge
 
 router = APIRouter(tags=["sso"])
 _204 = status.HTTP_204_NO_CONTENT
@@ -50,30 +48,16 @@ def _secure() -> bool:
     return get_settings().public_url.startswith("https://")
 
 
-def _answer(
-    result: LoginResult | MfaChallenge, response: Response
-) -> LoginResponse | MfaChallengeOut:
-    if isinstance(result, MfaChallenge):
-        return MfaChallengeOut(
-            mfa_token=result.mfa_token,
-            methods=result.methods,
-            webauthn_options=result.webauthn_options,
-        )
-    return login_answer(result, response)
-
-
 # --- without a session -----------------------------------------------------------------------
 
 
 @router.get("/auth/providers", response_model=list[PublicProvider])
 async def public_providers(session: DbSession) -> list[PublicProvider]:
     """The enabled providers, for the sign-in page's buttons."""
-    rows = await session.execute(
-        select(IdentityProvider)
-        .where(IdentityProvider.enabled.is_(True))
-        .order_by(IdentityProvider.name)
-    )
-    return [PublicProvider(slug=p.slug, name=p.name, kind=p.kind) for p in rows.scalars()]
+    return [
+        PublicProvider(slug=p.slug, name=p.name, kind=p.kind)
+        for p in await sso.enabled_providers(session)
+    ]
 
 
 def _to_login(code: str) -> RedirectResponse:
@@ -197,7 +181,7 @@ async def ldap_login(
         ip=client_ip_var.get(),
         user_agent=request.headers.get("user-agent"),
     )
-    return _answer(result, response)
+    return sign_in_answer(result, response)
 
 
 @router.post("/auth/sso/link", response_model=LoginResponse | MfaChallengeOut)
@@ -214,7 +198,7 @@ async def link_account(
         ip=client_ip_var.get(),
         user_agent=request.headers.get("user-agent"),
     )
-    return _answer(result, response)
+    return sign_in_answer(result, response)
 
 
 # --- administration ----------------------------------------------------------------------------

@@ -92,12 +92,48 @@ class Via:
         )
 
 
-def _account_key(email: str) -> str:
-    return f"login:account:{email}"
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A password being tried -- local, directory or to link an account: limited per account and
+    per client address (the address counter is shared by all of them), and a failure counted on
+    both and audited as ``auth.login_failed``."""
 
+    account_key: str
+    ip_key: str
+    settings: Settings
 
-def _ip_key(ip: str | None) -> str:
-    return f"login:ip:{ip or 'unknown'}"
+    @classmethod
+    def of(cls, settings: Settings, account_key: str, ip: str | None) -> Attempt:
+        return cls(account_key, f"login:ip:{ip or 'unknown'}", settings)
+
+    async def refuse_if_limited(self, session: AsyncSession) -> None:
+        await ratelimit.refuse_over(
+            session,
+            {
+                self.account_key: self.settings.login_max_failures_per_account,
+                self.ip_key: self.settings.login_max_failures_per_ip,
+            },
+            self.settings.login_window_seconds,
+        )
+
+    async def failed(
+        self, session: AsyncSession, user: User | None, details: dict[str, object]
+    ) -> None:
+        window = self.settings.login_window_seconds
+        await ratelimit.hit(session, self.account_key, window)
+        await ratelimit.hit(session, self.ip_key, window)
+        await audit.record(
+            session,
+            actor=user.id if user else None,
+            action="auth.login_failed",
+            entity_type="user",
+            entity_id=user.id if user else None,
+            org_id=user.org_id if user else None,
+            new_value=details,
+        )
+
+    async def succeeded(self, session: AsyncSession) -> None:
+        await ratelimit.clear(session, self.account_key)
 
 
 async def login(
@@ -110,17 +146,8 @@ async def login(
     user_agent: str | None = None,
 ) -> LoginResult | MfaChallenge:
     email = email.strip().lower()
-    window = settings.login_window_seconds
-    account_key, ip_key = _account_key(email), _ip_key(ip)
-
-    await ratelimit.refuse_over(
-        session,
-        {
-            account_key: settings.login_max_failures_per_account,
-            ip_key: settings.login_max_failures_per_ip,
-        },
-        window,
-    )
+    attempt = Attempt.of(settings, ratelimit.account_key(email), ip)
+    await attempt.refuse_if_limited(session)
 
     row = (
         await session.execute(
@@ -137,20 +164,10 @@ async def login(
         and (user.org_id is None or (row is not None and row[2] == "active"))
     )
     if not ok or not usable or user is None:
-        await ratelimit.hit(session, account_key, window)
-        await ratelimit.hit(session, ip_key, window)
-        await audit.record(
-            session,
-            actor=user.id if user else None,
-            action="auth.login_failed",
-            entity_type="user",
-            entity_id=user.id if user else None,
-            org_id=user.org_id if user else None,
-            new_value={"reason": "inactive" if ok else "bad_credentials"},
-        )
+        await attempt.failed(session, user, {"reason": "inactive" if ok else "bad_credentials"})
         raise LoginFailed()
 
-    await ratelimit.clear(session, account_key)
+    await attempt.succeeded(session)
     # The policy is told only to whoever proved the password (it says what role the user has).
     policy_rule = await signin_policy.rule_for(session, user.role)
     break_glass = False

@@ -64,6 +64,11 @@ async def peek(session: AsyncSession, keys: list[str], window: int) -> dict[str,
     return {r.key: Usage(r.key, r.hits, r.retry_after) for r in rows}
 
 
+def account_key(email: str) -> str:
+    """The counter of failed passwords of one local account (sign-in, re-authentication, link)."""
+    return f"login:account:{email}"
+
+
 async def refuse_over(session: AsyncSession, limits: dict[str, int], window: int) -> None:
     """``RateLimited`` when any key already reached its limit within the window."""
     usage = await peek(session, list(limits), window)

@@ -33,7 +33,7 @@ async def confirm_password(session: AsyncSession, actor: CurrentUser, password: 
     """The caller's row (locked) once *password* is confirmed as theirs."""
     user = await load_me(session, actor)
     settings = get_settings()
-    key = f"login:account:{user.email}"
+    key = ratelimit.account_key(user.email)
     usage = await ratelimit.peek(session, [key], settings.login_window_seconds)
     if key in usage and usage[key].hits >= settings.login_max_failures_per_account:
         raise RateLimited(usage[key].retry_after)

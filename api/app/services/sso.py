@@ -49,7 +49,14 @@ from app.models.enums import Role
 from app.models.user import NO_PASSWORD
 from app.schemas.sso import LdapSettings, OidcSettings
 from app.services import account_tokens, audit, mfa, ratelimit, signin_policy, users
-from app.services.auth import LoginResult, MfaChallenge, Via, mfa_challenge, start_session
+from app.services.auth import (
+    Attempt,
+    LoginResult,
+    MfaChallenge,
+    Via,
+    mfa_challenge,
+    start_session,
+)
 from app.utils.clock import utcnow
 
 log = structlog.get_logger("atum.sso")
@@ -200,6 +207,15 @@ def _mfa_shown(identity: Identity, settings: OidcSettings) -> str | None:
     if identity.acr and identity.acr.lower() in accepted:
         return identity.acr
     return None
+
+
+async def enabled_providers(session: AsyncSession) -> list[IdentityProvider]:
+    rows = await session.execute(
+        select(IdentityProvider)
+        .where(IdentityProvider.enabled.is_(True))
+        .order_by(IdentityProvider.name)
+    )
+    return list(rows.scalars())
 
 
 async def enabled_provider(session: AsyncSession, slug: str, kind: str) -> IdentityProvider:
@@ -466,29 +482,14 @@ async def complete_link(
 ) -> LoginResult | MfaChallenge:
     """Prove the local account's password to link it (limited like a sign-in); with a second
     factor enrolled, the second step (``POST /api/auth/login/mfa``) completes the link."""
-    window = settings.login_window_seconds
-    ip_key = f"login:ip:{ip or 'unknown'}"
-    await ratelimit.refuse_over(session, {ip_key: settings.login_max_failures_per_ip}, window)
     token_row, user = await account_tokens.find(session, link_token, "sso_link", lock=True)
-    account_key = f"login:account:{user.email}"
-    await ratelimit.refuse_over(
-        session, {account_key: settings.login_max_failures_per_account}, window
-    )
+    attempt = Attempt.of(settings, ratelimit.account_key(user.email), ip)
+    await attempt.refuse_if_limited(session)
     if not verify_password(user.password_hash, password):
-        await ratelimit.hit(session, account_key, window)
-        await ratelimit.hit(session, ip_key, window)
-        await audit.record(
-            session,
-            actor=user.id,
-            action="auth.login_failed",
-            entity_type="user",
-            entity_id=user.id,
-            org_id=user.org_id,
-            new_value={"reason": "bad_credentials", "link": True},
-        )
+        await attempt.failed(session, user, {"reason": "bad_credentials", "link": True})
         raise LoginFailed("The password is not correct")
     token_row.used_at = utcnow()
-    await ratelimit.clear(session, account_key)
+    await attempt.succeeded(session)
     data = dict((token_row.data or {}).get("link") or {})
     if user.mfa_enabled:
         return await mfa_challenge(session, settings, user, {"link": data})
@@ -719,17 +720,10 @@ async def ldap_login(
     user_agent: str | None,
 ) -> LoginResult | MfaChallenge:
     provider = await enabled_provider(session, slug, "ldap")
-    window = settings.login_window_seconds
-    account_key = f"login:ldap:{provider.slug}:{username.strip().lower()[:200]}"
-    ip_key = f"login:ip:{ip or 'unknown'}"
-    await ratelimit.refuse_over(
-        session,
-        {
-            account_key: settings.login_max_failures_per_account,
-            ip_key: settings.login_max_failures_per_ip,
-        },
-        window,
+    attempt = Attempt.of(
+        settings, f"login:ldap:{provider.slug}:{username.strip().lower()[:200]}", ip
     )
+    await attempt.refuse_if_limited(session)
     try:
         found = await asyncio.to_thread(directory_of(provider).authenticate, username, password)
     except DirectoryError as exc:
@@ -738,18 +732,11 @@ async def ldap_login(
         log.warning("directory_unavailable", provider=provider.slug, error=str(exc)[:300])
         raise ProviderUnavailable() from exc
     if found is None:
-        await ratelimit.hit(session, account_key, window)
-        await ratelimit.hit(session, ip_key, window)
-        await audit.record(
-            session,
-            actor=None,
-            action="auth.login_failed",
-            entity_type="user",
-            entity_id=None,
-            new_value={"reason": "bad_credentials", "provider": provider.slug},
+        await attempt.failed(
+            session, None, {"reason": "bad_credentials", "provider": provider.slug}
         )
         raise LoginFailed("Incorrect username or password")
-    await ratelimit.clear(session, account_key)
+    await attempt.succeeded(session)
     identity = Identity(
         provider=provider,
         issuer=ldap_issuer(provider),

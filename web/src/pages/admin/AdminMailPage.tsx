@@ -28,7 +28,7 @@ import {
   useDocumentTitle,
   type Column,
 } from "../../atum";
-import { ActivePill } from "./shared";
+import { ActivePill, WriteOnlySecretField } from "./shared";
 
 type Kind = Mailbox["kind"];
 
@@ -343,22 +343,15 @@ function MailboxDialog({ mailbox, onClose }: { mailbox: Mailbox | null; onClose:
                 autoComplete="off"
                 maxLength={254}
               />
-              <TextField
-                label={mailbox ? "New IMAP password" : "IMAP password"}
-                type="password"
+              <WriteOnlySecretField
+                label="IMAP password"
+                editing={Boolean(mailbox)}
+                stored={Boolean(mailbox?.has_password)}
                 value={form.imap_password}
                 onChange={(e) => set("imap_password", e.target.value)}
                 required={!mailbox}
                 error={errors.imap_password}
-                autoComplete="new-password"
                 maxLength={1024}
-                hint={
-                  mailbox
-                    ? mailbox.has_password
-                      ? "A password is stored. Leave empty to keep it."
-                      : "No password is stored yet."
-                    : "Stored encrypted; it is never shown again."
-                }
               />
             </div>
             <div className="atum-form__row">

@@ -42,7 +42,7 @@ import {
   useDocumentTitle,
   type Column,
 } from "../../atum";
-import { ActivePill } from "./shared";
+import { ActivePill, WriteOnlySecretField } from "./shared";
 import {
   KIND_LABEL,
   LDAP_PRESETS,
@@ -448,21 +448,15 @@ function ProviderDialog({ provider, kind, onClose }: { provider: Provider | null
             />
             <div className="atum-form__row">
               <TextField label="Client ID" {...field("client_id")} required autoComplete="off" maxLength={300} />
-              <TextField
-                label={provider ? "New client secret" : "Client secret"}
-                type="password"
+              <WriteOnlySecretField
+                label="Client secret"
+                noun="secret"
+                editing={Boolean(provider)}
+                stored={Boolean(provider?.has_secret)}
                 value={form.secret}
                 onChange={(e) => set("secret", e.target.value)}
                 error={errors.secret}
-                autoComplete="new-password"
                 maxLength={2000}
-                hint={
-                  provider
-                    ? provider.has_secret
-                      ? "A secret is stored. Leave empty to keep it."
-                      : "No secret is stored yet."
-                    : "Stored encrypted; it is never shown again."
-                }
               />
             </div>
             <div className="atum-form__row">
@@ -524,21 +518,15 @@ function ProviderDialog({ provider, kind, onClose }: { provider: Provider | null
             </div>
             <div className="atum-form__row">
               <TextField label="Bind DN" {...field("bind_dn")} required autoComplete="off" maxLength={500} placeholder="cn=atum,ou=services,dc=example,dc=com" />
-              <TextField
-                label={provider ? "New bind password" : "Bind password"}
-                type="password"
+              <WriteOnlySecretField
+                label="Bind password"
+                editing={Boolean(provider)}
+                stored={Boolean(provider?.has_secret)}
+                newHint="The search account's password; stored encrypted, never shown again."
                 value={form.secret}
                 onChange={(e) => set("secret", e.target.value)}
                 error={errors.secret}
-                autoComplete="new-password"
                 maxLength={2000}
-                hint={
-                  provider
-                    ? provider.has_secret
-                      ? "A password is stored. Leave empty to keep it."
-                      : "No password is stored yet."
-                    : "The search account's password; stored encrypted, never shown again."
-                }
               />
             </div>
             <div className="atum-form__row">

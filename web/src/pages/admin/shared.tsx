@@ -1,5 +1,5 @@
 /** Small pieces the admin pages share (inside this feature only). */
-import { Icon, type IconName } from "../../atum";
+import { Icon, TextField, type IconName, type TextFieldProps } from "../../atum";
 
 export function ActivePill({ active, on = "Active", off = "Inactive" }: { active: boolean; on?: string; off?: string }) {
   return (
@@ -37,5 +37,45 @@ export function TwoFactorPill({ enabled }: { enabled: boolean }) {
     </span>
   ) : (
     <span className="faint">Off</span>
+  );
+}
+
+/** "Client secret" → "client secret"; an acronym ("IMAP password") stays as it is. */
+function startLowercase(label: string): string {
+  const [first = "", ...rest] = label.split(" ");
+  return [first === first.toUpperCase() ? first : first.toLowerCase(), ...rest].join(" ");
+}
+
+/**
+ * A secret the API never answers (a mailbox's or directory's password, a client secret): when
+ * editing, left empty it keeps the stored one; the hint says whether one is stored.
+ */
+export function WriteOnlySecretField({
+  label,
+  editing,
+  stored,
+  noun = "password",
+  newHint = "Stored encrypted; it is never shown again.",
+  ...input
+}: Omit<TextFieldProps, "label" | "type" | "hint"> & {
+  label: string;
+  editing: boolean;
+  stored: boolean;
+  noun?: "password" | "secret";
+  newHint?: string;
+}) {
+  const hint = !editing
+    ? newHint
+    : stored
+      ? `A ${noun} is stored. Leave empty to keep it.`
+      : `No ${noun} is stored yet.`;
+  return (
+    <TextField
+      {...input}
+      label={editing ? `New ${startLowercase(label)}` : label}
+      type="password"
+      autoComplete="new-password"
+      hint={hint}
+    />
   );
 }
