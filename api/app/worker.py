@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import binascii
+import contextlib
 import signal
 import socket
 import uuid
@@ -72,6 +73,9 @@ _UTF8_B64.header_encoding = BASE64
 # (a WAL flush) per mail would cost more than the mail.
 # Seconds of mail delivery per worker cycle before the SLA sweep and the triage jobs get their turn.
 CYCLE_BUDGET_SECONDS = 5.0
+# On shutdown the AI task may finish the job it is on for this long (else its lease expires and
+# the job is taken again later).
+AI_STOP_SECONDS = 10.0
 # ... and while a backlog of incoming mail remains, for notifications and triage.
 BACKLOG_SLICE_SECONDS = 0.5
 
@@ -272,6 +276,7 @@ class Worker:
         self.engine = engine or get_engine()
         self.stopping = asyncio.Event()
         self.wakeup = asyncio.Event()
+        self.ai = ai_jobs.AiRunner(self.engine, settings, self.stopping)
         self.delivered = 0
         self.mail_left = False
         self.sender = envelope_sender(settings)
@@ -480,11 +485,18 @@ class Worker:
         except (OSError, asyncpg.PostgresError) as exc:
             log.warning("listen_unavailable", error_type=type(exc).__name__)
             return None
-        await conn.add_listener(notifications.CHANNEL, lambda *_: self.wakeup.set())
+        await conn.add_listener(notifications.CHANNEL, lambda *_: self._wake())
         return conn
+
+    def _wake(self) -> None:
+        self.wakeup.set()
+        self.ai.wakeup.set()
 
     async def run(self) -> None:
         listener = await self._listen()
+        # Advisory AI triage runs as its own task (app/ai/jobs.py AiRunner): a slow model call
+        # never delays the mail, SLA and mailbox work of this loop.
+        ai_task = asyncio.create_task(self.ai.run(), name="atum-ai")
         last_sweep = last_export = last_prune = float("-inf")
         loop = asyncio.get_running_loop()
         log.info("worker_started", poll_seconds=self.settings.worker_poll_seconds)
@@ -518,14 +530,7 @@ class Worker:
                     fetched = await imap.poll_due(self.engine, self.settings)
                     # Directories (LDAP) due for their user sync (services/sso.py).
                     await sso.sync_due(self.engine)
-                    # Advisory AI triage (app/ai/jobs.py): bounded time per cycle.
-                    triaged = await ai_jobs.process_due(
-                        self.engine,
-                        self.settings,
-                        stopping=self.stopping,
-                        budget_seconds=min(slice_, ai_jobs.DEFAULT_BUDGET_SECONDS),
-                    )
-                    if self.mail_left or triaged or received or fetched:
+                    if self.mail_left or received or fetched:
                         self.wakeup.set()  # work may be waiting: the next cycle at once
                 except (OSError, asyncpg.PostgresError, ConnectionError) as exc:
                     log.warning("worker_cycle_failed", error_type=type(exc).__name__)
@@ -543,9 +548,14 @@ class Worker:
                 for f in (stop, wake):
                     f.cancel()
         finally:
+            self.stopping.set()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ai_task, timeout=AI_STOP_SECONDS)
+            if not ai_task.done():
+                ai_task.cancel()
             if listener is not None:
                 await listener.close()
-            log.info("worker_stopped", delivered=self.delivered)
+            log.info("worker_stopped", delivered=self.delivered, triaged=self.ai.completed)
 
 
 def _append_line(path: Path, line: str) -> None:

@@ -377,14 +377,14 @@ python_env() {
     if [ "$offline" -eq 1 ]; then
       did "install the packages of api/requirements.txt from $bundle/wheels (no network)"
       run "$venv/bin/pip" install --quiet --no-index --find-links "$bundle/wheels" \
-        --disable-pip-version-check --require-virtualenv -r "$requirements"
+        --disable-pip-version-check --require-virtualenv --no-deps -r "$requirements"
     elif command -v uv >/dev/null 2>&1; then
       did "install the packages of api/requirements.txt (uv)"
-      run uv pip install --quiet --python "$venv/bin/python" --compile-bytecode -r "$requirements"
+      run uv pip install --quiet --python "$venv/bin/python" --compile-bytecode --no-deps -r "$requirements"
     else
       did "install the packages of api/requirements.txt (pip)"
       run "$venv/bin/pip" install --quiet --disable-pip-version-check --require-virtualenv \
-        -r "$requirements"
+        --no-deps -r "$requirements"
     fi
     if [ "$dry_run" -eq 0 ]; then
       printf '%s\n' "$wanted_stamp" >"$stamp"

@@ -30,7 +30,7 @@ cp "$out/requirements.txt" "$out/app/api/requirements.txt"
 
 echo "==> wheels for $("$python" --version)"
 "$python" -m pip wheel --quiet --disable-pip-version-check --wheel-dir "$out/wheels" \
-  -r "$out/requirements.txt"
+  --no-deps -r "$out/requirements.txt"
 
 echo "==> web UI"
 if [ -f "$repo/web/package.json" ] && [ "${SKIP_WEB_BUILD:-0}" != 1 ]; then

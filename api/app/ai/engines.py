@@ -1,12 +1,19 @@
-"""The two triage engines behind one interface, chosen by configuration (``engine_for``).
+"""The triage engines behind one interface (``Engine.analyse``), chosen by configuration
+(``engine_for``); all three share one pipeline (``Pipeline``) and differ in what they have:
 
-- ``lexical`` (default, always available): similar tickets by full-text ranking, category and
-  priority by a score-weighted vote over the most similar resolved tickets (a confidence, and no
-  suggestion below ``ATUM_AI_MIN_CONFIDENCE``), an extractive summary, KB passages by full-text.
-- ``ollama`` (``ATUM_OLLAMA_URL`` set): embeddings (``ATUM_OLLAMA_EMBED_MODEL``) stored in
-  PostgreSQL for hybrid retrieval, then summary, suggestions and a reply citing its sources from
-  the LLM, validated against a strict schema. Any failure (unreachable, slow, error, invalid
-  answer) gives the lexical result: never an error.
+- ``local`` (default when the model package is installed): the ticket is embedded in-process
+  (all-MiniLM-L6-v2, ``app/ai/local_model.py``); similar tickets and KB passages by full-text and
+  embedding rankings fused; category and priority by the trained classifier
+  (``app/ai/classifier.py``), or by a similarity-weighted vote of the nearest resolved tickets
+  while too few labels exist; an extractive summary and, when a KB passage is relevant enough,
+  an extractive draft reply citing it.
+- ``lexical`` (no model installed): the same without embeddings: full-text retrieval and a
+  score-weighted vote of the most similar resolved tickets.
+- ``ollama`` (``ATUM_OLLAMA_URL`` set): the local pipeline (embeddings from
+  ``ATUM_OLLAMA_EMBED_MODEL`` when set), then the language model writes the summary and the
+  reply citing its sources, and names category/priority where the classifier abstained; its
+  answer must pass a strict schema. Any failure (unreachable, slow, error, invalid answer) keeps
+  the pipeline's result: never an error.
 
 Advisory by construction: an engine only reads tickets and returns an ``Analysis``; nothing here
 imports the ticket or workflow services.
@@ -21,22 +28,24 @@ from typing import Any, Protocol
 
 import structlog
 from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.ai import retrieval
+from app.ai import local_model, retrieval, training, vectors
+from app.ai.classifier import Classifier
 from app.ai.ollama import OllamaClient, OllamaError, parse_triage, triage_schema
 from app.ai.retrieval import KbHit, TicketHit
-from app.ai.text import digest, extractive_summary
+from app.ai.text import digest, extractive_summary, sentences, terms
 from app.config import Settings
-from app.models import KbPassage, Ticket, TicketEmbedding
+from app.models import KbPassage, Ticket
 
 log = structlog.get_logger("atum.ai")
 
 SHOWN_SIMILAR = 5
 VOTERS = 10
 KB_SHOWN = 3
-EMBED_BATCH = 16
+PASSAGE_BATCH = 64
+REPLY_SENTENCES = 4
+REPLY_MAX_CHARS = 900
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +63,15 @@ class TicketText:
 
 @dataclass(frozen=True, slots=True)
 class Vote:
+    """A field's best value; ``shown`` when its confidence reaches the threshold that applies
+    (the classifier's own, chosen on held-out data, or ``ATUM_AI_MIN_CONFIDENCE`` for a vote):
+    only a shown vote is stored and offered to staff."""
+
     value: str
     confidence: float
+    method: str  # "classifier" | "neighbours" | "llm"
+    version: int | None = None
+    shown: bool = True
 
 
 @dataclass(slots=True)
@@ -78,41 +94,168 @@ class Engine(Protocol):
 
 
 def vote(hits: list[TicketHit], attribute: str, threshold: float) -> Vote | None:
-    """Score-weighted vote of the most similar resolved tickets; None below *threshold*."""
+    """Weighted vote of the most similar resolved tickets (by embedding similarity when known,
+    else by full-text score); ``shown`` from *threshold*."""
     weights: dict[str, float] = defaultdict(float)
-    voters = [h for h in hits if h.resolved and h.score > 0][:VOTERS]
+    voters = [h for h in hits if h.resolved and _weight(h) > 0][:VOTERS]
     for hit in voters:
         value = getattr(hit, attribute)
         if value:
-            weights[value] += hit.score
+            weights[value] += _weight(hit)
     total = sum(weights.values())
     if not total:
         return None
     value, weight = max(weights.items(), key=lambda item: (item[1], item[0]))
     confidence = round(weight / total, 4)
-    return Vote(value, confidence) if confidence >= threshold else None
+    return Vote(value, confidence, "neighbours", shown=confidence >= threshold)
 
 
-class LexicalEngine:
-    name = "lexical"
+def _weight(hit: TicketHit) -> float:
+    return max(0.0, hit.similarity) if hit.similarity is not None else hit.score
 
-    def __init__(self, settings: Settings) -> None:
+
+def extractive_reply(ticket: TicketText, kb: list[KbHit]) -> str | None:
+    """A draft built from the best passage: its sentences that share most words with the ticket
+    (in their order), citing the article. None without a passage."""
+    if not kb:
+        return None
+    best = kb[0]
+    wanted = set(terms(ticket.document))
+    parts = [s for s in sentences(best.body) if not s.lstrip().startswith(("```", "~~~", "|"))]
+    if not parts:
+        return None
+
+    def overlap(sentence: str) -> int:
+        return len(wanted & set(terms(sentence)))
+
+    chosen = sorted(
+        sorted(range(len(parts)), key=lambda i: (-overlap(parts[i]), i))[:REPLY_SENTENCES]
+    )
+    body = "\n\n".join(parts[i] for i in chosen)
+    if len(body) > REPLY_MAX_CHARS:
+        body = body[: REPLY_MAX_CHARS - 1].rstrip() + "…"
+    return (
+        "Hello,\n\nthank you for your message. "
+        f'Our knowledge base article "{best.title}" [KB1] describes this:\n\n{body}\n\n'
+        "Please let us know whether this solves it.\n\nKind regards"
+    )
+
+
+class Pipeline:
+    """Retrieval, classification and drafting, with or without embeddings."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        name: str,
+        embedder: vectors.Embedder | None,
+        models: training.ModelSource | None = None,
+        exact: bool = False,
+    ) -> None:
+        self.name = name
+        self.settings = settings
         self.threshold = settings.ai_min_confidence
+        self.embedder = embedder
+        self.models = models or training.ModelSource()
+        self.exact = exact
 
-    def from_hits(self, ticket: TicketText, hits: list[TicketHit], kb: list[KbHit]) -> Analysis:
-        return Analysis(
-            engine=self.name,
-            summary=extractive_summary(ticket.title, ticket.description),
-            category=vote(hits, "category", self.threshold),
-            priority=vote(hits, "priority", self.threshold),
-            similar=hits[:SHOWN_SIMILAR],
-            kb=kb[:KB_SHOWN],
+    async def embed_ticket(self, session: AsyncSession, ticket: TicketText) -> list[float] | None:
+        """The ticket's embedding: the stored one when its text is unchanged, else computed and
+        stored. None without an embedder or when it fails (retrieval is then full-text)."""
+        if self.embedder is None:
+            return None
+        model = self.embedder.name
+        content_hash = digest(ticket.document)
+        stored = await vectors.stored_ticket(session, ticket.id, model, content_hash)
+        if stored is not None:
+            return stored
+        try:
+            [vector] = await self.embedder.embed([ticket.document])
+        except (OllamaError, local_model.ModelUnavailable) as exc:
+            log.info("ai_embed_unavailable", ticket_id=str(ticket.id), reason=str(exc)[:200])
+            return None
+        await vectors.store_ticket(session, ticket.id, model, content_hash, vector)
+        return vector
+
+    async def embed_passages(self, session: AsyncSession) -> int:
+        """Embed a batch of KB passages that have no embedding of this model yet."""
+        if self.embedder is None:
+            return 0
+        model = self.embedder.name
+        rows = (
+            await session.execute(
+                select(KbPassage.id, KbPassage.title, KbPassage.body)
+                .where(KbPassage.embed_model.is_distinct_from(model))
+                .order_by(KbPassage.source, KbPassage.position)
+                .limit(PASSAGE_BATCH)
+            )
+        ).all()
+        if not rows:
+            return 0
+        try:
+            found = await self.embedder.embed([f"{r.title}\n\n{r.body}" for r in rows])
+        except (OllamaError, local_model.ModelUnavailable) as exc:
+            log.info("ai_embed_unavailable", reason=str(exc)[:200])
+            return 0
+        for row, vector in zip(rows, found, strict=True):
+            await session.execute(
+                text("UPDATE kb_passages SET embedding = :v, embed_model = :m WHERE id = :id"),
+                {"v": vector, "m": model, "id": row.id},
+            )
+        return len(rows)
+
+    async def classify(
+        self,
+        session: AsyncSession,
+        field_name: str,
+        vector: list[float] | None,
+        hits: list[TicketHit],
+    ) -> Vote | None:
+        model: Classifier | None = None
+        if vector is not None and self.embedder is not None:
+            model = await self.models.get(session, field_name, self.embedder.name)
+        if model is None:
+            return vote(hits, field_name, self.threshold)
+        value, confidence = model.predict(vector)  # type: ignore[arg-type]
+        return Vote(
+            value,
+            round(confidence, 4),
+            "classifier",
+            model.version,
+            shown=confidence >= model.threshold,
         )
 
     async def analyse(self, session: AsyncSession, ticket: TicketText) -> Analysis:
-        hits = await retrieval.similar_tickets(session, ticket.id, ticket.document)
-        kb = await retrieval.kb_passages(session, ticket.document, limit=KB_SHOWN)
-        return self.from_hits(ticket, hits, kb)
+        await self.embed_passages(session)
+        vector = await self.embed_ticket(session, ticket)
+        model = self.embedder.name if self.embedder is not None and vector is not None else None
+        hits = await retrieval.similar_tickets(
+            session,
+            ticket.id,
+            ticket.document,
+            embedding=vector,
+            embed_model=model,
+            exact=self.exact,
+        )
+        kb = await retrieval.kb_passages(
+            session,
+            ticket.document,
+            embedding=vector,
+            embed_model=model,
+            include_docs=self.settings.ai_operator_docs,
+            limit=KB_SHOWN,
+        )
+        return Analysis(
+            engine=self.name,
+            model=model,
+            summary=extractive_summary(ticket.title, ticket.description),
+            category=await self.classify(session, "category", vector, hits),
+            priority=await self.classify(session, "priority", vector, hits),
+            similar=hits[:SHOWN_SIMILAR],
+            kb=kb,
+            reply=extractive_reply(ticket, kb) if vector is not None else None,
+        )
 
 
 _SYSTEM = (
@@ -125,80 +268,59 @@ _SYSTEM = (
 )
 
 
+class LexicalEngine(Pipeline):
+    """The pipeline without embeddings (no model installed, or ``ATUM_AI_ENGINE=lexical``)."""
+
+    def __init__(self, settings: Settings, models: training.ModelSource | None = None) -> None:
+        super().__init__(settings, name="lexical", embedder=None, models=models)
+
+
+class LocalEngine(Pipeline):
+    """The pipeline with the in-process model."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        models: training.ModelSource | None = None,
+        *,
+        exact: bool = False,
+    ) -> None:
+        super().__init__(
+            settings, name="local", embedder=vectors.LocalEmbedder(), models=models, exact=exact
+        )
+
+
 class OllamaEngine:
+    """The pipeline, then the language model for summary, reply and the fields the classifier
+    left open."""
+
     name = "ollama"
 
-    def __init__(self, settings: Settings, client: OllamaClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: OllamaClient | None = None,
+        models: training.ModelSource | None = None,
+    ) -> None:
         assert settings.ollama_url
         self.settings = settings
         self.client = client or OllamaClient(settings.ollama_url, settings.ollama_timeout_seconds)
-        self.lexical = LexicalEngine(settings)
+        embedder: vectors.Embedder | None = None
+        if settings.ollama_embed_model:
+            embedder = OllamaEmbedder(self.client, settings.ollama_embed_model)
+        elif local_model.installed():
+            embedder = vectors.LocalEmbedder()
+        self.pipeline = Pipeline(settings, name="ollama", embedder=embedder, models=models)
 
     async def analyse(self, session: AsyncSession, ticket: TicketText) -> Analysis:
-        embedding = await self._embed_ticket(session, ticket)
-        model = self.settings.ollama_embed_model if embedding is not None else None
-        hits = await retrieval.similar_tickets(
-            session, ticket.id, ticket.document, embedding=embedding, embed_model=model
-        )
-        kb = await retrieval.kb_passages(
-            session, ticket.document, embedding=embedding, embed_model=model, limit=KB_SHOWN
-        )
-        fallback = self.lexical.from_hits(ticket, hits, kb)
+        base = await self.pipeline.analyse(session, ticket)
         try:
-            return await self._ask(session, ticket, fallback)
+            return await self._ask(session, ticket, base)
         except OllamaError as exc:
             log.info("ai_ollama_fallback", ticket_id=str(ticket.id), reason=str(exc)[:200])
-            fallback.notes.append(str(exc))
-            return fallback
-
-    async def _embed_ticket(self, session: AsyncSession, ticket: TicketText) -> list[float] | None:
-        model = self.settings.ollama_embed_model
-        if not model:
-            return None
-        try:
-            await self._embed_passages(session, model)
-            [vector] = await self.client.embed(model, [ticket.document])
-        except OllamaError as exc:
-            log.info("ai_embed_unavailable", ticket_id=str(ticket.id), reason=str(exc)[:200])
-            return None
-        values = {
-            "ticket_id": ticket.id,
-            "model": model,
-            "content_hash": digest(ticket.document),
-            "embedding": vector,
-        }
-        await session.execute(
-            pg_insert(TicketEmbedding)
-            .values(values)
-            .on_conflict_do_update(
-                index_elements=[TicketEmbedding.ticket_id],
-                set_={
-                    **{k: v for k, v in values.items() if k != "ticket_id"},
-                    "updated_at": text("now()"),
-                },
-            )
-        )
-        return vector
-
-    async def _embed_passages(self, session: AsyncSession, model: str) -> None:
-        """Embed a batch of KB passages that have no embedding of *model* yet."""
-        rows = (
-            await session.execute(
-                select(KbPassage.id, KbPassage.title, KbPassage.body)
-                .where(KbPassage.embed_model.is_distinct_from(model))
-                .order_by(KbPassage.source, KbPassage.position)
-                .limit(EMBED_BATCH)
-            )
-        ).all()
-        if not rows:
-            return
-        vectors = await self.client.embed(model, [f"{r.title}\n\n{r.body}" for r in rows])
-        for row, vector in zip(rows, vectors, strict=True):
-            passage = await session.get(KbPassage, row.id)
-            if passage is not None:
-                passage.embedding = vector
-                passage.embed_model = model
-        await session.flush()
+            base.engine = "local" if base.model == local_model.MODEL_NAME else "lexical"
+            base.notes.append(str(exc))
+            return base
 
     async def _ask(self, session: AsyncSession, ticket: TicketText, base: Analysis) -> Analysis:
         categories = await _known_categories(session)
@@ -212,16 +334,21 @@ class OllamaEngine:
         )
         answer = parse_triage(content, categories, tags)
         threshold = self.settings.ai_min_confidence
+
+        def llm_vote(value: str | None, confidence: float) -> Vote | None:
+            if value is None:
+                return None
+            return Vote(value, confidence, "llm", shown=confidence >= threshold)
+
+        def either(classified: Vote | None, llm: Vote | None) -> Vote | None:
+            return classified if classified is not None and classified.shown else llm or classified
+
         return Analysis(
             engine=self.name,
             model=self.settings.ollama_model,
             summary=answer.summary,
-            category=Vote(answer.category, answer.category_confidence)
-            if answer.category and answer.category_confidence >= threshold
-            else None,
-            priority=Vote(answer.priority, answer.priority_confidence)
-            if answer.priority and answer.priority_confidence >= threshold
-            else None,
+            category=either(base.category, llm_vote(answer.category, answer.category_confidence)),
+            priority=either(base.priority, llm_vote(answer.priority, answer.priority_confidence)),
             similar=base.similar,
             kb=base.kb,
             reply=answer.reply,
@@ -286,11 +413,45 @@ def _prompt(
     return "\n".join(lines)
 
 
-def engine_for(settings: Settings) -> Engine:
+class OllamaEmbedder:
+    """Embeddings from Ollama's ``/api/embed`` (``ATUM_OLLAMA_EMBED_MODEL``)."""
+
+    def __init__(self, client: OllamaClient, model: str) -> None:
+        self.client = client
+        self.name = model
+
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        return await self.client.embed(self.name, texts)
+
+
+def resolved_engine_name(settings: Settings) -> str:
+    """What ``ATUM_AI_ENGINE`` means on this host ("auto" resolved)."""
+    if settings.ai_engine != "auto":
+        return settings.ai_engine
     if settings.ollama_url:
-        return OllamaEngine(settings)
-    return LexicalEngine(settings)
+        return "ollama"
+    return "local" if local_model.installed() else "lexical"
+
+
+def engine_for(settings: Settings, models: training.ModelSource | None = None) -> Engine:
+    name = resolved_engine_name(settings)
+    if name == "ollama" and settings.ollama_url:
+        return OllamaEngine(settings, models=models)
+    if name in ("local", "ollama") and local_model.installed():
+        return LocalEngine(settings, models)
+    return LexicalEngine(settings, models)
+
+
+def embedder_of(engine: Engine) -> vectors.Embedder | None:
+    """The embedding model an engine uses, if any."""
+    pipeline = engine.pipeline if isinstance(engine, OllamaEngine) else engine
+    return pipeline.embedder if isinstance(pipeline, Pipeline) else None
 
 
 def configured_engine_name(settings: Settings) -> str:
-    return "ollama" if settings.ollama_url else "lexical"
+    name = resolved_engine_name(settings)
+    if name == "ollama" and not settings.ollama_url:
+        name = "local"
+    if name == "local" and not local_model.installed():
+        return "lexical"
+    return name

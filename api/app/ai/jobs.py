@@ -1,8 +1,11 @@
 """The worker side of AI triage: claim due jobs (``FOR UPDATE SKIP LOCKED`` with a lease, as the
 mail outbox does), run the configured engine, store the ticket's latest suggestion.
 
-``process_due`` is the worker's one entry point: it also keeps the knowledge base in step with
-docs/*.md and works for a bounded time per call, so mail delivery is never starved.
+``AiRunner`` is the worker's AI task: it runs beside the mail and SLA loop (its own asyncio task;
+model calls on the AI thread, Ollama calls awaited), so a slow model never holds up a
+notification or an SLA sweep. It calls ``process_due`` (bounded time per call), keeps the
+knowledge base in step with docs/*.md when an admin opted in, and retrains the classifiers when
+enough new labels arrived (``app/ai/training.py``).
 A job only ever writes ``ai_*`` rows, ``ticket_embeddings`` and ``kb_passages``: tickets are read,
 never changed, and nothing is audited (AI is advisory; staff apply a suggestion themselves).
 """
@@ -20,8 +23,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.ai import kb
-from app.ai.engines import Analysis, Engine, TicketText, engine_for
+from app.ai import kb, training
+from app.ai.engines import Analysis, Engine, TicketText, Vote, embedder_of, engine_for
 from app.config import Settings
 from app.models import AiSuggestion, Ticket, TicketComment
 from app.utils.clock import utcnow
@@ -96,7 +99,9 @@ async def sync_docs(engine: AsyncEngine) -> int:
         return await kb.load_docs(session)
 
 
-async def _ensure_docs(engine: AsyncEngine) -> None:
+async def _ensure_docs(engine: AsyncEngine, settings: Settings) -> None:
+    if not settings.ai_operator_docs:
+        return
     key = id(engine)
     now = time.monotonic()
     if now - _docs_checked_at.get(key, float("-inf")) < DOCS_CHECK_SECONDS:
@@ -134,15 +139,25 @@ async def ticket_text(session: AsyncSession, ticket_id: uuid.UUID) -> TicketText
     return TicketText(row.id, row.number, row.title, row.description, tuple(comments))
 
 
+def _shown(vote: Vote | None) -> Vote | None:
+    return vote if vote is not None and vote.shown else None
+
+
 async def store(session: AsyncSession, ticket_id: uuid.UUID, analysis: Analysis) -> None:
+    """The ticket's latest suggestion; a value below its threshold is not stored at all."""
+    category, priority = _shown(analysis.category), _shown(analysis.priority)
     values = {
         "engine": analysis.engine,
         "model": analysis.model,
         "summary": analysis.summary,
-        "category": analysis.category.value if analysis.category else None,
-        "category_confidence": analysis.category.confidence if analysis.category else None,
-        "priority": analysis.priority.value if analysis.priority else None,
-        "priority_confidence": analysis.priority.confidence if analysis.priority else None,
+        "category": category.value if category else None,
+        "category_confidence": category.confidence if category else None,
+        "category_method": category.method if category else None,
+        "category_model": category.version if category else None,
+        "priority": priority.value if priority else None,
+        "priority_confidence": priority.confidence if priority else None,
+        "priority_method": priority.method if priority else None,
+        "priority_model": priority.version if priority else None,
         "similar": [{"ticket_id": str(h.id), "score": round(h.score, 4)} for h in analysis.similar],
         "kb": [h.as_json() for h in analysis.kb],
         "reply": analysis.reply,
@@ -182,7 +197,7 @@ async def process_due(
     """Run due triage jobs for at most *budget_seconds* (one job always gets its turn);
     returns how many were completed. Database outages propagate (the worker retries its cycle);
     any other failure of a job is recorded on the job and retried later."""
-    await _ensure_docs(engine)
+    await _ensure_docs(engine, settings)
     triage = triage or engine_for(settings)
     lease = max(120.0, 4 * settings.ollama_timeout_seconds)
     deadline = time.monotonic() + budget_seconds
@@ -210,3 +225,59 @@ async def process_due(
         if time.monotonic() >= deadline:
             break
     return completed
+
+
+RETRAIN_CHECK_SECONDS = 600.0
+
+
+class AiRunner:
+    """The worker's AI task: triage jobs and retraining, beside (never inside) the mail loop."""
+
+    def __init__(self, engine: AsyncEngine, settings: Settings, stopping: asyncio.Event) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.stopping = stopping
+        self.wakeup = asyncio.Event()
+        self.models = training.ModelSource()
+        self.triage = engine_for(settings, self.models)
+        self.completed = 0
+
+    def embed_model(self) -> str | None:
+        embedder = embedder_of(self.triage)
+        return embedder.name if embedder is not None else None
+
+    async def cycle(self, last_check: float) -> tuple[int, float]:
+        done = await process_due(
+            self.engine, self.settings, stopping=self.stopping, triage=self.triage
+        )
+        model = self.embed_model()
+        now = time.monotonic()
+        if model is not None and now - last_check >= RETRAIN_CHECK_SECONDS:
+            last_check = now
+            await training.retrain_if_due(self.engine, self.settings, model)
+        return done, last_check
+
+    async def run(self) -> None:
+        last_check = float("-inf")
+        while not self.stopping.is_set():
+            self.wakeup.clear()
+            done = 0
+            try:
+                done, last_check = await self.cycle(last_check)
+                self.completed += done
+            except Exception as exc:
+                if not _is_outage(exc):
+                    log.exception("ai_cycle_failed")
+                else:
+                    log.warning("ai_cycle_failed", error_type=type(exc).__name__)
+            if done:
+                continue  # more may be due
+            stop = asyncio.ensure_future(self.stopping.wait())
+            wake = asyncio.ensure_future(self.wakeup.wait())
+            await asyncio.wait(
+                {stop, wake},
+                timeout=self.settings.worker_poll_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            for f in (stop, wake):
+                f.cancel()

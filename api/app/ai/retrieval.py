@@ -1,15 +1,19 @@
-"""Retrieval: similar tickets and knowledge-base passages, by full-text ranking and, when
-embeddings exist, hybrid (full-text + cosine) over a candidate set.
+"""Retrieval: similar tickets and knowledge-base passages, by full-text ranking and, when the
+ticket has an embedding, by embedding similarity too, the two rankings fused by reciprocal rank
+fusion (RRF: each list gives ``1 / (RRF_K + rank)``; no score scales to reconcile).
 
-The candidate set is pre-filtered by full-text (GIN index) plus, with embeddings, the most recent
-embedded tickets; cosine similarity is computed by pgvector where the extension is installed and
-in Python otherwise (Debian's stock PostgreSQL has no pgvector). Runs in the worker with no
-caller: what a viewer may see is re-checked on every read (``app/ai/suggestions.py``).
+Full-text candidates are bounded (``POOL``, below); embedding neighbours come from
+``app/ai/vectors.py`` (pgvector's HNSW index, or exact search over a bounded pool). Knowledge
+means KB articles (``kb:`` passages): the operator documentation (``docs/``) only when an admin
+opted in (``ATUM_AI_OPERATOR_DOCS``). With embeddings, a passage below ``KB_FLOOR`` cosine
+similarity is not shown at all, and a ticket below ``SIMILAR_FLOOR`` is not listed as similar:
+nothing is better than something irrelevant (both floors chosen on the evaluation set, see
+docs/AI.md). Runs in the worker with no caller: what a viewer may see is re-checked on every read
+(``app/ai/suggestions.py``).
 """
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -18,12 +22,17 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.ai.text import MAX_QUERY_TERMS, excerpt, or_query, terms
+from app.ai import vectors
+from app.ai.kb import ARTICLE_PREFIX
+from app.ai.text import MAX_QUERY_TERMS, or_query, terms
+from app.services.kb_articles import plain_excerpt
 
 CANDIDATES = 50
-RECENT_EMBEDDED = 200
-LEXICAL_WEIGHT = 0.5
 RESOLVED = ("RESOLVED", "CLOSED")
+RRF_K = 60
+SIMILAR_FLOOR = 0.35
+KB_FLOOR = 0.40
+EXCERPT_CHARS = 400
 
 # Ranking reads every candidate's search document, so the candidates are bounded: the POOL most
 # recent tickets sharing a word with the document (newest first on ix_tickets_created, or the GIN
@@ -47,22 +56,22 @@ _SIMILAR = text(
     LIMIT :limit
     """
 )
-_RECENT_EMBEDDED = text(
-    """
-    SELECT t.id, t.number, t.status, t.category, t.priority, 0.0 AS score
-    FROM ticket_embeddings AS e JOIN tickets AS t ON t.id = e.ticket_id
-    WHERE e.model = :model AND t.id <> :id
-    ORDER BY t.created_at DESC
-    LIMIT :limit
-    """
+_TICKET_ROWS = text(
+    "SELECT id, number, status, category, priority FROM tickets WHERE id = ANY(:ids)"
 )
 _KB = text(
     """
     SELECT p.id, p.source, p.title, p.body, ts_rank(p.search, q, 1 | 32) AS score
     FROM kb_passages AS p, to_tsquery('english', :q) AS q
-    WHERE p.search @@ q
+    WHERE p.search @@ q AND (p.source LIKE 'kb:%' OR :docs)
     ORDER BY score DESC, p.source, p.position
     LIMIT :limit
+    """
+)
+_KB_EMBEDDED = text(
+    """
+    SELECT id, source, title, body, embedding FROM kb_passages
+    WHERE embed_model = :model AND embedding IS NOT NULL AND (source LIKE 'kb:%' OR :docs)
     """
 )
 
@@ -75,6 +84,7 @@ class TicketHit:
     category: str | None
     priority: str
     score: float
+    similarity: float | None = None  # cosine of the embeddings, when both have one
 
     @property
     def resolved(self) -> bool:
@@ -88,77 +98,41 @@ class KbHit:
     title: str
     body: str
     score: float
+    similarity: float | None = None
+
+    @property
+    def article_id(self) -> uuid.UUID | None:
+        if not self.source.startswith(ARTICLE_PREFIX):
+            return None
+        try:
+            return uuid.UUID(self.source.removeprefix(ARTICLE_PREFIX))
+        except ValueError:
+            return None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "title": self.title,
             "source": self.source,
-            "excerpt": excerpt(self.body),
-            "score": round(self.score, 4),
+            "article_id": str(self.article_id) if self.article_id else None,
+            "excerpt": plain_excerpt(self.body, EXCERPT_CHARS),
+            "body": self.body,
+            "score": round(self.similarity if self.similarity is not None else self.score, 4),
         }
 
 
-def cosine(a: list[float], b: list[float]) -> float:
-    if len(a) != len(b) or not a:
-        return 0.0
-    dot = sum(x * y for x, y in zip(a, b, strict=True))
-    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
-    return dot / norm if norm else 0.0
+def _relevant(similarity: float | None, floor: float) -> bool:
+    """A hit with an embedding must reach *floor*; one without (not embedded yet: only the
+    full-text step found it) is kept on its full-text rank."""
+    return similarity is None or similarity >= floor
 
 
-async def has_pgvector(session: AsyncSession) -> bool:
-    found = await session.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'vector'"))
-    return found.first() is not None
-
-
-def _vector_literal(values: list[float]) -> str:
-    return "[" + ",".join(repr(float(v)) for v in values) + "]"
-
-
-# Per table: (pgvector cosine similarity, stored vectors for the Python fallback).
-_COSINE_SQL = {
-    "tickets": (
-        text(
-            "SELECT ticket_id, 1 - (embedding::vector <=> CAST(:q AS vector)) "
-            "FROM ticket_embeddings WHERE ticket_id = ANY(:ids) AND cardinality(embedding) = :dim"
-        ),
-        text("SELECT ticket_id, embedding FROM ticket_embeddings WHERE ticket_id = ANY(:ids)"),
-    ),
-    "kb": (
-        text(
-            "SELECT id, 1 - (embedding::vector <=> CAST(:q AS vector)) FROM kb_passages "
-            "WHERE id = ANY(:ids) AND embedding IS NOT NULL AND cardinality(embedding) = :dim"
-        ),
-        text("SELECT id, embedding FROM kb_passages WHERE id = ANY(:ids)"),
-    ),
-}
-
-
-async def _cosines(
-    session: AsyncSession, kind: str, ids: list[uuid.UUID], query: list[float]
-) -> dict[uuid.UUID, float]:
-    """Cosine similarity of each stored embedding (same dimension as *query*) to *query*."""
-    if not ids:
-        return {}
-    in_database, stored = _COSINE_SQL[kind]
-    if await has_pgvector(session):
-        rows = await session.execute(
-            in_database, {"q": _vector_literal(query), "ids": ids, "dim": len(query)}
-        )
-        return {row[0]: float(row[1]) for row in rows.all()}
-    rows = await session.execute(stored, {"ids": ids})
-    return {row[0]: cosine(list(row[1]), query) for row in rows.all() if row[1] is not None}
-
-
-def _blend(
-    lexical: dict[uuid.UUID, float], vector: dict[uuid.UUID, float]
-) -> dict[uuid.UUID, float]:
-    top = max(lexical.values(), default=0.0) or 1.0
-    return {
-        key: LEXICAL_WEIGHT * (lexical.get(key, 0.0) / top)
-        + (1 - LEXICAL_WEIGHT) * max(0.0, vector.get(key, 0.0))
-        for key in lexical.keys() | vector.keys()
-    }
+def fuse(*rankings: list[uuid.UUID]) -> dict[uuid.UUID, float]:
+    """Reciprocal rank fusion of best-first id lists."""
+    fused: dict[uuid.UUID, float] = {}
+    for ranking in rankings:
+        for rank, key in enumerate(ranking, 1):
+            fused[key] = fused.get(key, 0.0) + 1.0 / (RRF_K + rank)
+    return fused
 
 
 # Word endings dropped before prefix matching (the ticket search document is 'simple': no
@@ -195,9 +169,11 @@ async def similar_tickets(
     embedding: list[float] | None = None,
     embed_model: str | None = None,
     limit: int = CANDIDATES,
+    exact: bool = False,
 ) -> list[TicketHit]:
     """Tickets most like *document* (every organization: the caller's visibility is applied when
-    the result is read), best first."""
+    the result is read), best first. With an embedding: full-text and nearest-neighbour
+    rankings fused (RRF), tickets below SIMILAR_FLOOR similarity dropped."""
     query = similar_query(document)
     hits: dict[uuid.UUID, TicketHit] = {}
     if query is not None:
@@ -210,20 +186,23 @@ async def similar_tickets(
             )
     if embedding is None or embed_model is None:
         return list(hits.values())
-    lexical = {key: hit.score for key, hit in hits.items()}
-    rows = await session.execute(
-        _RECENT_EMBEDDED, {"model": embed_model, "id": ticket_id, "limit": RECENT_EMBEDDED}
+    lexical = list(hits)
+    near = await vectors.nearest_tickets(
+        session, embed_model, embedding, ticket_id, also=lexical, limit=limit, exact=exact
     )
-    for row in rows.all():
-        hits.setdefault(
-            row.id, TicketHit(row.id, row.number, row.status, row.category, row.priority, 0.0)
-        )
-    vector = await _cosines(session, "tickets", list(hits), embedding)
-    blended = _blend(lexical, vector)
+    missing = [key for key in near if key not in hits]
+    if missing:
+        for row in await session.execute(_TICKET_ROWS, {"ids": missing}):
+            hits[row.id] = TicketHit(
+                row.id, row.number, row.status, row.category, row.priority, 0.0
+            )
+    by_similarity = sorted(near, key=lambda key: -near[key])
+    fused = fuse(lexical, by_similarity)
     for key, hit in hits.items():
-        hit.score = blended.get(key, 0.0)
-    ranked = sorted(hits.values(), key=lambda h: -h.score)
-    return [h for h in ranked if h.score > 0][:limit]
+        hit.score = fused.get(key, 0.0)
+        hit.similarity = near.get(key)
+    ranked = sorted(hits.values(), key=lambda h: (-h.score, -h.number))
+    return [h for h in ranked if _relevant(h.similarity, SIMILAR_FLOOR)][:limit]
 
 
 async def kb_passages(
@@ -232,28 +211,31 @@ async def kb_passages(
     *,
     embedding: list[float] | None = None,
     embed_model: str | None = None,
+    include_docs: bool = False,
     limit: int = 3,
 ) -> list[KbHit]:
+    """The KB passages that best answer *document*: article passages, plus the operator
+    documentation when *include_docs*. With an embedding: full-text and embedding rankings
+    fused, passages below KB_FLOOR similarity dropped."""
     query = or_query(document)
     hits: dict[uuid.UUID, KbHit] = {}
     if query is not None:
-        rows = await session.execute(_KB, {"q": query, "limit": CANDIDATES})
+        rows = await session.execute(_KB, {"q": query, "limit": CANDIDATES, "docs": include_docs})
         for row in rows.all():
             hits[row.id] = KbHit(row.id, row.source, row.title, row.body, float(row.score))
     if embedding is None or embed_model is None:
         return list(hits.values())[:limit]
-    lexical = {key: hit.score for key, hit in hits.items()}
-    rows = await session.execute(
-        text(
-            "SELECT id, source, title, body FROM kb_passages "
-            "WHERE embed_model = :model AND embedding IS NOT NULL"
-        ),
-        {"model": embed_model},
-    )
-    for row in rows.all():
+    lexical = list(hits)
+    passages = (
+        await session.execute(_KB_EMBEDDED, {"model": embed_model, "docs": include_docs})
+    ).all()
+    for row in passages:
         hits.setdefault(row.id, KbHit(row.id, row.source, row.title, row.body, 0.0))
-    vector = await _cosines(session, "kb", list(hits), embedding)
-    blended = _blend(lexical, vector)
+    scores = vectors.cosines(embedding, [list(row.embedding) for row in passages])
+    near = {row.id: float(score) for row, score in zip(passages, scores.tolist(), strict=True)}
+    fused = fuse(lexical, sorted(near, key=lambda key: -near[key]))
     for key, hit in hits.items():
-        hit.score = blended.get(key, 0.0)
-    return [h for h in sorted(hits.values(), key=lambda h: -h.score) if h.score > 0][:limit]
+        hit.score = fused.get(key, 0.0)
+        hit.similarity = near.get(key)
+    ranked = sorted(hits.values(), key=lambda h: -h.score)
+    return [h for h in ranked if _relevant(h.similarity, KB_FLOOR)][:limit]

@@ -8,17 +8,24 @@ from typing import Literal
 from app.models.enums import Priority
 from app.schemas.common import ResponseModel
 
-EngineName = Literal["lexical", "ollama"]
+EngineName = Literal["local", "lexical", "ollama"]
+# How a value was chosen: the trained classifier (its version), a vote of the nearest resolved
+# tickets (few labels yet), or the language model.
+Method = Literal["classifier", "neighbours", "llm"]
 
 
 class CategorySuggestion(ResponseModel):
     value: str
     confidence: float
+    method: Method
+    model_version: int | None
 
 
 class PrioritySuggestion(ResponseModel):
     value: Priority
     confidence: float
+    method: Method
+    model_version: int | None
 
 
 class SimilarTicket(ResponseModel):
@@ -28,12 +35,20 @@ class SimilarTicket(ResponseModel):
     org_name: str
     score: float
     resolution: str | None
+    resolved: bool
+    category: str | None
+    priority: Priority
 
 
 class KbPassage(ResponseModel):
+    """A passage of a KB article (or, when an admin opted in, of the operator documentation):
+    ``body`` is its Markdown, rendered like the article; ``article_id`` links the article."""
+
     title: str
     source: str
+    article_id: uuid.UUID | None
     excerpt: str
+    body: str
     score: float
 
 

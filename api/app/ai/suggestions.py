@@ -4,6 +4,7 @@ outside the caller's visibility is ever shown, and titles and resolutions are cu
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from functools import lru_cache
 from typing import Any, cast
@@ -16,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
 from app.ai.engines import configured_engine_name
+from app.ai.kb import ARTICLE_PREFIX
+from app.ai.retrieval import RESOLVED
 from app.auth.deps import CurrentUser
 from app.config import get_settings
 from app.errors import NotFound
@@ -43,7 +46,14 @@ def _similar_statement(role: Role) -> Select[Any]:
         (
             visible_tickets(stand_in(role))
             .with_only_columns(
-                Ticket.id, Ticket.number, Ticket.title, Ticket.resolution, Organization.name
+                Ticket.id,
+                Ticket.number,
+                Ticket.title,
+                Ticket.resolution,
+                Ticket.status,
+                Ticket.category,
+                Ticket.priority,
+                Organization.name,
             )
             .join(Organization, Organization.id == Ticket.org_id)
             .where(Ticket.id == any_(ids))
@@ -71,8 +81,12 @@ def _suggestion_statement(role: Role) -> Select[Any]:
                 AiSuggestion.summary,
                 AiSuggestion.category,
                 AiSuggestion.category_confidence,
+                AiSuggestion.category_method,
+                AiSuggestion.category_model,
                 AiSuggestion.priority,
                 AiSuggestion.priority_confidence,
+                AiSuggestion.priority_method,
+                AiSuggestion.priority_model,
                 AiSuggestion.similar,
                 AiSuggestion.kb,
                 AiSuggestion.reply,
@@ -104,10 +118,31 @@ async def _similar(
             "org_name": row.name,
             "score": scores[row.id],
             "resolution": row.resolution,
+            "resolved": row.status in RESOLVED,
+            "category": row.category,
+            "priority": row.priority,
         }
         for row in rows.all()
     }
     return [found[key] for key in scores if key in found]
+
+
+def _passage(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored passage as answered (rows stored before passages kept their Markdown and
+    article link answer their excerpt as the body)."""
+    source = str(item.get("source", ""))
+    article_id = item.get("article_id")
+    if article_id is None and source.startswith(ARTICLE_PREFIX):
+        with contextlib.suppress(ValueError):
+            article_id = str(uuid.UUID(source.removeprefix(ARTICLE_PREFIX)))
+    return {
+        "title": item.get("title", ""),
+        "source": source,
+        "article_id": article_id,
+        "excerpt": item.get("excerpt", ""),
+        "body": item.get("body") or item.get("excerpt", ""),
+        "score": item.get("score", 0.0),
+    }
 
 
 async def view(session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID) -> dict[str, Any]:
@@ -132,18 +167,29 @@ async def view(session: AsyncSession, actor: CurrentUser, ticket_id: uuid.UUID) 
             "reply": None,
         }
 
-    def vote(value: str | None, confidence: float | None) -> dict[str, Any] | None:
+    def vote(
+        value: str | None, confidence: float | None, method: str | None, version: int | None
+    ) -> dict[str, Any] | None:
         if value is None or confidence is None:
             return None
-        return {"value": value, "confidence": confidence}
+        return {
+            "value": value,
+            "confidence": confidence,
+            "method": method or "neighbours",
+            "model_version": version,
+        }
 
     return {
         "status": status,
         "engine": row.engine,
         "summary": row.summary,
-        "category": vote(row.category, row.category_confidence),
-        "priority": vote(row.priority, row.priority_confidence),
+        "category": vote(
+            row.category, row.category_confidence, row.category_method, row.category_model
+        ),
+        "priority": vote(
+            row.priority, row.priority_confidence, row.priority_method, row.priority_model
+        ),
         "similar": await _similar(session, actor, row.similar or []),
-        "kb": row.kb or [],
+        "kb": [_passage(item) for item in row.kb or []],
         "reply": row.reply,
     }

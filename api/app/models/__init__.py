@@ -1,7 +1,7 @@
 """SQLAlchemy tables. Importing this package registers every table on ``Base.metadata``."""
 
 from app.models.account import AccountToken, MfaPolicy, RecoveryCode, WebAuthnCredential
-from app.models.ai import AiJob, AiSuggestion, KbPassage, TicketEmbedding
+from app.models.ai import AiJob, AiModel, AiSuggestion, KbPassage, TicketEmbedding
 from app.models.attachment import TicketAttachment
 from app.models.audit import AuditLog
 from app.models.auth_session import AuthSession
@@ -33,6 +33,7 @@ from app.models.workspace import (
 __all__ = [
     "AccountToken",
     "AiJob",
+    "AiModel",
     "AiSuggestion",
     "AuditLog",
     "AuthSession",

@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -33,6 +34,9 @@ from app.db.base import Base, CreatedAt, UUIDPrimaryKey
 
 AI_JOB_STATUSES = ("pending", "running", "done", "failed")
 AI_JOB_REASONS = ("created", "comment")
+AI_METHODS = ("classifier", "neighbours", "llm")
+AI_METHODS_SQL = "(" + ", ".join(f"'{m}'" for m in AI_METHODS) + ")"
+AI_MODEL_FIELDS = ("category", "priority")
 
 KB_SEARCH_DOCUMENT = (
     "setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
@@ -80,7 +84,11 @@ class AiSuggestion(Base):
     """The latest triage result of a ticket (replaced by each run)."""
 
     __tablename__ = "ai_suggestions"
-    __table_args__ = (CheckConstraint("engine IN ('lexical', 'ollama')", name="engine"),)
+    __table_args__ = (
+        CheckConstraint("engine IN ('local', 'lexical', 'ollama')", name="engine"),
+        CheckConstraint(f"category_method IN {AI_METHODS_SQL}", name="category_method"),
+        CheckConstraint(f"priority_method IN {AI_METHODS_SQL}", name="priority_method"),
+    )
 
     ticket_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
@@ -92,11 +100,17 @@ class AiSuggestion(Base):
     category_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     priority: Mapped[str | None] = mapped_column(String(2), nullable=True)
     priority_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # How each value was chosen (AI_METHODS) and, for the classifier, its version (ai_models).
+    category_method: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    category_model: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    priority_method: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    priority_model: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # [{"ticket_id": str, "score": float}]: re-filtered through visibility.py on every read.
     similar: Mapped[list[dict[str, Any]]] = mapped_column(
         JSONB, nullable=False, server_default=text("'[]'::jsonb")
     )
-    # [{"title", "source", "excerpt", "score"}]: the project's own documentation.
+    # [{"title", "source", "excerpt", "body", "score"}]: KB article passages (operator docs only
+    # when an admin opted in), Markdown in "body".
     kb: Mapped[list[dict[str, Any]]] = mapped_column(
         JSONB, nullable=False, server_default=text("'[]'::jsonb")
     )
@@ -104,8 +118,30 @@ class AiSuggestion(Base):
     generated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
+class AiModel(UUIDPrimaryKey, CreatedAt, Base):
+    """A trained classifier for one ticket field (category or priority): its parameters as a
+    NumPy ``.npz`` archive (arrays only, loaded without pickle), the labels it chooses among, the
+    embedding model its inputs come from, and what held-out data said of it (calibration
+    temperature, abstain threshold, accuracy). Versions count up per field; the newest is used."""
+
+    __tablename__ = "ai_models"
+    __table_args__ = (
+        CheckConstraint("field IN ('category', 'priority')", name="field"),
+        UniqueConstraint("field", "version", name="uq_ai_models_field_version"),
+    )
+
+    field: Mapped[str] = mapped_column(String(10), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    embed_model: Mapped[str] = mapped_column(String(200), nullable=False)
+    labels: Mapped[int] = mapped_column(Integer, nullable=False)
+    classes: Mapped[list[str]] = mapped_column(JSONB, nullable=False)
+    params: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+
+
 class TicketEmbedding(Base):
-    """A ticket's text embedded by ``ATUM_OLLAMA_EMBED_MODEL`` (hybrid retrieval)."""
+    """A ticket's text embedded by the local model (``all-MiniLM-L6-v2``) or by
+    ``ATUM_OLLAMA_EMBED_MODEL`` (hybrid retrieval, the classifier's input)."""
 
     __tablename__ = "ticket_embeddings"
 
