@@ -39,13 +39,18 @@ export default defineConfig({
     chunkSizeWarningLimit: 600,
     rolldownOptions: {
       output: {
-        // One cacheable vendor chunk (React, React Router, TanStack Query); app code apart. The
-        // password-strength estimator (~1 MB of dictionaries) and the WebAuthn helper are loaded
-        // with import() when a page needs them, so they stay out of it; so is Chart.js (the
-        // dashboard and reports charts).
+        // One cacheable vendor chunk (React, React Router, TanStack Query); app code apart. Only
+        // libraries the first page needs go in it ("$initial": statically imported from the
+        // entry): the password-strength estimator (~1 MB of dictionaries), the WebAuthn helper,
+        // Chart.js (the dashboard and reports charts) and the Markdown renderer (knowledge-base
+        // pages, ticket suggestions) are loaded with the lazy pages that need them.
         codeSplitting: {
           groups: [
-            { name: "vendor", test: /node_modules[\\/](?!@zxcvbn-ts[\\/]|@simplewebauthn[\\/]|chart\.js[\\/]|@kurkle[\\/])/ },
+            {
+              name: "vendor",
+              test: /node_modules[\\/](?!@zxcvbn-ts[\\/]|@simplewebauthn[\\/]|chart\.js[\\/]|@kurkle[\\/])/,
+              tags: ["$initial"],
+            },
             { name: "atum", test: /src\/(atum|api|lib)\// },
           ],
         },

@@ -2657,6 +2657,13 @@ export interface components {
         CategorySuggestion: {
             /** Confidence */
             confidence: number;
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "classifier" | "neighbours" | "llm";
+            /** Model Version */
+            model_version: number | null;
             /** Value */
             value: string;
         };
@@ -3297,8 +3304,16 @@ export interface components {
             /** Visibility */
             visibility?: ("internal" | "public") | null;
         };
-        /** KbPassage */
+        /**
+         * KbPassage
+         * @description A passage of a KB article (or, when an admin opted in, of the operator documentation):
+         *     ``body`` is its Markdown, rendered like the article; ``article_id`` links the article.
+         */
         KbPassage: {
+            /** Article Id */
+            article_id: string | null;
+            /** Body */
+            body: string;
             /** Excerpt */
             excerpt: string;
             /** Score */
@@ -3995,6 +4010,13 @@ export interface components {
         PrioritySuggestion: {
             /** Confidence */
             confidence: number;
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "classifier" | "neighbours" | "llm";
+            /** Model Version */
+            model_version: number | null;
             value: components["schemas"]["Priority"];
         };
         /** ProfileUpdate */
@@ -4467,6 +4489,8 @@ export interface components {
         };
         /** SimilarTicket */
         SimilarTicket: {
+            /** Category */
+            category: string | null;
             /**
              * Id
              * Format: uuid
@@ -4476,8 +4500,11 @@ export interface components {
             number: number;
             /** Org Name */
             org_name: string;
+            priority: components["schemas"]["Priority"];
             /** Resolution */
             resolution: string | null;
+            /** Resolved */
+            resolved: boolean;
             /** Score */
             score: number;
             /** Title */
@@ -4945,7 +4972,7 @@ export interface components {
              * Engine
              * @enum {string}
              */
-            engine: "lexical" | "ollama";
+            engine: "local" | "lexical" | "ollama";
             /** Kb */
             kb: components["schemas"]["KbPassage"][];
             priority: components["schemas"]["PrioritySuggestion"] | null;

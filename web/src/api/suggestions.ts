@@ -6,6 +6,14 @@ import { useRefreshDeskTicket } from "./internal";
 import type { Schemas } from "./types";
 
 export type Suggestions = Schemas["Suggestions"];
+/** A suggested category or priority: its value, a calibrated probability (0..1) and how it was
+ * chosen (a trained classifier of `model_version`, a vote of the nearest resolved tickets, or the
+ * language model). */
+export type SuggestionVote = Schemas["CategorySuggestion"] | Schemas["PrioritySuggestion"];
+export type SuggestionEngine = Suggestions["engine"];
+export type SimilarTicket = Schemas["SimilarTicket"];
+/** A knowledge-base passage: `body` is Markdown; `article_id` is null for operator documentation. */
+export type KbPassage = Schemas["KbPassage"];
 export type SuggestionField = Schemas["ApplySuggestion"]["field"];
 
 export const suggestionKeys = {

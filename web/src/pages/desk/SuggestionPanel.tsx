@@ -1,8 +1,18 @@
-import type { ReactNode } from "react";
+import { useId, useLayoutEffect, useRef, useState, type ReactNode } from "react";
 import { Link } from "react-router";
 import type { StaffTicketDetail } from "../../api/types";
-import { useApplySuggestion, useSuggestions, type SuggestionField, type Suggestions } from "../../api/suggestions";
+import {
+  useApplySuggestion,
+  useSuggestions,
+  type KbPassage,
+  type SimilarTicket,
+  type SuggestionEngine,
+  type SuggestionField,
+  type SuggestionVote,
+  type Suggestions,
+} from "../../api/suggestions";
 import { Button, Card, ErrorState, Icon, Loading, PriorityPill, ticketNumber } from "../../atum";
+import { Markdown } from "../portal/Markdown";
 
 export interface SuggestionViewProps {
   suggestions: Suggestions;
@@ -15,14 +25,39 @@ export interface SuggestionViewProps {
 }
 
 const FINAL = new Set(["RESOLVED", "CLOSED", "CANCELLED"]);
+/** How many resolved tickets "Why" lists. */
+const WHY_TICKETS = 3;
 
-function percent(confidence: number): string {
-  return `${Math.round(confidence * 100)}%`;
+export const ENGINE_LABEL: Record<SuggestionEngine, string> = {
+  local: "Local model",
+  lexical: "Full-text",
+  ollama: "Language model (Ollama)",
+};
+
+function percent(fraction: number): string {
+  return `${Math.round(Math.min(Math.max(fraction, 0), 1) * 100)}%`;
+}
+
+/** How a value was chosen, in plain words. */
+export function methodWording(vote: Pick<SuggestionVote, "method" | "model_version">): string {
+  switch (vote.method) {
+    case "classifier":
+      return vote.model_version === null ? "trained classifier" : `trained classifier v${vote.model_version}`;
+    case "neighbours":
+      return "nearest resolved tickets";
+    default:
+      return "language model";
+  }
+}
+
+/** The desk's knowledge-base page, opened on the article. */
+export function deskArticleHref(articleId: string): string {
+  return `/desk/kb?${new URLSearchParams({ article: articleId }).toString()}`;
 }
 
 interface VoteRowProps {
   field: SuggestionField;
-  vote: { value: string; confidence: number } | null;
+  vote: SuggestionVote | null;
   current: string | null;
   label: (value: string) => ReactNode;
   canApply: boolean;
@@ -30,14 +65,18 @@ interface VoteRowProps {
   onApply?: (field: SuggestionField) => Promise<unknown>;
 }
 
-/** One suggested value with its confidence, and Apply when it differs from the ticket's. */
+/** One suggested value with its confidence and how it was chosen, and Apply when it differs from
+ * the ticket's. */
 function VoteRow({ field, vote, current, label, canApply, busy, onApply }: VoteRowProps) {
   return (
     <dd className="desk-ai__row">
       {vote ? (
         <>
-          <span>
-            {label(vote.value)} <span className="desk-ai__muted tnum">({percent(vote.confidence)})</span>
+          <span className="desk-ai__vote">
+            <span>{label(vote.value)}</span>{" "}
+            <span className="desk-ai__muted">
+              <span className="tnum">{percent(vote.confidence)}</span> likely · {methodWording(vote)}
+            </span>
           </span>
           {canApply && vote.value !== current ? (
             <Button
@@ -79,9 +118,7 @@ export function SuggestionView({ suggestions: s, ticket, onApply, onUseReply, bu
           <Icon name="refresh" size="sm" /> Updating after new activity…
         </p>
       ) : null}
-      <p className="desk-ai__engine">
-        {s.engine === "ollama" ? "Local language model" : "Keyword engine"} · advisory, review before use
-      </p>
+      <p className="desk-ai__engine">{ENGINE_LABEL[s.engine]} · advisory, review before use</p>
       {s.summary ? (
         <section aria-label="Summary">
           <h3 className="desk-ai__label">Summary</h3>
@@ -110,6 +147,7 @@ export function SuggestionView({ suggestions: s, ticket, onApply, onUseReply, bu
           onApply={onApply}
         />
       </dl>
+      <Why similar={s.similar} passage={s.kb[0]} showSimilarity={s.engine !== "lexical"} />
       {s.similar.length > 0 ? (
         <section aria-label="Similar tickets">
           <h3 className="desk-ai__label">Similar tickets</h3>
@@ -128,13 +166,10 @@ export function SuggestionView({ suggestions: s, ticket, onApply, onUseReply, bu
       ) : null}
       {s.kb.length > 0 ? (
         <section aria-label="Knowledge base">
-          <h3 className="desk-ai__label">Runbook and docs</h3>
+          <h3 className="desk-ai__label">Knowledge base</h3>
           <ul className="desk-ai__list">
-            {s.kb.map((k) => (
-              <li key={`${k.source}-${k.title}`}>
-                <strong>{k.title}</strong> <span className="desk-ai__muted">({k.source})</span>
-                <p className="desk-ai__excerpt">{k.excerpt}</p>
-              </li>
+            {s.kb.map((k, i) => (
+              <KbPassageItem key={`${k.source}-${i}`} passage={k} />
             ))}
           </ul>
         </section>
@@ -151,6 +186,109 @@ export function SuggestionView({ suggestions: s, ticket, onApply, onUseReply, bu
         </section>
       ) : null}
     </div>
+  );
+}
+
+/** A passage's title: a link to the article on the desk's knowledge-base page, or (operator
+ * documentation) the title with its source file. */
+function PassageTitle({ passage }: { passage: KbPassage }) {
+  return passage.article_id ? (
+    <Link to={deskArticleHref(passage.article_id)} className="desk-ai__passage-title">
+      {passage.title}
+    </Link>
+  ) : (
+    <>
+      <strong className="desk-ai__passage-title">{passage.title}</strong>{" "}
+      <small className="desk-ai__source">{passage.source}</small>
+    </>
+  );
+}
+
+/** The ticket's nearest resolved tickets (what the suggestion leans on) and the closest
+ * knowledge-base passage; nothing at all when there are neither. `score` is a cosine similarity
+ * only when the engine has embeddings: with full-text only it is a rank score, not shown. */
+function Why({ similar, passage, showSimilarity }: { similar: SimilarTicket[]; passage?: KbPassage; showSimilarity: boolean }) {
+  const resolved = similar.filter((t) => t.resolved).slice(0, WHY_TICKETS);
+  if (resolved.length === 0 && !passage) return null;
+  return (
+    <section aria-label="Why" className="desk-ai__why">
+      <h3 className="desk-ai__label">Why</h3>
+      {resolved.length > 0 ? (
+        <>
+          <p className="desk-ai__muted">Nearest resolved tickets</p>
+          <ul className="desk-ai__list" aria-label="Nearest resolved tickets">
+            {resolved.map((t) => (
+              <li key={t.id}>
+                <Link to={`/desk/tickets/${t.id}`}>
+                  <span className="atum-ticket-no">{ticketNumber(t.number)}</span> {t.title}
+                </Link>
+                <span className="desk-ai__meta">
+                  <span>{t.category ?? "No category"}</span>
+                  <PriorityPill priority={t.priority} />
+                  <span>{t.org_name}</span>
+                  {showSimilarity ? <span className="tnum">{percent(t.score)} similar</span> : null}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      {passage ? (
+        <p className="desk-ai__closest">
+          <span className="desk-ai__muted">Closest article:</span> <PassageTitle passage={passage} />
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+/** A knowledge-base passage rendered as Markdown, compact: folded to a few lines with "Show more"
+ * when it is taller than that. */
+function KbPassageItem({ passage }: { passage: KbPassage }) {
+  const id = useId();
+  const body = useRef<HTMLDivElement>(null);
+  const [open, setOpen] = useState(false);
+  const [overflows, setOverflows] = useState(false);
+  const source = passage.body.trim() ? passage.body : passage.excerpt;
+
+  // Measured while folded (the fold is a max-height): re-measured when the text or the panel's
+  // width changes; while open the toggle stays so it can fold again.
+  useLayoutEffect(() => {
+    const el = body.current;
+    if (!el || open) return;
+    const measure = () => setOverflows(el.scrollHeight > el.clientHeight + 1);
+    measure();
+    if (typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [source, open]);
+
+  return (
+    <li className="desk-ai__passage">
+      <PassageTitle passage={passage} />
+      <div
+        ref={body}
+        id={id}
+        className={open ? "desk-ai__passage-body" : "desk-ai__passage-body desk-ai__passage-body--folded"}
+      >
+        <Markdown source={source} className="kb-md--compact" headingLevel={4} />
+      </div>
+      {overflows || open ? (
+        <Button
+          size="sm"
+          variant="ghost"
+          icon="chevronDown"
+          className="desk-ai__more"
+          aria-expanded={open}
+          aria-controls={id}
+          aria-label={`${open ? "Show less" : "Show more"} of ${passage.title}`}
+          onClick={() => setOpen((o) => !o)}
+        >
+          {open ? "Show less" : "Show more"}
+        </Button>
+      ) : null}
+    </li>
   );
 }
 
