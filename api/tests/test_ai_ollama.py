@@ -25,7 +25,7 @@ from httpx import AsyncClient
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.ai import retrieval
+from app.ai import retrieval, vectors
 from app.ai.engines import OllamaEngine, TicketText
 from app.ai.kb import load_docs
 from app.ai.ollama import LlmTriage
@@ -287,10 +287,10 @@ class TestOllamaEngine:
         )
         assert [tuple(r) for r in passages.all()] == [(EMBED_MODEL, len(CONCEPTS) + 1)]
 
-    async def test_pgvector_and_the_python_fallback_agree(
-        self, db: AsyncSession, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        w, _ = await corpus(db)
+    async def test_embeddings_of_another_model_are_compared_exactly(self, db: AsyncSession) -> None:
+        """An Ollama model's vectors (any dimension) are searched exactly, in NumPy; the HNSW
+        index serves only the local model (tests/test_ai_local.py)."""
+        w, analysed = await corpus(db)
         org = await make_org(db)
         customer = await make_user(db, role=Role.CUSTOMER_USER, org=org)
         others = [add_ticket(db, org, customer, title=w(t)) for t in ("a b", "c d", "e f")]
@@ -307,17 +307,13 @@ class TestOllamaEngine:
         await db.flush()
         query = [0.5, 1.0, 0.0, 2.0]
         ids = [o.id for o in others]
-        in_database = await retrieval._cosines(db, "tickets", ids, query)
-
-        async def no_pgvector(_: AsyncSession) -> bool:
-            return False
-
-        monkeypatch.setattr(retrieval, "has_pgvector", no_pgvector)
-        in_python = await retrieval._cosines(db, "tickets", ids, query)
-        assert set(in_database) == set(ids)
-        assert in_python == pytest.approx(in_database, abs=1e-5)
+        found = await vectors.nearest_tickets(
+            db, EMBED_MODEL, query, analysed.id, also=ids, limit=len(ids)
+        )
+        assert set(ids) <= set(found)
         # [1, 0, 0, .25] . [.5, 1, 0, 2] / (|a| |q|) = 1 / (1.0308 * 2.2913)
-        assert in_database[ids[0]] == pytest.approx(0.42339, abs=1e-4)
+        assert found[ids[0]] == pytest.approx(0.42339, abs=1e-4)
+        assert found[ids[1]] > found[ids[0]]
 
 
 class TestThroughTheWorker:
@@ -334,8 +330,18 @@ class TestThroughTheWorker:
         body = await suggestions_of(live, world.agent, ticket["id"])
         assert (body["status"], body["engine"]) == ("ready", "ollama")
         assert body["summary"] == "The LLM summary."
-        assert body["category"] == {"value": "mail", "confidence": 0.9}
-        assert body["priority"] == {"value": "P1", "confidence": 0.8}
+        assert body["category"] == {
+            "value": "mail",
+            "confidence": 0.9,
+            "method": "llm",
+            "model_version": None,
+        }
+        assert body["priority"] == {
+            "value": "P1",
+            "confidence": 0.8,
+            "method": "llm",
+            "model_version": None,
+        }
         assert body["reply"].startswith("Hello, we restarted the relay")
         assert await ticket_state(committed, [uuid.UUID(ticket["id"])]) == before
 

@@ -26,7 +26,14 @@ from app.models.enums import TicketStatus as S
 from tests.factories import bearer_headers as headers_for
 from tests.factories import login, make_org, make_user
 from tests.test_ai_ollama import EMBED_MODEL, FakeOllama, embed, ollama, settings_for
-from tests.test_ai_triage import add_ticket, committed, live, run_worker_jobs, tagger
+from tests.test_ai_triage import (
+    LEXICAL_WITH_DOCS,
+    add_ticket,
+    committed,
+    live,
+    run_worker_jobs,
+    tagger,
+)
 from tests.test_cli import atum
 
 __all__ = ["committed", "live", "ollama"]
@@ -556,7 +563,7 @@ async def test_ticket_suggestions_cite_staff_articles_after_the_worker_ran(
     )
     assert opened.status_code == 201, opened.text
 
-    assert await run_worker_jobs() >= 1
+    assert await run_worker_jobs(LEXICAL_WITH_DOCS) >= 1
 
     response = await live.get(
         f"/api/internal/tickets/{opened.json()['id']}/suggestions", headers=agent.headers

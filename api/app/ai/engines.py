@@ -340,8 +340,15 @@ class OllamaEngine:
                 return None
             return Vote(value, confidence, "llm", shown=confidence >= threshold)
 
-        def either(classified: Vote | None, llm: Vote | None) -> Vote | None:
-            return classified if classified is not None and classified.shown else llm or classified
+        def either(base: Vote | None, llm: Vote | None) -> Vote | None:
+            # A trained classifier (measured on held-out data) beats the language model; the
+            # language model beats a vote of few neighbours.
+            for candidate in (base, llm):
+                if candidate is not None and candidate.shown and (
+                    candidate.method != "neighbours" or llm is None or not llm.shown
+                ):
+                    return candidate
+            return base or llm
 
         return Analysis(
             engine=self.name,
