@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 
 from app import mailsink
 from app import worker as worker_module
+from app.ai import queue as ai_queue
 from app.auth.tokens import create_access_token
 from app.config import Settings, get_settings
 from app.db import migrations
@@ -50,6 +51,12 @@ from app.services import notifications
 from app.utils.clock import utcnow
 from app.worker import Worker, backoff_seconds
 from tests.factories import make_org, make_user
+from tests.test_ai_ollama import (  # noqa: F401  (ollama: a fixture)
+    CHAT_MODEL,
+    EMBED_MODEL,
+    FakeOllama,
+    ollama,
+)
 
 API = Path(__file__).resolve().parents[1]
 MAIL_HOST = "atum.test"
@@ -908,6 +915,58 @@ class TestFairness:
             await asyncio.wait_for(running, timeout=10)
         assert_each_delivered_once(sink, ids)
         assert worker.sweeps >= 3, "one batch of 20 per cycle, a sweep before each"
+
+
+class TestAiBeside:
+    async def test_a_stuck_model_call_does_not_hold_up_mail(
+        self,
+        engine: AsyncEngine,
+        sink: Sink,
+        ollama: FakeOllama,  # noqa: F811  (the fixture imported from test_ai_ollama)
+    ) -> None:
+        """The AI task waits on a model answer that does not come; meanwhile a new
+        notification is committed and must be delivered at once (not after the model call)."""
+        ollama.chat = "slow"  # answers only when released (or after 30 s)
+        people = await committed_people(engine)
+        settings = worker_settings(
+            sink.port,
+            worker_poll_seconds=60,
+            ai_engine="ollama",
+            ollama_url=ollama.url,
+            ollama_model=CHAT_MODEL,
+            ollama_embed_model=EMBED_MODEL,
+            ollama_timeout_seconds=30,
+        )
+        triaged = new_ticket(people)
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            session.add(triaged)
+            await session.flush()
+            await ai_queue.enqueue(session, triaged.id, "created")
+            await session.commit()
+        worker = Worker(settings, engine)
+        running = asyncio.create_task(worker.run())
+        try:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 20
+            while not any(path == "/api/chat" for path, _ in ollama.requests):
+                assert loop.time() < deadline, "the AI job never asked the model"
+                await asyncio.sleep(0.02)
+            ticket = new_ticket(people)
+            async with AsyncSession(engine, expire_on_commit=False) as session:
+                session.add(ticket)
+                await session.flush()
+                await notifications.send(session, notifications.created(ticket))
+                await session.commit()
+            rows = await outbox_of(engine, ticket.id)
+            await sink.wait_for(len(rows), deadline_s=10)
+            assert not ollama.release.is_set(), "mail went out while the model call was open"
+            assert worker.ai.completed == 0
+        finally:
+            ollama.release.set()
+            worker.stopping.set()
+            await asyncio.wait_for(running, timeout=20)
+        assert_each_delivered_once(sink, [r.id for r in rows])
+        assert worker.ai.completed == 1, "the job finished once the model answered"
 
 
 class ObservedWorker(Worker):

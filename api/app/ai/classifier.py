@@ -140,20 +140,26 @@ def _temperature(logits: np.ndarray, truth: np.ndarray) -> float:
 
 
 def choose_threshold(confidence: np.ndarray, right: np.ndarray, precision: float) -> float:
-    """The lowest confidence at which the suggestions made (confidence >= it) are right at
-    least *precision* of the time; NEVER when no level reaches it."""
+    """The abstain threshold: the suggestions made at or above it were right at least
+    *precision* of the time on held-out data, and it takes in as many as possible. It sits
+    halfway between the lowest confidence kept and the next lower one (a new ticket's confidence
+    never lands exactly on a held-out value); 0.0 when every suggestion may be made, NEVER when
+    no level reaches *precision*."""
     order = np.argsort(-confidence, kind="stable")
-    hits = np.cumsum(right[order])
-    made = np.arange(1, len(order) + 1)
-    accuracy = hits / made
-    best = NEVER
+    ranked = confidence[order]
+    accuracy = np.cumsum(right[order]) / np.arange(1, len(order) + 1)
+    cut = None
     for i in range(len(order)):
-        # A threshold must take every tie at its level: only cut between distinct values.
-        if i + 1 < len(order) and confidence[order[i + 1]] == confidence[order[i]]:
+        # A threshold takes every tie at its level: only cut between distinct values.
+        if i + 1 < len(order) and ranked[i + 1] == ranked[i]:
             continue
         if accuracy[i] >= precision:
-            best = float(confidence[order[i]])
-    return best
+            cut = i
+    if cut is None:
+        return NEVER
+    if cut + 1 >= len(order):
+        return 0.0
+    return float((ranked[cut] + ranked[cut + 1]) / 2)
 
 
 def trainable(labels: list[str]) -> list[str]:

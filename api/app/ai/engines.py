@@ -344,8 +344,10 @@ class OllamaEngine:
             # A trained classifier (measured on held-out data) beats the language model; the
             # language model beats a vote of few neighbours.
             for candidate in (base, llm):
-                if candidate is not None and candidate.shown and (
-                    candidate.method != "neighbours" or llm is None or not llm.shown
+                if (
+                    candidate is not None
+                    and candidate.shown
+                    and (candidate.method != "neighbours" or llm is None or not llm.shown)
                 ):
                     return candidate
             return base or llm

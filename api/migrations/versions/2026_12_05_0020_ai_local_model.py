@@ -23,13 +23,17 @@ _METHODS = "('classifier', 'neighbours', 'llm')"
 def upgrade() -> None:
     op.drop_constraint(op.f("ck_ai_suggestions_engine"), "ai_suggestions", type_="check")
     op.create_check_constraint(
-        op.f("ck_ai_suggestions_engine"), "ai_suggestions", "engine IN ('local', 'lexical', 'ollama')"
+        op.f("ck_ai_suggestions_engine"),
+        "ai_suggestions",
+        "engine IN ('local', 'lexical', 'ollama')",
     )
     for name in ("category", "priority"):
         op.add_column("ai_suggestions", sa.Column(f"{name}_method", sa.String(12), nullable=True))
         op.add_column("ai_suggestions", sa.Column(f"{name}_model", sa.Integer(), nullable=True))
         op.create_check_constraint(
-            op.f(f"ck_ai_suggestions_{name}_method"), "ai_suggestions", f"{name}_method IN {_METHODS}"
+            op.f(f"ck_ai_suggestions_{name}_method"),
+            "ai_suggestions",
+            f"{name}_method IN {_METHODS}",
         )
     op.create_table(
         "ai_models",
@@ -42,7 +46,10 @@ def upgrade() -> None:
         sa.Column("params", sa.LargeBinary(), nullable=False),
         sa.Column("metrics", postgresql.JSONB(), nullable=False),
         sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.CheckConstraint("field IN ('category', 'priority')", name=op.f("ck_ai_models_field")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ai_models")),
@@ -54,7 +61,9 @@ def downgrade() -> None:
     op.drop_table("ai_models")
     op.execute("DELETE FROM ai_suggestions WHERE engine = 'local'")
     for name in ("category", "priority"):
-        op.drop_constraint(op.f(f"ck_ai_suggestions_{name}_method"), "ai_suggestions", type_="check")
+        op.drop_constraint(
+            op.f(f"ck_ai_suggestions_{name}_method"), "ai_suggestions", type_="check"
+        )
         op.drop_column("ai_suggestions", f"{name}_model")
         op.drop_column("ai_suggestions", f"{name}_method")
     op.drop_constraint(op.f("ck_ai_suggestions_engine"), "ai_suggestions", type_="check")
