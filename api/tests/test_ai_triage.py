@@ -31,7 +31,8 @@ from app.ai import apply as ai_apply
 from app.ai import jobs as ai_jobs
 from app.ai import queue as ai_queue
 from app.ai import suggestions
-from app.ai.engines import LexicalEngine, TicketText, configured_engine_name
+from app.ai.choice import configured_engine_name
+from app.ai.engines import LexicalEngine, TicketText
 from app.ai.kb import load_docs, split_markdown
 from app.ai.retrieval import kb_passages
 from app.ai.text import extractive_summary, or_query

@@ -31,6 +31,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.ai import local_model, retrieval, training, vectors
+from app.ai.choice import resolved_engine_name
 from app.ai.classifier import Classifier
 from app.ai.ollama import OllamaClient, OllamaError, parse_triage, triage_schema
 from app.ai.retrieval import KbHit, TicketHit
@@ -433,15 +434,6 @@ class OllamaEmbedder:
         return await self.client.embed(self.name, texts)
 
 
-def resolved_engine_name(settings: Settings) -> str:
-    """What ``ATUM_AI_ENGINE`` means on this host ("auto" resolved)."""
-    if settings.ai_engine != "auto":
-        return settings.ai_engine
-    if settings.ollama_url:
-        return "ollama"
-    return "local" if local_model.installed() else "lexical"
-
-
 def engine_for(settings: Settings, models: training.ModelSource | None = None) -> Engine:
     name = resolved_engine_name(settings)
     if name == "ollama" and settings.ollama_url:
@@ -455,12 +447,3 @@ def embedder_of(engine: Engine) -> vectors.Embedder | None:
     """The embedding model an engine uses, if any."""
     pipeline = engine.pipeline if isinstance(engine, OllamaEngine) else engine
     return pipeline.embedder if isinstance(pipeline, Pipeline) else None
-
-
-def configured_engine_name(settings: Settings) -> str:
-    name = resolved_engine_name(settings)
-    if name == "ollama" and not settings.ollama_url:
-        name = "local"
-    if name == "local" and not local_model.installed():
-        return "lexical"
-    return name

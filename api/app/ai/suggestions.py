@@ -16,14 +16,13 @@ from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
-from app.ai.engines import configured_engine_name
+from app.ai.choice import configured_engine_name
 from app.ai.kb import ARTICLE_PREFIX
-from app.ai.retrieval import RESOLVED
 from app.auth.deps import CurrentUser
 from app.config import get_settings
 from app.errors import NotFound
 from app.models import AiJob, AiSuggestion, Organization, Ticket
-from app.models.enums import Role
+from app.models.enums import Role, TicketStatus
 from app.services.visibility import actor_values, stand_in, visible_tickets
 
 
@@ -118,7 +117,7 @@ async def _similar(
             "org_name": row.name,
             "score": scores[row.id],
             "resolution": row.resolution,
-            "resolved": row.status in RESOLVED,
+            "resolved": row.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED),
             "category": row.category,
             "priority": row.priority,
         }
