@@ -94,10 +94,11 @@ bench: deps
 	@if [ -f bench/mail_bench.py ]; then cd $(API) && $(UV) run --frozen python ../bench/mail_bench.py; fi
 	@if [ -f bench/live_bench.py ]; then cd $(API) && $(UV) run --frozen python ../bench/live_bench.py; fi
 
-## make eval: AI triage on the labelled set eval/tickets.jsonl (not part of `make test`):
-## leave-one-out on a throwaway database, category/priority accuracy against the majority
-## baseline, coverage, recall@5 of duplicates; the Ollama engine too when ATUM_OLLAMA_URL
-## answers. Writes eval/results/latest.md; see docs/AI.md.
+## make eval: AI triage on the labelled sets eval/tickets.jsonl and eval/tickets-styles.jsonl
+## (not part of `make test`): leave-one-out on a throwaway database for the lexical and local
+## engines (the Ollama engine too when ATUM_OLLAMA_URL answers), each part reported apart, the
+## learning curve and the relevance floors. Writes eval/results/latest.md and prints the verdict
+## on the targets; exits 0 unless EVAL_STRICT=1 and a target is missed. See docs/AI.md.
 .PHONY: eval
 eval: deps
 	cd $(API) && $(UV) run --frozen python ../eval/run.py

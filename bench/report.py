@@ -11,9 +11,13 @@ from typing import Any
 import plot
 import reports_bench
 from run import (
+    BACKFILL_RATIO,
     GROWTH_TARGET,
     MAX_READ_STATEMENTS,
     MB,
+    MODEL_LOAD_S,
+    MODEL_PEAK_MB,
+    MODEL_TICKET_MS,
     P95_TARGET_MS,
     READ_TARGET,
     RSS_TARGET_MB,
@@ -104,6 +108,46 @@ def computation(c: dict[str, Any]) -> str:
         f"{c['tickets']} tickets: p50 {c['p50_ms']:.1f} ms, p95 {c['p95_ms']:.1f} ms, "
         f"max {c['max_ms']:.1f} ms"
     )
+
+
+def model_targets(runs: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """The local model's budgets and the backfill ratio, from the last run that measured them
+    (they do not depend on the number of tickets)."""
+    comp = next(
+        (
+            r["suggestion_computation"]
+            for r in reversed(runs)
+            if (r.get("suggestion_computation") or {}).get("model")
+        ),
+        None,
+    )
+    names = (
+        f"local model per ticket (fp32, median over eval part A) <= {MODEL_TICKET_MS:g} ms",
+        f"local model peak memory (fresh process) <= {MODEL_PEAK_MB} MB",
+        f"local model cold load <= {MODEL_LOAD_S:g} s",
+        f"embedding backfill >= {BACKFILL_RATIO:.0%} of a bare model loop's rate",
+    )
+    if comp is None:
+        return [(name, "NOT RUN", "the local engine did not run") for name in names]
+    m, b = comp["model"], comp.get("backfill") or {}
+    ratio = b.get("ratio")
+    return [
+        (
+            names[0],
+            "PASS" if m["p50_ms"] <= MODEL_TICKET_MS else "FAIL",
+            f"p50 {m['p50_ms']} ms, p95 {m['p95_ms']} ms over {m['texts']} texts "
+            f"(median {m['median_tokens']} tokens)",
+        ),
+        (names[1], "PASS" if m["peak_mb"] <= MODEL_PEAK_MB else "FAIL", f"{m['peak_mb']} MB"),
+        (names[2], "PASS" if m["load_s"] <= MODEL_LOAD_S else "FAIL", f"{m['load_s']} s"),
+        (
+            names[3],
+            "NOT RUN" if ratio is None else "PASS" if ratio >= BACKFILL_RATIO else "FAIL",
+            f"{b.get('per_s')} tickets/s against {b.get('bare_per_s')} bare over "
+            f"{b.get('tickets')} tickets (ratio {ratio}); 1,000,000 tickets at this rate: "
+            + (f"{1_000_000 / b['per_s'] / 3600:.1f} h" if b.get("per_s") else "-"),
+        ),
+    ]
 
 
 def view_counts(c: dict[str, Any]) -> str:
@@ -364,9 +408,11 @@ def evaluate(cfg: Config, runs: list[dict[str, Any]]) -> list[tuple[str, str, st
 
     out.extend(search_targets(runs, full, small))
 
+    out.extend(model_targets(runs))
+
     target = (
-        f"lexical suggestion computation per ticket (ticket text + analyse, p95) < "
-        f"{SUGGESTION_TARGET_MS:g} ms at 1,000,000 tickets"
+        f"suggestion computation per ticket (ticket text + analyse, the embedding included, "
+        f"p95) < {SUGGESTION_TARGET_MS:g} ms at 1,000,000 tickets"
     )
     done = [r for r in runs if r.get("suggestion_computation")]
     comp = (full or {}).get("suggestion_computation")
@@ -626,13 +672,15 @@ def write(
         comp = r.get("suggestion_computation")
         if comp:
             add(
-                "Lexical suggestion computation per ticket, before the servers start (in-process, "
-                "as the worker runs it: the ticket's text, then `LexicalEngine.analyse`, timed; "
-                "the result stored for the suggestions scenario), over the "
+                f"Suggestion computation per ticket with the {comp.get('engine', 'lexical')} "
+                "engine, before the servers start (in-process, as the worker runs it: the "
+                "ticket's text, then `analyse` with the ticket's embedding computed, timed; the "
+                "result stored for the suggestions scenario), over the "
                 f"{comp['tickets']} sampled open tickets after an untimed warm-up of "
                 f"{comp['warmup']}: p50 {comp['p50_ms']:.1f} ms, p95 {comp['p95_ms']:.1f} ms, "
                 f"max {comp['max_ms']:.1f} ms (mean {comp['mean_ms']:.1f} ms); target p95 < "
-                f"{SUGGESTION_TARGET_MS:g} ms at 1,000,000 tickets."
+                f"{SUGGESTION_TARGET_MS:g} ms at 1,000,000 tickets. The vector index holds the "
+                "backfilled sample only (embedding every ticket takes hours on two cores)."
             )
             add("")
         vc = r.get("view_counts")

@@ -61,6 +61,8 @@ OPEN_WORK = ["ASSIGNED", "IN_PROGRESS", "WAITING_CUSTOMER"]
 # manager, then the assignee works it: two public replies, one internal note, three status
 # changes (comments 3/8, status 3/8, accept 1/8, assign 1/8).
 CHAIN = ("accept", "assign", "in_progress", "reply", "note", "waiting", "reply", "resolve")
+# Tickets embedded by the backfill measurement (a million would take hours on two cores).
+BACKFILL_SAMPLE = 300
 # The suggestions scenario: open tickets whose suggestion is computed (and timed) beforehand, and
 # the untimed warm-up before them.
 SUGGESTED_TICKETS, SUGGESTION_WARMUP = 150, 10
@@ -133,8 +135,14 @@ class Stage:
     managers: list[Actor] = field(default_factory=list)
     agents: list[Actor] = field(default_factory=list)
     files: dict[tuple[str, str], Path] = field(default_factory=dict)
-    # The lexical engine's time per ticket (count, p50/p95/max ms), measured by suggest().
+    # The configured engine's time per ticket (count, p50/p95/max ms), measured by suggest(),
+    # and with the local model its budget figures and the backfill rate.
     computation: dict[str, Any] | None = None
+    engine_name: str = "lexical"
+    model: dict[str, Any] | None = None
+    backfill: dict[str, Any] | None = None
+    backfill_sample: int = BACKFILL_SAMPLE
+    model_texts: int = 1000
     # The saved views' live counts: time per view's COUNT (p50/p95/max ms), by view_counts().
     counts: dict[str, Any] | None = None
     # The search scenarios: per scenario its queries and how many tickets each matches.
@@ -378,26 +386,43 @@ class Stage:
         return tickets, warmup
 
     async def suggest(self, tickets: list[uuid.UUID], warmup: list[uuid.UUID]) -> None:
-        """Store each ticket's suggestion as the worker does (app.ai.jobs.run_job with the
-        lexical engine: the ticket's text, analyse(), store, commit), after loading docs/*.md
-        into the knowledge base, and time ticket_text + analyse() per ticket. The warm-up tickets
-        are analysed first, untimed and not stored."""
+        """Store each ticket's suggestion as the worker does (``app.ai.jobs``: the ticket's text,
+        the configured engine's ``analyse()``, store, commit) and time ticket text + analyse per
+        ticket, the local model's embedding of the ticket included (the sampled tickets'
+        embeddings are removed first). The warm-up tickets are analysed first, untimed.
+
+        With the local engine, before that: the model's cold load and peak memory in a fresh
+        process, and the backfill (``./atum-desk ai-reindex``'s code) of BACKFILL_SAMPLE tickets
+        against a bare loop of the same model over the same texts (self.backfill). The vector
+        index then holds those tickets' embeddings only (embedding a million tickets takes hours
+        on two cores): the nearest-neighbour step runs on a small index here."""
+        from sqlalchemy import text as sql
         from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-        from app.ai import jobs
-        from app.ai.engines import LexicalEngine
+        from app.ai import jobs, vectors
+        from app.ai.engines import embedder_of, engine_for
         from app.config import get_settings
         from app.db.embedded import to_async_url
 
         engine = create_async_engine(to_async_url(self.uri))
-        lexical = LexicalEngine(get_settings())
+        triage = engine_for(get_settings())
+        self.engine_name = triage.name
         try:
-            await jobs.sync_docs(engine)
+            if embedder_of(triage) is not None:
+                self.model = model_budget(self.model_texts)
+                async with engine.begin() as conn:
+                    await vectors.ensure_vector_index(conn)
+                self.backfill = await backfill_rate(engine, self.backfill_sample)
+                async with engine.begin() as conn:
+                    await conn.execute(
+                        sql("DELETE FROM ticket_embeddings WHERE ticket_id = ANY(:ids)"),
+                        {"ids": tickets},
+                    )
             for tid in warmup:
                 async with AsyncSession(engine, expire_on_commit=False) as session:
                     found = await jobs.ticket_text(session, tid)
                     if found is not None:
-                        await lexical.analyse(session, found)
+                        await triage.analyse(session, found)
             times: list[float] = []
             for tid in tickets:
                 async with AsyncSession(engine, expire_on_commit=False) as session:
@@ -405,7 +430,7 @@ class Stage:
                     found = await jobs.ticket_text(session, tid)
                     if found is None:
                         continue
-                    analysis = await lexical.analyse(session, found)
+                    analysis = await triage.analyse(session, found)
                     times.append((time.perf_counter() - started) * 1000)
                     await jobs.store(session, tid, analysis)
                     await session.commit()
@@ -415,12 +440,15 @@ class Stage:
             return
         ordered = sorted(times)
         self.computation = {
+            "engine": self.engine_name,
             "tickets": len(times),
             "warmup": len(warmup),
             "p50_ms": round(statistics.median(ordered), 2),
             "p95_ms": round(ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)], 2),
             "max_ms": round(ordered[-1], 2),
             "mean_ms": round(statistics.fmean(ordered), 2),
+            **({"model": self.model} if self.model else {}),
+            **({"backfill": self.backfill} if self.backfill else {}),
         }
 
     async def view_counts(self, agents: int = 20, rounds: int = 3) -> None:
@@ -673,3 +701,82 @@ class Stage:
                     )
                 )
         return lines
+
+
+def model_budget(texts: int = 1000) -> dict[str, Any]:
+    """The local model's cold load (seconds), per-ticket time over part A of the evaluation set
+    (p50/p95 ms, median tokens) and peak memory (MB, VmHWM) in a fresh process."""
+    import subprocess
+    import sys
+
+    script = (
+        "import json, statistics, sys, time\n"
+        "started = time.perf_counter()\n"
+        "from app.ai import local_model\n"
+        "model = local_model.load()\n"
+        "load_s = time.perf_counter() - started\n"
+        "rows = [json.loads(line) for line in open(sys.argv[1])][: int(sys.argv[2])]\n"
+        "texts = [r['title'] + '\\n\\n' + r['description'] for r in rows]\n"
+        "model.embed_one(texts[0])\n"
+        "times, tokens = [], []\n"
+        "for t in texts:\n"
+        "    s = time.perf_counter()\n"
+        "    model.embed_one(t)\n"
+        "    times.append((time.perf_counter() - s) * 1000)\n"
+        "    tokens.append(len(model.tokens(t)))\n"
+        "times.sort()\n"
+        "peak = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]\n"
+        "print(json.dumps({'load_s': round(load_s, 2),\n"
+        "    'p50_ms': round(statistics.median(times), 1),\n"
+        "    'p95_ms': round(times[max(0, int(0.95 * len(times)) - 1)], 1),\n"
+        "    'median_tokens': statistics.median(tokens), 'texts': len(texts),\n"
+        "    'peak_mb': int(peak.split()[1]) // 1024}))\n"
+    )
+    api = Path(__file__).resolve().parents[1] / "api"
+    done = subprocess.run(  # noqa: S603  (this interpreter, a fixed script)
+        [sys.executable, "-c", script, str(api.parent / "eval" / "tickets.jsonl"), str(texts)],
+        cwd=api,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+async def backfill_rate(engine: Any, sample: int) -> dict[str, Any]:
+    """Tickets/s of the backfill (app.ai.backfill.reindex: read, embed, store, commit per batch)
+    over *sample* tickets, and of a bare loop of the model over the same texts."""
+    from sqlalchemy import text as sql
+
+    from app.ai import backfill, local_model, vectors
+
+    embedder = vectors.LocalEmbedder()
+    await embedder.embed(["warm-up"])
+    started = time.perf_counter()
+    done = await backfill.reindex(engine, embedder, limit=sample)
+    backfill_s = time.perf_counter() - started
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                sql(
+                    "SELECT t.title, t.description FROM ticket_embeddings e "
+                    "JOIN tickets t ON t.id = e.ticket_id ORDER BY e.updated_at DESC LIMIT :n"
+                ),
+                {"n": done},
+            )
+        ).all()
+    model = local_model.load()
+    started = time.perf_counter()
+    for row in rows:
+        model.embed_one(f"{row.title}\n\n{row.description}")
+    bare_s = time.perf_counter() - started
+    backfill_rate_ = done / backfill_s if backfill_s else 0.0
+    bare_rate = len(rows) / bare_s if bare_s else 0.0
+    return {
+        "tickets": done,
+        "per_s": round(backfill_rate_, 1),
+        "bare_per_s": round(bare_rate, 1),
+        "ratio": round(backfill_rate_ / bare_rate, 3) if bare_rate else None,
+    }

@@ -573,6 +573,9 @@ async def test_ticket_suggestions_cite_staff_articles_after_the_worker_ran(
     assert kb[0]["source"] == f"kb:{internal['id']}"
     assert kb[0]["title"] == "Badge reader offline / Fix"
     assert w("badge reader") in kb[0]["excerpt"]
+    # The passage's Markdown for the desk to render, and the article it comes from.
+    assert kb[0]["article_id"] == internal["id"]
+    assert kb[0]["body"].startswith("Power-cycle the ")
     # The worker's docs sync ran too and left the article alone.
     docs = await committed.execute(
         select(func.count()).select_from(KbPassage).where(KbPassage.source.like("docs/%"))
