@@ -559,6 +559,8 @@ def ai_index_docs() -> None:
         return int(count.scalar_one())
 
     typer.echo(f"{_run(work)} passages indexed")
+    if not get_settings().ai_operator_docs:
+        typer.echo("note: suggestions cite them only with ATUM_AI_OPERATOR_DOCS=true", err=True)
 
 
 def _embedder() -> Any:

@@ -38,6 +38,7 @@ from app.ai.retrieval import KbHit, TicketHit
 from app.ai.text import digest, extractive_summary, sentences, terms
 from app.config import Settings
 from app.models import KbPassage, Ticket
+from app.services.kb_articles import plain_text
 
 log = structlog.get_logger("atum.ai")
 
@@ -117,7 +118,7 @@ def _weight(hit: TicketHit) -> float:
 
 def extractive_reply(ticket: TicketText, kb: list[KbHit]) -> str | None:
     """A draft built from the best passage: its sentences that share most words with the ticket
-    (in their order), citing the article. None without a passage."""
+    (in their order, as plain text), citing the article. None without a passage."""
     if not kb:
         return None
     best = kb[0]
@@ -132,7 +133,8 @@ def extractive_reply(ticket: TicketText, kb: list[KbHit]) -> str | None:
     chosen = sorted(
         sorted(range(len(parts)), key=lambda i: (-overlap(parts[i]), i))[:REPLY_SENTENCES]
     )
-    body = "\n\n".join(parts[i] for i in chosen)
+    # Plain text: the draft goes to the customer, who reads comments as text, not Markdown.
+    body = "\n\n".join(" ".join(plain_text(parts[i]).split()) for i in chosen)
     if len(body) > REPLY_MAX_CHARS:
         body = body[: REPLY_MAX_CHARS - 1].rstrip() + "…"
     return (

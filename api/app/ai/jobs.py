@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.ai import kb, training
 from app.ai.engines import Analysis, Engine, TicketText, Vote, embedder_of, engine_for
+from app.ai.retrieval import TicketHit
 from app.config import Settings
 from app.models import AiSuggestion, Ticket, TicketComment
 from app.utils.clock import utcnow
@@ -143,6 +144,12 @@ def _shown(vote: Vote | None) -> Vote | None:
     return vote if vote is not None and vote.shown else None
 
 
+def _shown_score(hit: TicketHit, analysis: Analysis) -> float | None:
+    if analysis.model is None:  # full-text only
+        return round(hit.score, 4)
+    return None if hit.similarity is None else round(hit.similarity, 4)
+
+
 async def store(session: AsyncSession, ticket_id: uuid.UUID, analysis: Analysis) -> None:
     """The ticket's latest suggestion; a value below its threshold is not stored at all."""
     category, priority = _shown(analysis.category), _shown(analysis.priority)
@@ -158,7 +165,12 @@ async def store(session: AsyncSession, ticket_id: uuid.UUID, analysis: Analysis)
         "priority_confidence": priority.confidence if priority else None,
         "priority_method": priority.method if priority else None,
         "priority_model": priority.version if priority else None,
-        "similar": [{"ticket_id": str(h.id), "score": round(h.score, 4)} for h in analysis.similar],
+        # The score shown: the cosine similarity when the engine has embeddings (the fused rank
+        # only orders the list; None for a ticket without an embedding yet), else the full-text
+        # rank.
+        "similar": [
+            {"ticket_id": str(h.id), "score": _shown_score(h, analysis)} for h in analysis.similar
+        ],
         "kb": [h.as_json() for h in analysis.kb],
         "reply": analysis.reply,
         "generated_at": utcnow(),

@@ -33,7 +33,9 @@ class SimilarTicket(ResponseModel):
     number: int
     title: str
     org_name: str
-    score: float
+    # The cosine similarity (0..1) when the engine has embeddings; the full-text rank with the
+    # lexical engine; null for a ticket the full-text step found that has no embedding yet.
+    score: float | None
     resolution: str | None
     resolved: bool
     category: str | None

@@ -100,10 +100,11 @@ def _suggestion_statement(role: Role) -> Select[Any]:
 async def _similar(
     session: AsyncSession, actor: CurrentUser, stored: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    scores: dict[uuid.UUID, float] = {}
+    scores: dict[uuid.UUID, float | None] = {}
     for item in stored:
         try:
-            scores[uuid.UUID(str(item["ticket_id"]))] = float(item["score"])
+            score = item.get("score")
+            scores[uuid.UUID(str(item["ticket_id"]))] = None if score is None else float(score)
         except (KeyError, TypeError, ValueError):
             continue
     if not scores:

@@ -41,9 +41,14 @@ _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MARKUP = re.compile(r"(^|\s)#{1,6}\s|[*_`>~|]+|^\s*[-+]\s", re.MULTILINE)
 
 
+def plain_text(markdown: str) -> str:
+    """Markdown as plain text: links keep their text, markup is dropped, lines are kept."""
+    return _MARKUP.sub(" ", _LINK.sub(r"\1", markdown))
+
+
 def plain_excerpt(markdown: str, limit: int) -> str:
     """A short plain-text excerpt of Markdown (links keep their text, markup is dropped)."""
-    return excerpt(_MARKUP.sub(" ", _LINK.sub(r"\1", markdown)), limit)
+    return excerpt(plain_text(markdown), limit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4506,7 +4506,7 @@ export interface components {
             /** Resolved */
             resolved: boolean;
             /** Score */
-            score: number;
+            score: number | null;
             /** Title */
             title: string;
         };

@@ -226,7 +226,7 @@ function Why({ similar, passage, showSimilarity }: { similar: SimilarTicket[]; p
                   <span>{t.category ?? "No category"}</span>
                   <PriorityPill priority={t.priority} />
                   <span>{t.org_name}</span>
-                  {showSimilarity ? <span className="tnum">{percent(t.score)} similar</span> : null}
+                  {showSimilarity && t.score != null ? <span className="tnum">{percent(t.score)} similar</span> : null}
                 </span>
               </li>
             ))}
