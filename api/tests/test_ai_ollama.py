@@ -276,7 +276,8 @@ class TestOllamaEngine:
         assert paraphrase.id in ranked
         assert unrelated.id not in ranked[: ranked.index(paraphrase.id)]
 
-        await OllamaEngine(settings_for(ollama)).analyse(db, ticket)
+        opted_in = settings_for(ollama).model_copy(update={"ai_operator_docs": True})
+        await OllamaEngine(opted_in).analyse(db, ticket)  # docs passages may be cited
         stored = (
             await db.execute(select(TicketEmbedding).where(TicketEmbedding.ticket_id == ticket.id))
         ).scalar_one()

@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import select, text
+from sqlalchemy import select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.ai import local_model, retrieval, training, vectors
 from app.ai.choice import resolved_engine_name
 from app.ai.classifier import Classifier
+from app.ai.kb import ARTICLE_PREFIX
 from app.ai.ollama import OllamaClient, OllamaError, parse_triage, triage_schema
 from app.ai.retrieval import KbHit, TicketHit
 from app.ai.text import digest, extractive_summary, sentences, terms
@@ -182,7 +183,8 @@ class Pipeline:
         return vector
 
     async def embed_passages(self, session: AsyncSession) -> int:
-        """Embed a batch of KB passages that have no embedding of this model yet."""
+        """Embed a batch of the passages that may be cited (articles; the operator docs too when
+        opted in) that have no embedding of this model yet."""
         if self.embedder is None:
             return 0
         model = self.embedder.name
@@ -190,6 +192,11 @@ class Pipeline:
             await session.execute(
                 select(KbPassage.id, KbPassage.title, KbPassage.body)
                 .where(KbPassage.embed_model.is_distinct_from(model))
+                .where(
+                    KbPassage.source.startswith(ARTICLE_PREFIX)
+                    if not self.settings.ai_operator_docs
+                    else true()
+                )
                 .order_by(KbPassage.source, KbPassage.position)
                 .limit(PASSAGE_BATCH)
             )
