@@ -144,16 +144,17 @@ SUGGESTION = """SELECT tickets.id, EXISTS (SELECT 1 FROM ai_jobs
         WHERE ai_jobs.ticket_id = tickets.id AND ai_jobs.status IN ('pending', 'running'))
         AS waiting,
     ai_suggestions.ticket_id AS suggested, ai_suggestions.engine, ai_suggestions.summary,
-    ai_suggestions.category, ai_suggestions.category_confidence, ai_suggestions.priority,
-    ai_suggestions.priority_confidence, ai_suggestions.similar, ai_suggestions.kb,
-    ai_suggestions.reply
+    ai_suggestions.category, ai_suggestions.category_confidence, ai_suggestions.category_method,
+    ai_suggestions.category_model, ai_suggestions.priority, ai_suggestions.priority_confidence,
+    ai_suggestions.priority_method, ai_suggestions.priority_model, ai_suggestions.similar,
+    ai_suggestions.kb, ai_suggestions.reply
     FROM tickets LEFT OUTER JOIN ai_suggestions ON ai_suggestions.ticket_id = tickets.id
     WHERE tickets.id = $1"""
 SIMILAR = """SELECT tickets.id, tickets.number, tickets.title, tickets.resolution,
-    organizations.name
+    tickets.status, tickets.category, tickets.priority, organizations.name
     FROM tickets JOIN organizations ON organizations.id = tickets.org_id
     WHERE tickets.id = ANY($1::uuid[])"""
-ENGINE = "ollama" if os.environ.get("ATUM_OLLAMA_URL") else "lexical"
+ENGINE = "ollama" if os.environ.get("ATUM_OLLAMA_URL") else "local"
 
 # A rendered mail of the size the API renders (the API renders its templates; the ceiling does
 # not, it stores text of the same length).
@@ -237,10 +238,28 @@ async def search(q: dict[str, str], _: dict[str, Any]) -> Any:
         return {"items": _rows((await c.fetch(sql, *args))[:PAGE])}
 
 
-def _vote(value: str | None, confidence: float | None) -> dict[str, Any] | None:
+def _vote(row: Any, field: str) -> dict[str, Any] | None:
+    value, confidence = row[field], row[f"{field}_confidence"]
     if value is None or confidence is None:
         return None
-    return {"value": value, "confidence": confidence}
+    return {
+        "value": value,
+        "confidence": confidence,
+        "method": row[f"{field}_method"] or "neighbours",
+        "model_version": row[f"{field}_model"],
+    }
+
+
+def _passage(item: dict[str, Any]) -> dict[str, Any]:
+    source = str(item.get("source", ""))
+    return {
+        "title": item.get("title", ""),
+        "source": source,
+        "article_id": item.get("article_id"),
+        "excerpt": item.get("excerpt", ""),
+        "body": item.get("body") or item.get("excerpt", ""),
+        "score": item.get("score", 0.0),
+    }
 
 
 async def suggestions(q: dict[str, str], _: dict[str, Any]) -> Any:
@@ -260,9 +279,10 @@ async def suggestions(q: dict[str, str], _: dict[str, Any]) -> Any:
                 "reply": None,
             }
         # jsonb arrives as text (asyncpg has no codec for it unless one is set).
-        scores: dict[uuid.UUID, float] = {}
+        scores: dict[uuid.UUID, float | None] = {}
         for item in json.loads(row["similar"]) if row["similar"] else []:
-            scores[uuid.UUID(item["ticket_id"])] = float(item["score"])
+            score = item.get("score")
+            scores[uuid.UUID(item["ticket_id"])] = None if score is None else float(score)
         similar: list[dict[str, Any]] = []
         if scores:
             found = {r["id"]: r for r in await c.fetch(SIMILAR, list(scores))}
@@ -274,6 +294,9 @@ async def suggestions(q: dict[str, str], _: dict[str, Any]) -> Any:
                     "org_name": found[key]["name"],
                     "score": score,
                     "resolution": found[key]["resolution"],
+                    "resolved": found[key]["status"] in ("RESOLVED", "CLOSED"),
+                    "category": found[key]["category"],
+                    "priority": found[key]["priority"],
                 }
                 for key, score in scores.items()
                 if key in found
@@ -282,10 +305,10 @@ async def suggestions(q: dict[str, str], _: dict[str, Any]) -> Any:
         "status": "pending" if row["waiting"] else "ready",
         "engine": row["engine"],
         "summary": row["summary"],
-        "category": _vote(row["category"], row["category_confidence"]),
-        "priority": _vote(row["priority"], row["priority_confidence"]),
+        "category": _vote(row, "category"),
+        "priority": _vote(row, "priority"),
         "similar": similar,
-        "kb": json.loads(row["kb"]) if row["kb"] else [],
+        "kb": [_passage(item) for item in json.loads(row["kb"])] if row["kb"] else [],
         "reply": row["reply"],
     }
 
