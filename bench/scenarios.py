@@ -750,30 +750,32 @@ async def backfill_rate(engine: Any, sample: int) -> dict[str, Any]:
     over *sample* tickets, and of a bare loop of the model over the same texts."""
     from sqlalchemy import text as sql
 
-    from app.ai import backfill, local_model, vectors
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from app.ai import backfill, jobs, local_model, vectors
 
     embedder = vectors.LocalEmbedder()
     await embedder.embed(["warm-up"])
     started = time.perf_counter()
     done = await backfill.reindex(engine, embedder, limit=sample)
     backfill_s = time.perf_counter() - started
-    async with engine.connect() as conn:
-        rows = (
-            await conn.execute(
-                sql(
-                    "SELECT t.title, t.description FROM ticket_embeddings e "
-                    "JOIN tickets t ON t.id = e.ticket_id ORDER BY e.updated_at DESC LIMIT :n"
-                ),
+    # The same texts as the backfill embedded (title, description, public comments), read
+    # before the clock starts: the bare loop is the model alone.
+    async with AsyncSession(engine) as session:
+        ids = (
+            await session.execute(
+                sql("SELECT ticket_id FROM ticket_embeddings ORDER BY updated_at DESC LIMIT :n"),
                 {"n": done},
             )
-        ).all()
+        ).scalars().all()
+        texts = [found.document for i in ids if (found := await jobs.ticket_text(session, i))]
     model = local_model.load()
     started = time.perf_counter()
-    for row in rows:
-        model.embed_one(f"{row.title}\n\n{row.description}")
+    for document in texts:
+        model.embed_one(document)
     bare_s = time.perf_counter() - started
     backfill_rate_ = done / backfill_s if backfill_s else 0.0
-    bare_rate = len(rows) / bare_s if bare_s else 0.0
+    bare_rate = len(texts) / bare_s if bare_s else 0.0
     return {
         "tickets": done,
         "per_s": round(backfill_rate_, 1),
