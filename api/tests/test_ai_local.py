@@ -320,8 +320,10 @@ async def test_vector_search_with_the_index_and_exactly_agree(fresh: AsyncEngine
         )
         assert list(indexed) == list(exact)
         assert list(indexed.values()) == pytest.approx(list(exact.values()), abs=1e-4)
-        # The nearest-ticket statement can use the HNSW index (its predicate matches).
+        # The nearest-ticket statement can use the HNSW index (its predicate matches): with
+        # sorting off, only an index that yields the order answers it.
         await session.execute(text("SET LOCAL enable_seqscan = off"))
+        await session.execute(text("SET LOCAL enable_sort = off"))
         plan = "\n".join(
             row[0]
             for row in await session.execute(
@@ -330,6 +332,15 @@ async def test_vector_search_with_the_index_and_exactly_agree(fresh: AsyncEngine
             )
         )
         assert vectors.HNSW_INDEX in plan, plan
+        # Without pgvector the exact search's pool is the newest embeddings, read by index.
+        pool_plan = "\n".join(
+            row[0]
+            for row in await session.execute(
+                text("EXPLAIN " + str(vectors._POOL)),
+                {"model": model.name, "id": uuid.uuid4(), "pool": vectors.EXACT_POOL},
+            )
+        )
+        assert "ix_ticket_embeddings_model_updated" in pool_plan, pool_plan
 
 
 async def test_the_classifier_is_trained_versioned_and_explains_itself(

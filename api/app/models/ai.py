@@ -144,6 +144,8 @@ class TicketEmbedding(Base):
     ``ATUM_OLLAMA_EMBED_MODEL`` (hybrid retrieval, the classifier's input)."""
 
     __tablename__ = "ticket_embeddings"
+    # The exact search's bounded pool (no pgvector): the most recently embedded of a model.
+    __table_args__ = (Index("ix_ticket_embeddings_model_updated", "model", "updated_at"),)
 
     ticket_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True

@@ -1,5 +1,5 @@
-"""AI triage round 2: the local engine's name, how each suggested value was chosen, and the
-trained classifiers (versioned per field).
+"""AI triage round 2: the local engine's name, how each suggested value was chosen, the
+trained classifiers (versioned per field), and the index of the exact search's pool.
 
 Revision ID: 0020
 Revises: 0019
@@ -55,9 +55,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ai_models")),
         sa.UniqueConstraint("field", "version", name="uq_ai_models_field_version"),
     )
+    op.create_index(
+        "ix_ticket_embeddings_model_updated", "ticket_embeddings", ["model", "updated_at"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ticket_embeddings_model_updated", table_name="ticket_embeddings")
     op.drop_table("ai_models")
     op.execute("DELETE FROM ai_suggestions WHERE engine = 'local'")
     for name in ("category", "priority"):
